@@ -1,0 +1,30 @@
+# The two commands of the README: `make run` (or go run ./cmd/bulletinbot) and `make test`.
+GO ?= go
+BENCH ?= .
+BENCHTIME ?= 1x
+
+.PHONY: test vet unit run bench fakebot build
+
+## test: go vet, then the whole suite with -race against a real Redis
+## (TEST_REDIS_URL, or a throwaway redis-server started for the run).
+test: vet
+	./.ci/with-redis $(GO) test -race -count=1 ./...
+
+vet:
+	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+build:
+	$(GO) build -o bin/bulletinbot ./cmd/bulletinbot
+
+run:
+	$(GO) run ./cmd/bulletinbot
+
+## fakebot: a fake Telegram Bot API on 127.0.0.1:8081 to chat with the bot by hand.
+fakebot:
+	$(GO) run ./bot/telegramtest/cmd/fakebot
+
+## bench: the benchmarks whose figures are in the README.
+bench:
+	./.ci/with-redis $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./...
