@@ -1,0 +1,44 @@
+package store
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// Bolt is the embedded store: one bbolt file under DATA_DIR, for a single
+// process. bbolt serialises writers, which gives every multi-key change the
+// atomicity that Lua scripts give on Redis.
+type Bolt struct {
+	db *bolt.DB
+}
+
+// ErrLocked means another process holds the embedded store.
+var ErrLocked = errors.New("store: the embedded store is in use by another bulletinbot process (one process per DATA_DIR; use REDIS_URL for replicas)")
+
+// OpenBolt opens (creating if needed) the store in dir/bulletinbot.db. A
+// second process on the same dir fails fast with ErrLocked.
+func OpenBolt(dir string) (*Bolt, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("store: create DATA_DIR %s: %w", dir, err)
+	}
+	path := filepath.Join(dir, "bulletinbot.db")
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("%w: %s", ErrLocked, path)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	return &Bolt{db: db}, nil
+}
+
+// Path returns the database file.
+func (b *Bolt) Path() string { return b.db.Path() }
+
+// Close closes the database file.
+func (b *Bolt) Close() error { return b.db.Close() }

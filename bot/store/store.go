@@ -1,0 +1,56 @@
+// Package store keeps all of bulletinbot's state: seen publications and the
+// announcement queue for the poller, subscribers, update offsets, leases and
+// delivery state for the bot. It has two implementations of the same
+// behaviour: Redis, for production and several replicas, and an embedded
+// bbolt file for a single process. The interfaces they satisfy are declared
+// by their users (poller.Store, subscriptions.Store and the bot's own).
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Redis is the Redis-backed store. It is safe for concurrent use by any
+// number of goroutines and processes.
+type Redis struct {
+	rdb redis.UniversalClient
+}
+
+// NewRedis returns a store on an existing client; the caller closes it.
+func NewRedis(rdb redis.UniversalClient) *Redis {
+	return &Redis{rdb: rdb}
+}
+
+// OpenRedis connects to the server at url (redis:// or rediss://) and checks
+// that it answers.
+func OpenRedis(ctx context.Context, url string) (*Redis, error) {
+	opts, err := redis.ParseURL(url)
+	if err != nil {
+		// The URL may hold a password: say what is wrong without echoing it.
+		return nil, fmt.Errorf("store: REDIS_URL is not a valid redis:// or rediss:// URL")
+	}
+	rdb := redis.NewClient(opts)
+	if err := rdb.Ping(ctx).Err(); err != nil {
+		_ = rdb.Close()
+		return nil, fmt.Errorf("store: connect to redis at %s: %w", opts.Addr, err)
+	}
+	return &Redis{rdb: rdb}, nil
+}
+
+// Client returns the underlying client, for components such as the shared
+// send-rate limiter that speak to Redis directly.
+func (r *Redis) Client() redis.UniversalClient { return r.rdb }
+
+// Ping reports whether Redis answers.
+func (r *Redis) Ping(ctx context.Context) error {
+	if err := r.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("store: ping redis: %w", err)
+	}
+	return nil
+}
+
+// Close closes the client.
+func (r *Redis) Close() error { return r.rdb.Close() }

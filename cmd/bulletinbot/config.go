@@ -1,0 +1,245 @@
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Secret holds a value that must never reach a log line, an error or a
+// metric: it prints as [redacted] however it is formatted.
+type Secret string
+
+func (Secret) String() string               { return "[redacted]" }
+func (Secret) GoString() string             { return "[redacted]" }
+func (Secret) LogValue() slog.Value         { return slog.StringValue("[redacted]") }
+func (s Secret) Reveal() string             { return string(s) }
+func (Secret) MarshalText() ([]byte, error) { return []byte("[redacted]"), nil }
+
+// defaultSources are the embassy's two publication lists.
+const defaultSources = "https://www.rusemb.org.uk/newarh/,https://www.rusemb.org.uk/apress_arh/"
+
+// Config is every setting of bulletinbot. Each comes from an environment
+// variable and a flag of the same name in lower case with dashes; the flag
+// wins. Defaults are given beside each field.
+type Config struct {
+	Token         Secret        // TELEGRAM_BOT_TOKEN; required for run
+	TokenFile     string        // TELEGRAM_BOT_TOKEN_FILE; read when TELEGRAM_BOT_TOKEN is empty
+	APIEndpoint   string        // TELEGRAM_API_ENDPOINT; default https://api.telegram.org/bot%s/%s
+	RedisURL      Secret        // REDIS_URL; unset = embedded store (may hold a password)
+	DataDir       string        // DATA_DIR; default ./data
+	Sources       []string      // SOURCES; default the embassy's /newarh/ and /apress_arh/
+	PollInterval  time.Duration // POLL_INTERVAL; default 5m, at least 1s
+	AdminIDs      []int64       // ADMIN_IDS; default none
+	HTTPAddr      string        // HTTP_ADDR; default 127.0.0.1:8080
+	SendRate      float64       // SEND_RATE; default 25 messages/s over all replicas
+	WebhookURL    string        // WEBHOOK_URL; unset = long polling
+	WebhookSecret Secret        // WEBHOOK_SECRET; required with WEBHOOK_URL
+	ConfigFile    string        // CONFIG_FILE; optional YAML: categories, sources, consular card, clocks, texts
+	LogLevel      string        // LOG_LEVEL; default info
+	LogFormat     string        // LOG_FORMAT; default text
+
+	// parseErrs are conversion problems, reported by Validate with the rest.
+	parseErrs []error
+}
+
+// rawConfig is every setting as the text it was given in.
+type rawConfig struct {
+	token, tokenFile, endpoint, redisURL, dataDir, sources, interval, admins   string
+	httpAddr, rate, webhookURL, webhookSecret, configFile, logLevel, logFormat string
+}
+
+// setting describes one variable for parsing and for -h.
+type setting struct {
+	env, def, help string
+	dst            *string
+}
+
+func (r *rawConfig) settings() []setting {
+	return []setting{
+		{"TELEGRAM_BOT_TOKEN", "", "bot token from @BotFather (required for run; never logged)", &r.token},
+		{"TELEGRAM_BOT_TOKEN_FILE", "", "file holding the bot token, used when TELEGRAM_BOT_TOKEN is empty", &r.tokenFile},
+		{"TELEGRAM_API_ENDPOINT", "https://api.telegram.org/bot%s/%s", "Bot API endpoint, with %s for the token and the method", &r.endpoint},
+		{"REDIS_URL", "", "redis:// or rediss:// URL; unset = embedded store in DATA_DIR", &r.redisURL},
+		{"DATA_DIR", "./data", "where the embedded store lives", &r.dataDir},
+		{"SOURCES", defaultSources, "comma-separated source URLs (feeds or HTML publication lists)", &r.sources},
+		{"POLL_INTERVAL", "5m", "time between polls of a source (Go duration, at least 1s)", &r.interval},
+		{"ADMIN_IDS", "", "comma-separated Telegram user ids allowed to use staff commands", &r.admins},
+		{"HTTP_ADDR", "127.0.0.1:8080", "listener for /healthz, /readyz, /metrics and the webhook", &r.httpAddr},
+		{"SEND_RATE", "25", "messages per second over all replicas", &r.rate},
+		{"WEBHOOK_URL", "", "public https URL for webhook mode; unset = long polling", &r.webhookURL},
+		{"WEBHOOK_SECRET", "", "secret Telegram sends with each webhook call (1-256 of A-Z a-z 0-9 _ -)", &r.webhookSecret},
+		{"CONFIG_FILE", "", "optional YAML file: categories and rules, sources, consular card, clocks, texts", &r.configFile},
+		{"LOG_LEVEL", "info", "debug, info, warn or error", &r.logLevel},
+		{"LOG_FORMAT", "text", "text or json", &r.logFormat},
+	}
+}
+
+func flagName(env string) string { return strings.ReplaceAll(strings.ToLower(env), "_", "-") }
+
+// parseConfig reads the environment, then the flags in args, and returns the
+// arguments left over. With -h it prints every setting and returns
+// flag.ErrHelp.
+func parseConfig(name string, args []string, getenv func(string) string, usage io.Writer) (*Config, []string, error) {
+	var raw rawConfig
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(usage)
+	settings := raw.settings()
+	for _, s := range settings {
+		val := s.def
+		if v := getenv(s.env); v != "" {
+			val = v
+		}
+		fs.StringVar(s.dst, flagName(s.env), val, s.help)
+	}
+	fs.Usage = func() { printUsage(usage, name, settings) }
+	if err := fs.Parse(args); err != nil {
+		return nil, nil, err
+	}
+	return raw.build(), fs.Args(), nil
+}
+
+func printUsage(w io.Writer, name string, settings []setting) {
+	fmt.Fprintf(w, "Usage: %s [run | preview [--json] [URL...]] [flags]\n\n", name)
+	fmt.Fprintf(w, "Every setting is an environment variable and a flag; the flag wins.\n\n")
+	for _, s := range settings {
+		def := s.def
+		if def == "" {
+			def = "unset"
+		}
+		fmt.Fprintf(w, "  -%s, %s\n        %s (default: %s)\n", flagName(s.env), s.env, s.help, def)
+	}
+}
+
+// build converts the raw text and reads the token file; conversion problems
+// are kept for Validate, which reports them with every other problem.
+func (r *rawConfig) build() *Config {
+	c := &Config{
+		Token: Secret(r.token), TokenFile: r.tokenFile, APIEndpoint: r.endpoint,
+		RedisURL: Secret(r.redisURL), DataDir: r.dataDir, Sources: splitList(r.sources),
+		HTTPAddr: r.httpAddr, WebhookURL: r.webhookURL, WebhookSecret: Secret(r.webhookSecret),
+		ConfigFile: r.configFile, LogLevel: r.logLevel, LogFormat: r.logFormat,
+	}
+	var errs []error
+	for _, a := range splitList(r.admins) {
+		id, err := strconv.ParseInt(a, 10, 64)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("ADMIN_IDS: %q is not a Telegram user id (a whole number)", a))
+			continue
+		}
+		c.AdminIDs = append(c.AdminIDs, id)
+	}
+	if d, err := time.ParseDuration(r.interval); err != nil {
+		errs = append(errs, fmt.Errorf("POLL_INTERVAL: %q is not a duration such as 90s or 5m", r.interval))
+	} else {
+		c.PollInterval = d
+	}
+	if rate, err := strconv.ParseFloat(r.rate, 64); err != nil {
+		errs = append(errs, fmt.Errorf("SEND_RATE: %q is not a number of messages per second", r.rate))
+	} else {
+		c.SendRate = rate
+	}
+	if c.Token == "" && c.TokenFile != "" {
+		b, err := os.ReadFile(c.TokenFile)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("TELEGRAM_BOT_TOKEN_FILE: %w", err))
+		} else {
+			c.Token = Secret(strings.TrimSpace(string(b)))
+		}
+	}
+	c.parseErrs = errs
+	return c
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, part := range strings.Split(s, ",") {
+		if p := strings.TrimSpace(part); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// Validate returns every problem of the configuration at once, in words a
+// user understands. needToken is false for commands that never talk to
+// Telegram (preview).
+func (c *Config) Validate(needToken bool) error {
+	errs := append([]error(nil), c.parseErrs...)
+	if needToken {
+		switch {
+		case c.Token == "":
+			errs = append(errs, errors.New("TELEGRAM_BOT_TOKEN: required (or TELEGRAM_BOT_TOKEN_FILE); get one from @BotFather"))
+		case !strings.Contains(c.Token.Reveal(), ":"):
+			errs = append(errs, errors.New("TELEGRAM_BOT_TOKEN: does not look like a bot token (<id>:<secret>)"))
+		}
+	}
+	if strings.Count(c.APIEndpoint, "%s") != 2 {
+		errs = append(errs, errors.New("TELEGRAM_API_ENDPOINT: must hold two %s, for the token and the method"))
+	}
+	if r := c.RedisURL.Reveal(); r != "" && !strings.HasPrefix(r, "redis://") && !strings.HasPrefix(r, "rediss://") {
+		errs = append(errs, errors.New("REDIS_URL: must start with redis:// or rediss://"))
+	}
+	if c.RedisURL == "" && c.DataDir == "" {
+		errs = append(errs, errors.New("DATA_DIR: required when REDIS_URL is unset"))
+	}
+	if len(c.Sources) == 0 {
+		errs = append(errs, errors.New("SOURCES: at least one source URL is needed"))
+	}
+	for _, s := range c.Sources {
+		if u, err := url.Parse(s); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			errs = append(errs, fmt.Errorf("SOURCES: %q is not an http(s) URL", s))
+		}
+	}
+	if c.PollInterval != 0 && c.PollInterval < time.Second {
+		errs = append(errs, fmt.Errorf("POLL_INTERVAL: %s is too short; at least 1s", c.PollInterval))
+	}
+	if c.SendRate <= 0 || c.SendRate > 1000 {
+		errs = append(errs, fmt.Errorf("SEND_RATE: %v is out of range; between 0 and 1000 messages per second", c.SendRate))
+	}
+	if c.HTTPAddr == "" {
+		errs = append(errs, errors.New("HTTP_ADDR: required, e.g. 127.0.0.1:8080"))
+	}
+	if c.WebhookURL != "" {
+		if u, err := url.Parse(c.WebhookURL); err != nil || u.Scheme != "https" || u.Host == "" {
+			errs = append(errs, errors.New("WEBHOOK_URL: must be an https:// URL that reaches HTTP_ADDR through your proxy"))
+		}
+		if !validWebhookSecret(c.WebhookSecret.Reveal()) {
+			errs = append(errs, errors.New("WEBHOOK_SECRET: required with WEBHOOK_URL; 1-256 characters of A-Z a-z 0-9 _ -"))
+		}
+	}
+	if _, err := parseLevel(c.LogLevel); err != nil {
+		errs = append(errs, err)
+	}
+	if c.LogFormat != "text" && c.LogFormat != "json" {
+		errs = append(errs, fmt.Errorf("LOG_FORMAT: %q is neither text nor json", c.LogFormat))
+	}
+	return errors.Join(errs...)
+}
+
+func validWebhookSecret(s string) bool {
+	if len(s) < 1 || len(s) > 256 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func parseLevel(s string) (slog.Level, error) {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return l, fmt.Errorf("LOG_LEVEL: %q is not one of debug, info, warn, error", s)
+	}
+	return l, nil
+}
