@@ -1,0 +1,164 @@
+package fetch
+
+import (
+	"math"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseRetryAfter(t *testing.T) {
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	tests := []struct {
+		in     string
+		want   time.Duration
+		wantOK bool
+	}{
+		{in: "", wantOK: false},
+		{in: "   ", wantOK: false},
+		{in: "0", want: 0, wantOK: true},
+		{in: "120", want: 2 * time.Minute, wantOK: true},
+		{in: " 7 ", want: 7 * time.Second, wantOK: true},
+		{in: "-5", wantOK: false},
+		{in: "1.5", wantOK: false},
+		{in: "soon", wantOK: false},
+		{in: "99999999999999999999999", want: time.Duration(math.MaxInt64), wantOK: true},
+		{in: "9223372037", want: time.Duration(math.MaxInt64), wantOK: true},
+		{in: "Sat, 01 Mar 2025 12:02:00 GMT", want: 2 * time.Minute, wantOK: true},     // IMF-fixdate
+		{in: "Saturday, 01-Mar-25 12:00:30 GMT", want: 30 * time.Second, wantOK: true}, // RFC 850
+		{in: "Sat Mar  1 13:00:00 2025", want: time.Hour, wantOK: true},                // asctime
+		{in: "Sat, 01 Mar 2025 11:00:00 GMT", want: 0, wantOK: true},                   // past
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, ok := parseRetryAfter(tt.in, now)
+			if got != tt.want || ok != tt.wantOK {
+				t.Errorf("got %v %v, want %v %v", got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
+
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"", "0", "120", "-1", "1e3", "99999999999999999999",
+		"Sat, 01 Mar 2025 12:02:00 GMT", "Saturday, 01-Mar-25 12:00:30 GMT", "Sat Mar  1 13:00:00 2025"} {
+		f.Add(s)
+	}
+	now := time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, s string) {
+		d, ok := parseRetryAfter(s, now)
+		if d < 0 {
+			t.Errorf("parseRetryAfter(%q): got %v, want a non-negative delay", s, d)
+		}
+		if !ok && d != 0 {
+			t.Errorf("parseRetryAfter(%q): got %v with ok=false, want 0", s, d)
+		}
+		if v := strings.TrimSpace(s); isDigits(v) && len(v) < 10 {
+			// Small delta-seconds are taken exactly.
+			secs, _ := strconv.Atoi(v)
+			if !ok || d != time.Duration(secs)*time.Second {
+				t.Errorf("parseRetryAfter(%q): got %v %v, want %ds true", s, d, ok, secs)
+			}
+		}
+	})
+}
+
+func TestFormatSize(t *testing.T) {
+	tests := []struct {
+		n    int64
+		want string
+	}{
+		{1, "1 byte"},
+		{1000, "1000 bytes"},
+		{1 << 10, "1 KiB"},
+		{3 << 10, "3 KiB"},
+		{10 << 20, "10 MiB"},
+		{10<<20 + 1, "10485761 bytes"},
+		{2 << 30, "2 GiB"},
+	}
+	for _, tt := range tests {
+		if got := formatSize(tt.n); got != tt.want {
+			t.Errorf("formatSize(%d): got %q, want %q", tt.n, got, tt.want)
+		}
+	}
+}
+
+func TestRedactRaw(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"http://user:pw@host/p@th", "http://host/p@th"},
+		{"http://host/p", "http://host/p"},
+		{"https://a@b:c@host?q=@", "https://host?q=@"},
+		{"no scheme user:pw@host", "no scheme user:pw@host"},
+	}
+	for _, tt := range tests {
+		if got := redactRaw(tt.in); got != tt.want {
+			t.Errorf("redactRaw(%q): got %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}
+
+func TestRedact(t *testing.T) {
+	u, err := url.Parse("https://user:pw@example.com:8443/a?b=c#d")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := redact(u), "https://example.com:8443/a?b=c#d"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if u.User == nil {
+		t.Errorf("redact changed its argument")
+	}
+}
+
+func TestNewDefaults(t *testing.T) {
+	f := New(Config{})
+	if f.client == http.DefaultClient {
+		t.Fatal("got http.DefaultClient, want an own client")
+	}
+	tr, ok := f.client.Transport.(*http.Transport)
+	if !ok || tr == http.DefaultTransport {
+		t.Fatalf("transport: got %T (default %v), want an own *http.Transport", f.client.Transport, tr == http.DefaultTransport)
+	}
+	if tr.TLSHandshakeTimeout <= 0 || tr.ResponseHeaderTimeout <= 0 || tr.DialContext == nil || tr.Proxy == nil {
+		t.Errorf("transport timeouts: got TLS %v, header %v, dial set %v, proxy set %v; want all set",
+			tr.TLSHandshakeTimeout, tr.ResponseHeaderTimeout, tr.DialContext != nil, tr.Proxy != nil)
+	}
+	if f.timeout != DefaultTimeout || f.maxBody != DefaultMaxBodyBytes || f.maxRedirects != DefaultMaxRedirects ||
+		f.userAgent != DefaultUserAgent || f.now == nil {
+		t.Errorf("defaults: got timeout %v, max body %d, redirects %d, UA %q, now set %v",
+			f.timeout, f.maxBody, f.maxRedirects, f.userAgent, f.now != nil)
+	}
+}
+
+func TestReadBody(t *testing.T) {
+	tests := []struct {
+		name          string
+		body          string
+		contentLength int64
+		max           int64
+		wantErr       bool
+	}{
+		{name: "unknown length", body: strings.Repeat("a", 2000), contentLength: -1, max: 5000},
+		{name: "known length", body: "hello", contentLength: 5, max: 10},
+		{name: "at max", body: "hello", contentLength: -1, max: 5},
+		{name: "over max", body: "hello!", contentLength: -1, max: 5, wantErr: true},
+		{name: "length understated", body: "hello world", contentLength: 2, max: 100},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := readBody(strings.NewReader(tt.body), tt.contentLength, tt.max)
+			if tt.wantErr {
+				if err != errOverLimit {
+					t.Errorf("got %v, want errOverLimit", err)
+				}
+				return
+			}
+			if err != nil || string(got) != tt.body {
+				t.Errorf("got %q %v, want %q nil", got, err, tt.body)
+			}
+		})
+	}
+}
