@@ -44,6 +44,7 @@ var recordScript = redis.NewScript(`
 local n = (#KEYS - 5) / 2
 local now = ARGV[1]
 local initialized = redis.call('HGET', KEYS[2], 'initialized')
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2])
 local fresh = {}
 for i = 1, n do
   local base = 10 + (i - 1) * 3
@@ -62,7 +63,6 @@ for i = 1, n do
   end
 end
 redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[3]) + 1))
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[2])
 redis.call('HSET', KEYS[2], 'initialized', '1', 'etag', ARGV[6], 'last_modified', ARGV[7])
 redis.call('SADD', KEYS[5], ARGV[8])
 return fresh

@@ -1,0 +1,233 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"sync"
+	"time"
+
+	"github.com/bulletinbot/bulletinbot/poller/category"
+	"github.com/bulletinbot/bulletinbot/poller/fetch"
+	"github.com/bulletinbot/bulletinbot/poller/parse"
+)
+
+// Source is one watched URL.
+type Source struct {
+	URL  string
+	Kind parse.Kind // parse.Auto detects feed or HTML list from the response
+}
+
+// Fetcher gets a source's body, conditionally.
+type Fetcher interface {
+	Fetch(ctx context.Context, req fetch.Request) (*fetch.Response, error)
+}
+
+// Observer is told the outcome of every poll, for metrics. Result is one of
+// "new", "unchanged", "not_modified" or "error".
+type Observer interface {
+	ObservePoll(source, result string, fresh int, took time.Duration)
+}
+
+// Params wires a Poller.
+type Params struct {
+	Sources     []Source
+	Interval    time.Duration // between polls of a healthy source
+	Store       Store
+	Fetcher     Fetcher
+	Categorizer *category.Categorizer
+	Logger      *slog.Logger
+	Observer    Observer            // optional
+	Backoff     fetch.Backoff       // for failing sources; zero value gets defaults
+	Now         func() time.Time    // default time.Now
+	Jitter      func() float64      // in [0,1); default math/rand
+	OnNew       func([]Publication) // optional: called with the publications a poll queued
+}
+
+// Poller polls every source on its own schedule until its context ends.
+type Poller struct {
+	p Params
+
+	mu     sync.Mutex
+	health map[string]Health
+}
+
+// New returns a Poller. It does not start polling: call Run.
+func New(p Params) *Poller {
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	if p.Jitter == nil {
+		p.Jitter = rand.Float64
+	}
+	if p.Logger == nil {
+		p.Logger = slog.New(slog.DiscardHandler)
+	}
+	if p.Backoff.Base == 0 {
+		p.Backoff.Base = 30 * time.Second
+	}
+	if p.Backoff.Max == 0 {
+		p.Backoff.Max = 30 * time.Minute
+	}
+	if p.Backoff.Rand == nil {
+		p.Backoff.Rand = p.Jitter
+	}
+	return &Poller{p: p, health: make(map[string]Health)}
+}
+
+// Run polls all sources until ctx ends; a failing source never holds up the
+// others. It returns nil on a clean stop.
+func (p *Poller) Run(ctx context.Context) error {
+	var wg sync.WaitGroup
+	for _, src := range p.p.Sources {
+		wg.Go(func() { p.loop(ctx, src) })
+	}
+	wg.Wait()
+	return nil
+}
+
+// loop polls one source: at once, then every Interval (±10 % jitter so that
+// replicas and sources spread out), or after a growing backoff while it fails.
+func (p *Poller) loop(ctx context.Context, src Source) {
+	timer := time.NewTimer(0)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		_, err := p.Poll(ctx, src)
+		if ctx.Err() != nil {
+			return
+		}
+		timer.Reset(p.nextDelay(src.URL, err))
+	}
+}
+
+func (p *Poller) nextDelay(source string, err error) time.Duration {
+	if err == nil {
+		spread := 0.9 + 0.2*p.p.Jitter()
+		return time.Duration(float64(p.p.Interval) * spread)
+	}
+	retryAfter, _ := fetch.RetryAfter(err)
+	return p.p.Backoff.Delay(p.Health(source).ConsecutiveFailures, retryAfter)
+}
+
+// Health returns what this process knows of a source's polling.
+func (p *Poller) Health(source string) Health {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.health[source]
+}
+
+// Poll polls one source once: fetches it conditionally, extracts and
+// categorizes its items and records them. It returns the publications queued
+// for announcement.
+func (p *Poller) Poll(ctx context.Context, src Source) ([]Publication, error) {
+	start := p.p.Now()
+	fresh, result, err := p.poll(ctx, src, start)
+	if errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return nil, err
+	}
+	if p.p.Observer != nil {
+		p.p.Observer.ObservePoll(src.URL, result, len(fresh), p.p.Now().Sub(start))
+	}
+	p.saveHealth(ctx, src.URL, start, len(fresh), err)
+	if err != nil {
+		p.p.Logger.Warn("poll failed", slog.String("source", src.URL), slog.Any("error", err),
+			slog.Int("consecutive_failures", p.Health(src.URL).ConsecutiveFailures))
+		return nil, err
+	}
+	if len(fresh) > 0 {
+		p.p.Logger.Info("new publications", slog.String("source", src.URL), slog.Int("count", len(fresh)))
+		if p.p.OnNew != nil {
+			p.p.OnNew(fresh)
+		}
+	}
+	return fresh, nil
+}
+
+func (p *Poller) poll(ctx context.Context, src Source, now time.Time) ([]Publication, string, error) {
+	v, err := p.p.Store.Validators(ctx, src.URL)
+	if err != nil {
+		return nil, "error", fmt.Errorf("poller: %w", err)
+	}
+	resp, err := p.p.Fetcher.Fetch(ctx, fetch.Request{URL: src.URL, ETag: v.ETag, LastModified: v.LastModified})
+	if err != nil {
+		return nil, "error", fmt.Errorf("poller: %w", err)
+	}
+	if resp.NotModified {
+		return nil, "not_modified", nil
+	}
+	pubs, err := Extract(resp, src, p.p.Categorizer, now)
+	if err != nil {
+		return nil, "error", err
+	}
+	fresh, err := p.p.Store.Record(ctx, src.URL, pubs, Validators{ETag: resp.ETag, LastModified: resp.LastModified}, now)
+	if err != nil {
+		return nil, "error", fmt.Errorf("poller: %w", err)
+	}
+	if len(fresh) == 0 {
+		return nil, "unchanged", nil
+	}
+	return fresh, "new", nil
+}
+
+func (p *Poller) saveHealth(ctx context.Context, source string, at time.Time, fresh int, pollErr error) {
+	p.mu.Lock()
+	h := p.health[source]
+	h.LastAttempt = at
+	if pollErr != nil {
+		h.LastError = pollErr.Error()
+		h.LastErrorAt = at
+		h.ConsecutiveFailures++
+	} else {
+		h.LastSuccess = at
+		h.ConsecutiveFailures = 0
+		if fresh > 0 {
+			h.LastNewItem = at
+		}
+	}
+	p.health[source] = h
+	p.mu.Unlock()
+	if err := p.p.Store.SaveHealth(ctx, source, h); err != nil && ctx.Err() == nil {
+		p.p.Logger.Warn("save source health failed", slog.String("source", source), slog.Any("error", err))
+	}
+}
+
+// Extract turns a fetched response into categorized publications, in the
+// source's order, without touching any store. Items repeated within one
+// response are kept once.
+func Extract(resp *fetch.Response, src Source, c *category.Categorizer, now time.Time) ([]Publication, error) {
+	base := resp.FinalURL
+	if base == "" {
+		base = src.URL
+	}
+	entries, _, err := parse.Parse(resp.Body, resp.ContentType, base, src.Kind)
+	if err != nil {
+		return nil, fmt.Errorf("poller: %s: %w", src.URL, err)
+	}
+	pubs := make([]Publication, 0, len(entries))
+	seen := make(map[string]bool, len(entries))
+	for _, e := range entries {
+		id := publicationID(e.GUID, e.Link, e.Title, e.Date)
+		if seen[id] {
+			continue
+		}
+		seen[id] = true
+		pubs = append(pubs, Publication{
+			ID:       id,
+			Source:   src.URL,
+			URL:      e.Link,
+			Title:    e.Title,
+			Date:     e.Date,
+			Category: c.Categorize(e.Title, e.Categories),
+			Summary:  e.Summary,
+			SeenAt:   now.UTC(),
+		})
+	}
+	return pubs, nil
+}

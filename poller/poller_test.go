@@ -1,0 +1,253 @@
+package poller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bulletinbot/bulletinbot/poller/category"
+	"github.com/bulletinbot/bulletinbot/poller/fetch"
+)
+
+// memStore is a hand-written Store for the poller's own logic; the real
+// stores run the same diff under the conformance suite in bot/store.
+type memStore struct {
+	mu         sync.Mutex
+	seen       map[string]bool
+	inited     map[string]bool
+	validators map[string]Validators
+	health     map[string]Health
+	records    int
+	failRecord error
+}
+
+func newMemStore() *memStore {
+	return &memStore{seen: map[string]bool{}, inited: map[string]bool{}, validators: map[string]Validators{}, health: map[string]Health{}}
+}
+
+func (m *memStore) Validators(_ context.Context, source string) (Validators, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.validators[source], nil
+}
+
+func (m *memStore) Record(_ context.Context, source string, pubs []Publication, v Validators, _ time.Time) ([]Publication, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.failRecord != nil {
+		return nil, m.failRecord
+	}
+	m.records++
+	var fresh []Publication
+	for _, p := range pubs {
+		if !m.seen[p.ID] && m.inited[source] {
+			fresh = append(fresh, p)
+		}
+		m.seen[p.ID] = true
+	}
+	m.inited[source] = true
+	m.validators[source] = v
+	return fresh, nil
+}
+
+func (m *memStore) SaveHealth(_ context.Context, source string, h Health) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.health[source] = h
+	return nil
+}
+
+// feedServer serves an RSS feed of n items with an ETag, answering 304 to a
+// matching If-None-Match, and records what each request sent.
+type feedServer struct {
+	*httptest.Server
+	items           atomic.Int32
+	status          atomic.Int32 // non-zero: answer with this status
+	requests        atomic.Int32
+	notModified     atomic.Int32
+	lastIfNoneMatch atomic.Value
+}
+
+func newFeedServer(t *testing.T, items int) *feedServer {
+	fs := &feedServer{}
+	fs.items.Store(int32(items))
+	fs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fs.requests.Add(1)
+		fs.lastIfNoneMatch.Store(r.Header.Get("If-None-Match"))
+		if s := fs.status.Load(); s != 0 {
+			w.Header().Set("Retry-After", "120")
+			w.WriteHeader(int(s))
+			return
+		}
+		etag := fmt.Sprintf(`"items-%d"`, fs.items.Load())
+		if r.Header.Get("If-None-Match") == etag {
+			fs.notModified.Add(1)
+			w.WriteHeader(http.StatusNotModified)
+			return
+		}
+		w.Header().Set("ETag", etag)
+		w.Header().Set("Content-Type", "application/rss+xml; charset=utf-8")
+		var b strings.Builder
+		b.WriteString(`<?xml version="1.0"?><rss version="2.0"><channel><title>t</title><link>https://example.org/</link>`)
+		for i := fs.items.Load(); i >= 1; i-- {
+			fmt.Fprintf(&b, `<item><title>Press release on item %d &lt; 5 &amp; co</title><link>https://example.org/item/%d</link></item>`, i, i)
+		}
+		b.WriteString(`</channel></rss>`)
+		_, _ = w.Write([]byte(b.String()))
+	}))
+	t.Cleanup(fs.Close)
+	return fs
+}
+
+func newTestPoller(t *testing.T, store Store, sources ...Source) *Poller {
+	t.Helper()
+	cat, err := category.New(category.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return New(Params{
+		Sources: sources, Interval: time.Hour, Store: store, Categorizer: cat,
+		Fetcher: fetch.New(fetch.Config{Timeout: 5 * time.Second}),
+		Jitter:  func() float64 { return 0.5 },
+	})
+}
+
+func TestPollConditionalAndDiff(t *testing.T) {
+	ctx := context.Background()
+	fs := newFeedServer(t, 2)
+	store := newMemStore()
+	src := Source{URL: fs.URL + "/feed"}
+	p := newTestPoller(t, store, src)
+
+	fresh, err := p.Poll(ctx, src)
+	if err != nil || len(fresh) != 0 {
+		t.Fatalf("first poll = %v, %v; want silent", fresh, err)
+	}
+	if _, err := p.Poll(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	if got := fs.lastIfNoneMatch.Load(); got != `"items-2"` {
+		t.Fatalf("second poll sent If-None-Match %v, want the stored etag", got)
+	}
+	if fs.notModified.Load() != 1 || store.records != 1 {
+		t.Fatalf("304s %d, records %d; want 1 and 1 (a 304 records nothing)", fs.notModified.Load(), store.records)
+	}
+
+	fs.items.Store(3)
+	fresh, err = p.Poll(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fresh) != 1 || fresh[0].URL != "https://example.org/item/3" {
+		t.Fatalf("fresh %+v, want item 3", fresh)
+	}
+	if got := fresh[0].Title; got != "Press release on item 3 < 5 & co" {
+		t.Fatalf("title %q, want the decoded text", got)
+	}
+	if fresh[0].Category != "press-releases" {
+		t.Fatalf("category %q, want press-releases", fresh[0].Category)
+	}
+	if h := p.Health(src.URL); h.ConsecutiveFailures != 0 || h.LastSuccess.IsZero() || h.LastNewItem.IsZero() {
+		t.Fatalf("health %+v, want a success with a new item", h)
+	}
+}
+
+func TestPollFailuresBackOffAndKeepState(t *testing.T) {
+	ctx := context.Background()
+	fs := newFeedServer(t, 2)
+	store := newMemStore()
+	src := Source{URL: fs.URL + "/feed"}
+	p := newTestPoller(t, store, src)
+	if _, err := p.Poll(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+
+	fs.status.Store(http.StatusServiceUnavailable)
+	for i := 1; i <= 3; i++ {
+		_, err := p.Poll(ctx, src)
+		var se *fetch.StatusError
+		if !errors.As(err, &se) || se.Code != 503 {
+			t.Fatalf("poll %d: got %v, want a 503 StatusError", i, err)
+		}
+		if got := p.Health(src.URL).ConsecutiveFailures; got != i {
+			t.Fatalf("failures %d, want %d", got, i)
+		}
+		if d := p.nextDelay(src.URL, err); d < 120*time.Second {
+			t.Fatalf("delay %v after a Retry-After of 120s, want at least 120s", d)
+		}
+	}
+	if store.health[src.URL].ConsecutiveFailures != 3 || store.health[src.URL].LastError == "" {
+		t.Fatalf("stored health %+v, want 3 failures with the error", store.health[src.URL])
+	}
+
+	fs.status.Store(0)
+	fs.items.Store(3)
+	fresh, err := p.Poll(ctx, src)
+	if err != nil || len(fresh) != 1 {
+		t.Fatalf("after recovery: %v, %v; want item 3 announced", fresh, err)
+	}
+	if got := p.Health(src.URL).ConsecutiveFailures; got != 0 {
+		t.Fatalf("failures %d after recovery, want 0", got)
+	}
+}
+
+func TestStoreFailureIsAnErrorAndLosesNothing(t *testing.T) {
+	ctx := context.Background()
+	fs := newFeedServer(t, 2)
+	store := newMemStore()
+	src := Source{URL: fs.URL + "/feed"}
+	p := newTestPoller(t, store, src)
+	if _, err := p.Poll(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	fs.items.Store(3)
+	store.failRecord = errors.New("redis: connection refused")
+	if _, err := p.Poll(ctx, src); err == nil {
+		t.Fatal("poll with a failing store succeeded")
+	}
+	store.failRecord = nil
+	// The validators were not replaced, so the next poll fetches in full
+	// and the item is still announced.
+	fresh, err := p.Poll(ctx, src)
+	if err != nil || len(fresh) != 1 {
+		t.Fatalf("after the store came back: %v, %v; want item 3", fresh, err)
+	}
+}
+
+func TestRunPollsEverySourceAndStops(t *testing.T) {
+	good := newFeedServer(t, 1)
+	bad := newFeedServer(t, 1)
+	bad.status.Store(http.StatusInternalServerError)
+	store := newMemStore()
+	polled := make(chan string, 16)
+	sources := []Source{{URL: bad.URL + "/feed"}, {URL: good.URL + "/feed"}}
+	p := newTestPoller(t, store, sources...)
+	p.p.Observer = observerFunc(func(source, result string) { polled <- source + " " + result })
+
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	seen := map[string]bool{}
+	for len(seen) < 2 {
+		seen[<-polled] = true
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run returned %v, want nil", err)
+	}
+	want := map[string]bool{bad.URL + "/feed error": true, good.URL + "/feed unchanged": true}
+	if fmt.Sprint(seen) != fmt.Sprint(want) {
+		t.Fatalf("polls %v, want %v", seen, want)
+	}
+}
+
+type observerFunc func(source, result string)
+
+func (f observerFunc) ObservePoll(source, result string, _ int, _ time.Duration) { f(source, result) }
