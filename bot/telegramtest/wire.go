@@ -1,0 +1,134 @@
+package telegramtest
+
+import "encoding/json"
+
+// The wire types below mirror the Bot API's JSON objects, limited to the
+// fields the fake fills in. They are what getUpdates, webhooks and method
+// results carry.
+
+type wireUser struct {
+	ID                      int64  `json:"id"`
+	IsBot                   bool   `json:"is_bot"`
+	FirstName               string `json:"first_name"`
+	LastName                string `json:"last_name,omitempty"`
+	Username                string `json:"username,omitempty"`
+	LanguageCode            string `json:"language_code,omitempty"`
+	CanJoinGroups           *bool  `json:"can_join_groups,omitempty"`
+	CanReadAllGroupMessages *bool  `json:"can_read_all_group_messages,omitempty"`
+	SupportsInlineQueries   *bool  `json:"supports_inline_queries,omitempty"`
+}
+
+type wireChat struct {
+	ID        int64  `json:"id"`
+	Type      string `json:"type"`
+	Title     string `json:"title,omitempty"`
+	Username  string `json:"username,omitempty"`
+	FirstName string `json:"first_name,omitempty"`
+	LastName  string `json:"last_name,omitempty"`
+}
+
+// MessageEntity is one formatting or auto-detected entity of a text, with
+// offset and length in UTF-16 code units as Telegram counts them.
+type MessageEntity struct {
+	Type          string `json:"type"`
+	Offset        int    `json:"offset"`
+	Length        int    `json:"length"`
+	URL           string `json:"url,omitempty"`
+	Language      string `json:"language,omitempty"`
+	CustomEmojiID string `json:"custom_emoji_id,omitempty"`
+	User          *struct {
+		ID int64 `json:"id"`
+	} `json:"user,omitempty"`
+}
+
+type wireLinkPreviewOptions struct {
+	IsDisabled bool `json:"is_disabled,omitempty"`
+}
+
+type wireMessage struct {
+	MessageID          int                     `json:"message_id"`
+	From               *wireUser               `json:"from,omitempty"`
+	SenderChat         *wireChat               `json:"sender_chat,omitempty"`
+	Date               int64                   `json:"date"`
+	EditDate           int64                   `json:"edit_date,omitempty"`
+	Chat               wireChat                `json:"chat"`
+	ReplyToMessage     *wireMessage            `json:"reply_to_message,omitempty"`
+	Text               string                  `json:"text,omitempty"`
+	Entities           []MessageEntity         `json:"entities,omitempty"`
+	LinkPreviewOptions *wireLinkPreviewOptions `json:"link_preview_options,omitempty"`
+	NewChatMembers     []wireUser              `json:"new_chat_members,omitempty"`
+	LeftChatMember     *wireUser               `json:"left_chat_member,omitempty"`
+	GroupChatCreated   bool                    `json:"group_chat_created,omitempty"`
+	MigrateToChatID    int64                   `json:"migrate_to_chat_id,omitempty"`
+	MigrateFromChatID  int64                   `json:"migrate_from_chat_id,omitempty"`
+	ReplyMarkup        json.RawMessage         `json:"reply_markup,omitempty"`
+}
+
+type wireCallbackQuery struct {
+	ID           string       `json:"id"`
+	From         wireUser     `json:"from"`
+	Message      *wireMessage `json:"message,omitempty"`
+	ChatInstance string       `json:"chat_instance"`
+	Data         string       `json:"data,omitempty"`
+}
+
+type wireChatMember struct {
+	User      wireUser `json:"user"`
+	Status    string   `json:"status"`
+	UntilDate *int64   `json:"until_date,omitempty"`
+}
+
+type wireChatMemberUpdated struct {
+	Chat          wireChat       `json:"chat"`
+	From          wireUser       `json:"from"`
+	Date          int64          `json:"date"`
+	OldChatMember wireChatMember `json:"old_chat_member"`
+	NewChatMember wireChatMember `json:"new_chat_member"`
+}
+
+type wireUpdate struct {
+	UpdateID          int64                  `json:"update_id"`
+	Message           *wireMessage           `json:"message,omitempty"`
+	EditedMessage     *wireMessage           `json:"edited_message,omitempty"`
+	ChannelPost       *wireMessage           `json:"channel_post,omitempty"`
+	EditedChannelPost *wireMessage           `json:"edited_channel_post,omitempty"`
+	CallbackQuery     *wireCallbackQuery     `json:"callback_query,omitempty"`
+	MyChatMember      *wireChatMemberUpdated `json:"my_chat_member,omitempty"`
+	ChatMember        *wireChatMemberUpdated `json:"chat_member,omitempty"`
+}
+
+// kind is the update's type as named in allowed_updates.
+func (u *wireUpdate) kind() string {
+	switch {
+	case u.Message != nil:
+		return "message"
+	case u.EditedMessage != nil:
+		return "edited_message"
+	case u.ChannelPost != nil:
+		return "channel_post"
+	case u.EditedChannelPost != nil:
+		return "edited_channel_post"
+	case u.CallbackQuery != nil:
+		return "callback_query"
+	case u.MyChatMember != nil:
+		return "my_chat_member"
+	case u.ChatMember != nil:
+		return "chat_member"
+	}
+	return ""
+}
+
+type wireBotCommand struct {
+	Command     string `json:"command"`
+	Description string `json:"description"`
+}
+
+type wireWebhookInfo struct {
+	URL                  string   `json:"url"`
+	HasCustomCertificate bool     `json:"has_custom_certificate"`
+	PendingUpdateCount   int      `json:"pending_update_count"`
+	LastErrorDate        int64    `json:"last_error_date,omitempty"`
+	LastErrorMessage     string   `json:"last_error_message,omitempty"`
+	MaxConnections       int      `json:"max_connections,omitempty"`
+	AllowedUpdates       []string `json:"allowed_updates,omitempty"`
+}
