@@ -2,6 +2,7 @@ package telegramtest
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -117,6 +118,19 @@ func (s *Server) SetUsername(chatID int64, username string) {
 	c.username = strings.TrimPrefix(username, "@")
 	s.usernames[strings.ToLower(c.username)] = chatID
 	s.notifyLocked()
+}
+
+// ChatIDs lists the ids of every chat the server knows, deleted and
+// migrated ones included, in ascending order.
+func (s *Server) ChatIDs() []int64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ids := make([]int64, 0, len(s.chats))
+	for id := range s.chats {
+		ids = append(ids, id)
+	}
+	slices.Sort(ids)
+	return ids
 }
 
 // mustChat is the chat for a test helper; an unknown chat is a bug in the

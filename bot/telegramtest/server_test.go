@@ -9,6 +9,7 @@ import (
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+	"go.uber.org/goleak"
 )
 
 func TestGetMeThroughTgbotapi(t *testing.T) {
@@ -553,5 +554,41 @@ func TestLatency(t *testing.T) {
 	}
 	if elapsed := time.Since(start); elapsed < 30*time.Millisecond {
 		t.Errorf("got a reply after %v, want at least 30ms", elapsed)
+	}
+}
+
+func TestResponsesKeepHTMLCharacters(t *testing.T) {
+	s := newTestServer(t, Options{})
+	s.AddPrivateChat(1001, "Ann", "en")
+	_, r := call(t, s, "sendMessage", url.Values{"chat_id": {"1001"}, "text": {"a & <b>"}})
+	if !r.OK || !strings.Contains(string(r.Result), `"text":"a & <b>"`) {
+		t.Errorf("got result %s, want the text unescaped as Telegram sends it", r.Result)
+	}
+}
+
+func TestCloseEndsEverything(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	s := NewServer(Options{})
+	s.AddPrivateChat(1001, "Ann", "en")
+	ctx := testContext(t)
+	client := &http.Client{Transport: &http.Transport{}}
+	defer client.CloseIdleConnections()
+	polled := make(chan error, 1)
+	go func() {
+		resp, err := client.Get(s.URL() + "/bot" + s.Token() + "/getUpdates?timeout=60")
+		if err == nil {
+			resp.Body.Close()
+		}
+		polled <- err
+	}()
+	if err := s.WaitPolling(ctx); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if err := <-polled; err != nil {
+		t.Errorf("got %v, want the long poll answered at Close", err)
+	}
+	if err := s.WaitFor(ctx, func() bool { return false }); err == nil {
+		t.Errorf("got no error from WaitFor on a closed server")
 	}
 }

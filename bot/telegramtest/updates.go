@@ -3,7 +3,6 @@ package telegramtest
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -363,7 +362,7 @@ func (s *Server) removeQueuedLocked(id int64) {
 // getWebhookInfo shows as last_error_message. A JSON answer naming a
 // "method" is run as a Bot API call, as Telegram does.
 func (s *Server) postUpdate(wh webhookState, u *wireUpdate) error {
-	body, err := json.Marshal(u)
+	body, err := marshalJSON(u)
 	if err != nil {
 		return fmt.Errorf("telegramtest: encoding update: %w", err)
 	}
