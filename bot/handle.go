@@ -1,0 +1,230 @@
+package bot
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"strings"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/bulletinbot/bulletinbot/bot/i18n"
+	"github.com/bulletinbot/bulletinbot/subscriptions"
+)
+
+// handleUpdate routes one update. It runs on a dispatcher worker, after the
+// previous update of the same chat.
+func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update) {
+	defer func() {
+		// Handlers recover their own panics; this catches the routing's.
+		if v := recover(); v != nil {
+			b.log.Error("update routing panicked", "update_id", u.UpdateID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+	}()
+	switch {
+	case u.Message != nil:
+		b.onMessage(ctx, int64(u.UpdateID), u.Message)
+	case u.ChannelPost != nil:
+		b.onMessage(ctx, int64(u.UpdateID), u.ChannelPost)
+	case u.CallbackQuery != nil:
+		b.onCallback(ctx, int64(u.UpdateID), u.CallbackQuery)
+	case u.MyChatMember != nil:
+		b.onMyChatMember(ctx, u.MyChatMember)
+	default:
+		b.log.Debug("update of a kind the bot ignores", "update_id", u.UpdateID)
+	}
+}
+
+func (b *Bot) onMessage(ctx context.Context, updateID int64, m *tgbotapi.Message) {
+	if m.Chat == nil {
+		return
+	}
+	// Telegram reports a group's upgrade twice: in the old group (migrate
+	// to) and in the new supergroup (migrate from). Either moves it.
+	if m.MigrateToChatID != 0 {
+		b.migrate(ctx, m.Chat.ID, m.MigrateToChatID)
+		return
+	}
+	if m.MigrateFromChatID != 0 {
+		b.migrate(ctx, m.MigrateFromChatID, m.Chat.ID)
+		return
+	}
+	if m.Text == "" {
+		return // photos, joins, pins...
+	}
+	private := m.Chat.Type == "private"
+	cmd, isCommand := parseCommand(m.Text)
+	if isCommand && cmd.Mention != "" && !strings.EqualFold(cmd.Mention, b.Username()) {
+		return // for another bot in the group
+	}
+	r := b.newRequest(ctx, updateID, m.Chat, m.From)
+	r.MessageID = m.MessageID
+	if !isCommand {
+		if private {
+			b.hint(ctx, r, i18n.TextHint)
+		}
+		return
+	}
+	r.Command, r.Args = cmd.Name, cmd.Args
+	e := b.command(cmd.Name)
+	if e == nil {
+		// In a group a bare unknown command is probably another bot's.
+		if private || cmd.Mention != "" {
+			b.hint(ctx, r, i18n.UnknownCommand)
+		}
+		return
+	}
+	_ = e.serve(ctx, r)
+}
+
+// hint answers text the bot does not understand, through the middleware so
+// that it is rate-limited like commands.
+func (b *Bot) hint(ctx context.Context, r *Request, key i18n.Key) {
+	h := b.logged(b.recovered(b.limited(func(ctx context.Context, r *Request) error {
+		return r.Reply(ctx, r.T(key))
+	})))
+	_ = h(ctx, r)
+}
+
+func (b *Bot) onCallback(ctx context.Context, updateID int64, q *tgbotapi.CallbackQuery) {
+	chat := &tgbotapi.Chat{ID: 0, Type: "private"}
+	if q.Message != nil && q.Message.Chat != nil {
+		chat = q.Message.Chat
+	} else if q.From != nil {
+		chat = &tgbotapi.Chat{ID: q.From.ID, Type: "private"}
+	}
+	r := b.newRequest(ctx, updateID, chat, q.From)
+	r.callbackID = q.ID
+	if q.Message != nil {
+		r.MessageID = q.Message.MessageID
+	}
+	prefix, data, _ := strings.Cut(q.Data, ":")
+	r.route, r.Data = prefix, data
+	if e := b.callback(prefix); e != nil && q.Message != nil {
+		_ = e.serve(ctx, r)
+	} else if err := r.Answer(ctx, r.Text(i18n.ButtonStale)); err != nil {
+		b.log.Debug("cannot answer a stale callback", append(logAttrs(r), "error", err)...)
+	}
+	// Telegram shows a spinner on the button until the query is answered.
+	if err := r.Answer(ctx, ""); err != nil {
+		b.log.Debug("cannot answer a callback", append(logAttrs(r), "error", err)...)
+	}
+}
+
+// newRequest describes an update's chat and sender and picks the language:
+// the chat's subscription's, else the sender's Telegram language, else the
+// default.
+func (b *Bot) newRequest(ctx context.Context, updateID int64, chat *tgbotapi.Chat, from *tgbotapi.User) *Request {
+	r := &Request{
+		UpdateID: updateID,
+		Chat:     Chat{ID: chat.ID, Type: subscriptions.ChatType(chat.Type), Title: chat.Title},
+		bot:      b,
+	}
+	if from != nil {
+		r.UserID, r.FirstName, r.userLang = from.ID, from.FirstName, from.LanguageCode
+	}
+	r.Lang = b.cat.Language(subscriptions.NormalizeLanguage(r.userLang, i18n.Languages(), b.cat.DefaultLanguage()))
+	sub, ok, err := b.p.Subscriptions.Get(ctx, chat.ID)
+	if err != nil {
+		b.log.Warn("cannot read the chat's subscription; answering in the sender's language", "chat_id", chat.ID, "error", err)
+		return r
+	}
+	r.setSubscriber(sub, ok)
+	return r
+}
+
+// onMyChatMember follows the bot's own membership: blocked, kicked or left
+// unsubscribes at once; added to a group or channel subscribes it.
+func (b *Bot) onMyChatMember(ctx context.Context, m *tgbotapi.ChatMemberUpdated) {
+	chat := m.Chat
+	switch status := m.NewChatMember.Status; status {
+	case "kicked", "left":
+		existed, err := b.p.Subscriptions.Unsubscribe(ctx, chat.ID)
+		if err != nil {
+			b.log.Error("cannot unsubscribe a chat that removed the bot", "chat_id", chat.ID, "error", err)
+			return
+		}
+		b.log.Info("bot removed from chat; unsubscribed", "chat_id", chat.ID, "chat_type", chat.Type, "status", status, "was_subscribed", existed)
+	case "member", "administrator":
+		if chat.Type == "private" {
+			return // unblocked: the user sends /start when they want alerts
+		}
+		if was := m.OldChatMember.Status; was == "member" || was == "administrator" || was == "creator" {
+			return // promoted or demoted, still in the chat
+		}
+		sub, created, err := b.p.Subscriptions.Subscribe(ctx, chat.ID, subscriptions.ChatType(chat.Type), m.From.LanguageCode)
+		if err != nil {
+			b.log.Error("cannot subscribe a chat the bot was added to", "chat_id", chat.ID, "error", err)
+			return
+		}
+		b.log.Info("bot added to chat; subscribed", "chat_id", chat.ID, "chat_type", chat.Type, "new", created)
+		if chat.Type == "channel" {
+			return // a channel's readers did not ask to hear from the bot
+		}
+		text := b.cat.T(sub.Language, i18n.WelcomeGroup, "chat", chat.Title)
+		if _, err := b.SendHTML(ctx, chat.ID, text, nil); err != nil {
+			b.log.Warn("cannot greet a group", "chat_id", chat.ID, "error", err)
+		}
+	}
+}
+
+// migrate moves a group's subscription to its supergroup's id.
+func (b *Bot) migrate(ctx context.Context, from, to int64) {
+	if err := b.p.Subscriptions.Migrate(ctx, from, to); err != nil {
+		b.log.Error("cannot move a migrated group's subscription", "chat_id", from, "new_chat_id", to, "error", err)
+		return
+	}
+	b.log.Info("group became a supergroup; subscription moved", "chat_id", from, "new_chat_id", to)
+}
+
+// gone unsubscribes a chat Telegram says will never take messages again.
+func (b *Bot) gone(ctx context.Context, chatID int64, cause error) {
+	existed, err := b.p.Subscriptions.Unsubscribe(ctx, chatID)
+	if err != nil {
+		b.log.Error("cannot unsubscribe a chat that is gone", "chat_id", chatID, "error", err)
+		return
+	}
+	if existed {
+		b.log.Info("chat is gone; unsubscribed", "chat_id", chatID, "cause", cause)
+	}
+}
+
+// command is a parsed "/name@bot args".
+type command struct {
+	Name    string // lower case
+	Mention string // the bot named after "@", if any
+	Args    string
+}
+
+// parseCommand reads a command at the start of text, as Telegram marks
+// them: "/" then 1 to 32 Latin letters, digits or underscores, optionally
+// "@botname", then whitespace or the end.
+func parseCommand(text string) (command, bool) {
+	if !strings.HasPrefix(text, "/") {
+		return command{}, false
+	}
+	head, args := text[1:], ""
+	if i := strings.IndexFunc(head, isSpace); i >= 0 {
+		head, args = head[:i], head[i:]
+	}
+	name, mention, hasAt := strings.Cut(head, "@")
+	if len(name) == 0 || len(name) > 32 || !isCommandWord(name) {
+		return command{}, false
+	}
+	if hasAt && (mention == "" || !isCommandWord(mention)) {
+		return command{}, false
+	}
+	return command{Name: strings.ToLower(name), Mention: mention, Args: strings.TrimSpace(args)}, true
+}
+
+func isCommandWord(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+func isSpace(r rune) bool { return r == ' ' || r == '\n' || r == '\t' || r == '\r' || r == '\u00a0' }
