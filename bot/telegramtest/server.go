@@ -111,6 +111,7 @@ type Server struct {
 	webhook      *webhookState
 	webhookInfo  webhookStatus
 
+	methods  map[string]methodFunc
 	calls    map[string]int
 	tooMany  int
 	faults   map[string][]*fault
@@ -163,6 +164,23 @@ func newServer(opts Options) *Server {
 		limits:       newLimits(opts),
 		queries:      map[string]*callbackQuery{},
 		commands:     map[commandKey][]BotCommand{},
+	}
+	s.methods = map[string]methodFunc{
+		"getme":                  s.getMe,
+		"getupdates":             s.getUpdates,
+		"setwebhook":             s.setWebhook,
+		"deletewebhook":          s.deleteWebhook,
+		"getwebhookinfo":         s.getWebhookInfo,
+		"sendmessage":            s.sendMessage,
+		"editmessagetext":        s.editMessageText,
+		"editmessagereplymarkup": s.editMessageReplyMarkup,
+		"deletemessage":          s.deleteMessage,
+		"answercallbackquery":    s.answerCallbackQuery,
+		"setmycommands":          s.setMyCommands,
+		"getmycommands":          s.getMyCommands,
+		"deletemycommands":       s.deleteMyCommands,
+		"sendchataction":         s.sendChatAction,
+		"getchat":                s.getChat,
 	}
 	s.wg.Add(1)
 	go s.deliverWebhooks()
@@ -242,26 +260,6 @@ func (s *Server) notifyLocked() {
 	s.changed = make(chan struct{})
 }
 
-func (s *Server) methods() map[string]methodFunc {
-	return map[string]methodFunc{
-		"getme":                  s.getMe,
-		"getupdates":             s.getUpdates,
-		"setwebhook":             s.setWebhook,
-		"deletewebhook":          s.deleteWebhook,
-		"getwebhookinfo":         s.getWebhookInfo,
-		"sendmessage":            s.sendMessage,
-		"editmessagetext":        s.editMessageText,
-		"editmessagereplymarkup": s.editMessageReplyMarkup,
-		"deletemessage":          s.deleteMessage,
-		"answercallbackquery":    s.answerCallbackQuery,
-		"setmycommands":          s.setMyCommands,
-		"getmycommands":          s.getMyCommands,
-		"deletemycommands":       s.deleteMyCommands,
-		"sendchataction":         s.sendChatAction,
-		"getchat":                s.getChat,
-	}
-}
-
 func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	rest, ok := strings.CutPrefix(r.URL.Path, "/bot")
 	token, method, ok2 := strings.Cut(rest, "/")
@@ -304,7 +302,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 // invoke runs one method call: counting, injected faults, the method.
 func (s *Server) invoke(ctx context.Context, method string, p params) (any, *APIError) {
 	name := strings.ToLower(method)
-	fn := s.methods()[name]
+	fn := s.methods[name]
 	s.mu.Lock()
 	s.calls[name]++
 	if q := s.faults[name]; len(q) > 0 {
