@@ -1,0 +1,139 @@
+package parse
+
+import (
+	"encoding/xml"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+)
+
+// parseFeed reads an RSS, Atom or JSON feed from UTF-8 text.
+func parseFeed(text, base string) ([]Entry, error) {
+	if feedType(text) == gofeed.FeedTypeUnknown {
+		return nil, fmt.Errorf("parse: feed: %w", notFeedCause(text))
+	}
+	f, err := gofeed.NewParser().ParseString(text)
+	if err != nil {
+		return nil, fmt.Errorf("parse: feed: %w", err)
+	}
+	pageBase := parseBase(base)
+	// Relative item links are taken relative to the site the feed
+	// describes (its <link>), as feed readers do, else to the feed's URL.
+	itemBase := pageBase
+	if l := parseBase(resolveLink(pageBase, f.Link)); l != nil {
+		itemBase = l
+	}
+
+	entries := make([]Entry, 0, len(f.Items))
+	seen := make(map[string]bool, len(f.Items))
+	for _, it := range f.Items {
+		if it == nil {
+			continue
+		}
+		e, ok := feedEntry(it, itemBase, pageBase)
+		if !ok {
+			continue
+		}
+		key := e.GUID
+		if key == "" {
+			key = "link:" + e.Link
+		}
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		entries = append(entries, e)
+	}
+	switch {
+	case len(f.Items) == 0:
+		return nil, fmt.Errorf("%w: the feed has no items", ErrNoEntries)
+	case len(entries) == 0:
+		return nil, fmt.Errorf("%w: none of the feed's %d items has a usable link", ErrNoEntries, len(f.Items))
+	}
+	return entries, nil
+}
+
+// feedEntry maps one feed item; ok is false when the item has no usable link.
+func feedEntry(it *gofeed.Item, itemBase, pageBase *url.URL) (Entry, bool) {
+	e := Entry{GUID: strings.TrimSpace(it.GUID)}
+	candidates := append([]string{it.Link}, it.Links...)
+	if isAbsHTTP(e.GUID) {
+		// An RSS guid that is a permalink is the item's link.
+		candidates = append(candidates, e.GUID)
+	}
+	for _, c := range candidates {
+		if e.Link = resolveLink(itemBase, c); e.Link != "" {
+			break
+		}
+		if e.Link = resolveLink(pageBase, c); e.Link != "" {
+			break
+		}
+	}
+	if e.Link == "" {
+		return Entry{}, false
+	}
+
+	e.Summary = fragmentText(it.Description, 8*MaxSummaryRunes)
+	if e.Summary == "" {
+		e.Summary = fragmentText(it.Content, 8*MaxSummaryRunes)
+	}
+	e.Summary = truncate(e.Summary, MaxSummaryRunes)
+
+	e.Title = truncate(fragmentText(it.Title, 8*MaxTitleRunes), MaxTitleRunes)
+	if e.Title == "" {
+		// An untitled item (allowed in RSS) is known by its opening words.
+		e.Title = truncate(e.Summary, 100)
+	}
+	if e.Title == "" {
+		e.Title = truncate(e.Link, MaxTitleRunes)
+	}
+
+	switch {
+	case it.PublishedParsed != nil:
+		e.Date = it.PublishedParsed.UTC()
+	case it.UpdatedParsed != nil:
+		e.Date = it.UpdatedParsed.UTC()
+	}
+	if e.Date.Before(time.Unix(0, 0)) {
+		// gofeed turns some malformed dates into year 1 or similar.
+		e.Date = time.Time{}
+	}
+
+	for _, c := range it.Categories {
+		c = collapse(c)
+		if c != "" && !slices.Contains(e.Categories, c) {
+			e.Categories = append(e.Categories, c)
+		}
+	}
+	return e, true
+}
+
+func isAbsHTTP(s string) bool {
+	return parseBase(s) != nil
+}
+
+// notFeedCause explains why text is not a feed: the XML syntax error that
+// stopped detection, or the root element that is not a feed's.
+func notFeedCause(text string) error {
+	d := xml.NewDecoder(strings.NewReader(text))
+	// As lenient as gofeed, so the error named is one gofeed would hit too.
+	d.Strict = false
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			if errors.Is(err, io.EOF) {
+				return errors.New("no root element")
+			}
+			return err
+		}
+		if se, ok := tok.(xml.StartElement); ok {
+			return fmt.Errorf("root element <%s> is not RSS, Atom or JSON Feed", prefix(se.Name.Local, 64))
+		}
+	}
+}
