@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/bulletinbot/bulletinbot/bot/store"
 	"github.com/bulletinbot/bulletinbot/bot/store/storetest"
 	"github.com/bulletinbot/bulletinbot/poller"
@@ -34,6 +36,7 @@ func openRedis(t *testing.T) *store.Redis {
 func publicationBackends() map[string]func(t *testing.T) publicationStore {
 	return map[string]func(t *testing.T) publicationStore{
 		"redis": func(t *testing.T) publicationStore { return openRedis(t) },
+		"bolt":  func(t *testing.T) publicationStore { return pubOpenBolt(t, t.TempDir()) },
 	}
 }
 
@@ -322,5 +325,162 @@ func TestConcurrentPollersRecordOnce(t *testing.T) {
 	}
 	if len(latest) != 5 || latest[0].Category != "statements" {
 		t.Fatalf("latest %d items, first %+v; want 5, a statement first", len(latest), latest[0])
+	}
+}
+
+func pubOpenBolt(t *testing.T, dir string) *store.Bolt {
+	t.Helper()
+	b, err := store.OpenBolt(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = b.Close() })
+	return b
+}
+
+// pubBoltBucket returns the entries of one bucket of a closed store file.
+func pubBoltBucket(t *testing.T, path, bucket string) map[string]string {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{ReadOnly: true, Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	out := map[string]string{}
+	err = db.View(func(tx *bolt.Tx) error {
+		b := tx.Bucket([]byte(bucket))
+		if b == nil {
+			return nil
+		}
+		return b.ForEach(func(k, v []byte) error {
+			out[string(k)] = string(v)
+			return nil
+		})
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestBoltPublicationsSurviveRestart(t *testing.T) {
+	ctx := context.Background()
+	const src = "https://example.org/list"
+	dir := t.TempDir()
+	page := []poller.Publication{pub("b", "comments", 10), pub("a", "statements", 9)}
+
+	first := pubOpenBolt(t, dir)
+	if _, err := first.Record(ctx, src, page, poller.Validators{ETag: `"v1"`, LastModified: "Tue, 17 Oct 2017 10:00:00 GMT"}, t0); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	s := pubOpenBolt(t, dir)
+	v, err := s.Validators(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (poller.Validators{ETag: `"v1"`, LastModified: "Tue, 17 Oct 2017 10:00:00 GMT"}); v != want {
+		t.Fatalf("validators after restart %+v, want %+v", v, want)
+	}
+	if got := ids(mustRecord(t, s, src, page, t0.Add(time.Minute))); got != "" {
+		t.Fatalf("after restart the same page announced %q, want nothing", got)
+	}
+	next := append([]poller.Publication{pub("d", "briefings", 12), pub("c", "statements", 11)}, page...)
+	if got := ids(mustRecord(t, s, src, next, t0.Add(2*time.Minute))); got != "d,c" {
+		t.Fatalf("after restart announced %q, want d,c", got)
+	}
+	if got := ids(mustRecord(t, s, src, next, t0.Add(3*time.Minute))); got != "" {
+		t.Fatalf("same page again announced %q, want nothing", got)
+	}
+	path := s.Path()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	queue := pubBoltBucket(t, path, "announce")
+	want := map[string]string{
+		"\x00\x00\x00\x00\x00\x00\x00\x01": `{"id":"d","source":"` + src + `"}`,
+		"\x00\x00\x00\x00\x00\x00\x00\x02": `{"id":"c","source":"` + src + `"}`,
+	}
+	if fmt.Sprint(queue) != fmt.Sprint(want) {
+		t.Fatalf("announce bucket %q, want %q", queue, want)
+	}
+}
+
+func TestBoltPublicationsPruneEveryIndexInStep(t *testing.T) {
+	ctx := context.Background()
+	const src = "https://example.org/list"
+	dir := t.TempDir()
+	s := pubOpenBolt(t, dir)
+	mustRecord(t, s, src, []poller.Publication{pub("b", "comments", 10), pub("a", "statements", 9)}, t0)
+	mustRecord(t, s, src, []poller.Publication{pub("b", "comments", 10)}, t0.Add(100*24*time.Hour))
+	later := t0.Add(500 * 24 * time.Hour)
+	if got := ids(mustRecord(t, s, src, []poller.Publication{pub("c", "statements", 11)}, later)); got != "c" {
+		t.Fatalf("announced %q, want c", got)
+	}
+	// "a" and "b" were stored 500 days ago, beyond the publication TTL.
+	latest, err := s.Latest(ctx, "", 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(latest); got != "c" {
+		t.Fatalf("latest %q, want c", got)
+	}
+	if _, ok, err := s.Publication(ctx, "a"); err != nil || ok {
+		t.Fatalf("Publication(a) = %v, %v, want pruned", ok, err)
+	}
+	path := s.Path()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		bucket string
+		want   int
+	}{
+		// "b" was last seen 400 days ago, "a" 500: both forgotten.
+		{"seen", 1}, {"seen_by_time", 1}, {"publications", 1}, {"publications_by_time", 1},
+	} {
+		t.Run(tc.bucket, func(t *testing.T) {
+			if got := len(pubBoltBucket(t, path, tc.bucket)); got != tc.want {
+				t.Fatalf("%s holds %d entries, want %d", tc.bucket, got, tc.want)
+			}
+		})
+	}
+}
+
+// TestBoltLatestOrderMatchesRedis records the same batches in both stores
+// and compares the order of latest, ties and dateless items included.
+func TestBoltLatestOrderMatchesRedis(t *testing.T) {
+	ctx := context.Background()
+	dateless := func(id string, seen time.Time) poller.Publication {
+		p := pub(id, "other", 1)
+		p.Date, p.SeenAt = time.Time{}, seen
+		return p
+	}
+	batches := []struct {
+		source string
+		pubs   []poller.Publication
+	}{
+		{"https://example.org/a", []poller.Publication{pub("a", "other", 5), pub("x", "other", 4), dateless("n", time.Time{})}},
+		{"https://example.org/b", []poller.Publication{pub("ab", "other", 5), pub("y", "other", 4), dateless("m", t0)}},
+		{"https://example.org/c", []poller.Publication{pub("abc", "other", 5), pub("w", "other", 4), dateless("o", time.Time{})}},
+	}
+	stores := map[string]publicationStore{"redis": openRedis(t), "bolt": pubOpenBolt(t, t.TempDir())}
+	got := map[string]string{}
+	for name, s := range stores {
+		for _, b := range batches {
+			mustRecord(t, s, b.source, b.pubs, t0)
+		}
+		latest, err := s.Latest(ctx, "", 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[name] = ids(latest)
+	}
+	if got["bolt"] != got["redis"] {
+		t.Fatalf("bolt latest %q, want redis's %q", got["bolt"], got["redis"])
 	}
 }
