@@ -1,0 +1,306 @@
+// Package delivery owns getting announcements to subscribers: it turns each
+// new publication, and each staff broadcast, into one message per matching
+// subscriber and sends them under Telegram's limits, surviving 429s, crashes,
+// restarts of the store and several replicas working at once.
+//
+// The pipeline, all of whose state lives in the Store so that any replica
+// can take over any part of it:
+//
+//   - intake: new publications (from the poller's queue) and broadcasts
+//     (Enqueue) become announcements, each rendered once per language;
+//   - fan-out: one replica at a time holds a lease on an announcement and
+//     walks its audience page by page, queueing one delivery per subscriber
+//     and persisting its cursor with each page, so a crash resumes where it
+//     stopped and memory stays flat;
+//   - sending: replicas lease deliveries from the shared queue (a leased
+//     delivery that is not finished is reclaimed once idle), take tokens
+//     from the shared global rate, reserve the chat (one message a second to
+//     a private chat, one every three seconds to a group or channel, which
+//     keeps it under 20 a minute), send, and record the outcome; a
+//     successful send is recorded, with its message id, in the same step
+//     that acknowledges it, and a reclaimed delivery is checked against that
+//     record before it is sent, so a duplicate needs a crash mid-send.
+//
+// Errors follow Telegram's meaning (tg.Classify): 429 pauses every replica
+// for retry_after and puts the delivery back; a blocked bot or a vanished
+// chat removes the subscriber; a migrated group moves the subscriber and the
+// message follows it; a message Telegram cannot parse is sent once more as
+// plain text; transient failures are retried with capped backoff and, after
+// Params.MaxAttempts, go to the dead-letter list.
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/bulletinbot/bulletinbot/poller"
+	"github.com/bulletinbot/bulletinbot/subscriptions"
+)
+
+// Kind tells where an announcement comes from.
+type Kind string
+
+// The kinds of announcement.
+const (
+	KindPublication Kind = "publication"
+	KindBroadcast   Kind = "broadcast"
+)
+
+// Announcement is one message to be sent to an audience.
+type Announcement struct {
+	// ID names the announcement: letters, digits and "-_.:", at most 64
+	// bytes. Publications get "pub-" and a hash of the publication id.
+	ID   string
+	Kind Kind
+	// PublicationID is the publication announced, for KindPublication.
+	PublicationID string
+	// Texts are the message in Telegram HTML by language; the key "" is
+	// the text for languages without their own. A publication's texts are
+	// rendered by the engine when they are not given.
+	Texts map[string]string
+	// Filter selects the audience; a publication's is its category.
+	Filter    subscriptions.Filter
+	CreatedAt time.Time
+}
+
+// Text returns the text for a subscriber speaking lang: its own, else the
+// one for all languages, else the one of fallback, else any.
+func (a Announcement) Text(lang, fallback string) (string, bool) {
+	for _, l := range []string{lang, "", fallback} {
+		if t, ok := a.Texts[l]; ok {
+			return t, true
+		}
+	}
+	for _, t := range a.Texts {
+		return t, true
+	}
+	return "", false
+}
+
+// Delivery is one message to one chat, as queued.
+type Delivery struct {
+	// ID is the store's id of this queue entry; it changes when the
+	// delivery is put back for a retry.
+	ID             string
+	AnnouncementID string
+	ChatID         int64
+	ChatType       subscriptions.ChatType
+	Language       string
+	// Attempt counts failed sends that are worth retrying.
+	Attempt int
+	// Plain sends the text without markup, after Telegram failed to parse it.
+	Plain bool
+}
+
+// Outcome is what became of a send.
+type Outcome int
+
+// The outcomes a Result records.
+const (
+	// Sent: Telegram accepted the message; MessageID is recorded.
+	Sent Outcome = iota + 1
+	// Removed: the chat is gone and the subscriber was removed.
+	Removed
+	// Failed: given up on; the delivery goes to the dead-letter list.
+	Failed
+	// Requeued: Next goes back in the queue, at At: a retry, a message
+	// following a migrated group, a plain-text resend, or a delivery
+	// handed back at shutdown.
+	Requeued
+)
+
+// Result is the outcome of one leased delivery, recorded by Store.Finish.
+type Result struct {
+	Delivery  Delivery
+	Outcome   Outcome
+	MessageID int       // Sent
+	Next      Delivery  // Requeued
+	At        time.Time // Requeued: not before
+	// Pause, with a 429, stops every replica's sending for that long.
+	Pause time.Duration
+	// Error is the last error, for the dead-letter list (Failed).
+	Error string
+	// Retry marks a requeue that counts as a retry in the statistics.
+	Retry bool
+	// Moved marks a requeue to a migrated group's new id.
+	Moved bool
+}
+
+// Gaps are the least intervals between two messages to one chat.
+type Gaps struct {
+	Private time.Duration
+	Group   time.Duration // groups, supergroups and channels
+}
+
+// Of returns the gap for a chat type.
+func (g Gaps) Of(t subscriptions.ChatType) time.Duration {
+	if t == subscriptions.ChatPrivate || t == "" {
+		return g.Private
+	}
+	return g.Group
+}
+
+// Fanout is a leased fan-out: an announcement and where its walk is.
+type Fanout struct {
+	Announcement Announcement
+	Cursor       string
+	// Token proves the lease; a later lease of the same fan-out has another.
+	Token string
+}
+
+// State is where an announcement stands.
+type State string
+
+// The states of an announcement.
+const (
+	StateFanningOut State = "fanning_out" // subscribers are still being queued
+	StateSending    State = "sending"     // all queued; deliveries pending
+	StateDone       State = "done"
+	StateCancelled  State = "cancelled"
+)
+
+// Stats is an announcement's progress.
+type Stats struct {
+	Announcement Announcement
+	State        State
+	// Targeted counts the deliveries queued so far (each subscriber once).
+	Targeted  int64
+	Delivered int64
+	Removed   int64 // chats gone: subscriber removed
+	Failed    int64 // given up on: dead-lettered
+	Cancelled int64 // not sent because the announcement was cancelled
+	Retries   int64 // transient failures retried
+	Moved     int64 // deliveries that followed a migrated group
+	// Pending is Targeted less every final outcome.
+	Pending int64
+}
+
+// DeadLetter is a delivery given up on, for staff to look at.
+type DeadLetter struct {
+	AnnouncementID string    `json:"announcement_id"`
+	ChatID         int64     `json:"chat_id"`
+	Attempts       int       `json:"attempts"`
+	Error          string    `json:"error"`
+	At             time.Time `json:"at"`
+}
+
+// PublicationEvent is a new publication in the poller's queue.
+type PublicationEvent struct {
+	// ID is the queue's id of the event, for AckPublications.
+	ID            string
+	PublicationID string
+}
+
+// Errors of the package; test with errors.Is.
+var (
+	// ErrLeaseLost: another replica took over a fan-out.
+	ErrLeaseLost = errors.New("delivery: fan-out lease lost")
+	// ErrDuplicate: an announcement with this id exists.
+	ErrDuplicate = errors.New("delivery: announcement already exists")
+	// ErrNotFound: no announcement with this id.
+	ErrNotFound = errors.New("delivery: no such announcement")
+	// ErrInvalid: an announcement that cannot be sent as given.
+	ErrInvalid = errors.New("delivery: invalid announcement")
+)
+
+// Store is the state the engine shares between replicas. Every method must
+// be atomic: a replica may die between any two calls. The Redis
+// implementation is *store.Redis.
+type Store interface {
+	// AddAnnouncement stores a and queues its fan-out. It returns
+	// ErrDuplicate, changing nothing, when a.ID exists.
+	AddAnnouncement(ctx context.Context, a Announcement) error
+	// Announcement returns a stored announcement and its progress.
+	Announcement(ctx context.Context, id string) (Stats, error)
+	// Cancel stops an announcement: its fan-out ends and its queued
+	// deliveries are dropped, counted as cancelled, when leased. It reports
+	// whether the announcement was still active.
+	Cancel(ctx context.Context, id string) (bool, error)
+
+	// ClaimFanout leases, until `until`, one announcement whose fan-out is
+	// unfinished and not leased. ok is false when there is none.
+	ClaimFanout(ctx context.Context, until time.Time) (f Fanout, ok bool, err error)
+	// AddDeliveries queues one page of a leased fan-out's deliveries,
+	// moves its cursor from f.Cursor to next and extends the lease to
+	// until, all at once; done finishes the fan-out. It returns
+	// ErrLeaseLost, changing nothing, when the lease or cursor moved on.
+	AddDeliveries(ctx context.Context, f Fanout, next string, done bool, ds []Delivery, until time.Time) error
+
+	// Lease gives consumer up to n deliveries: due retries are moved into
+	// the queue first, then deliveries leased by any consumer and idle for
+	// longer than reclaim are taken over, then new ones, waiting up to
+	// block for some. Deliveries already sent or of cancelled announcements
+	// are dropped on the way and not returned.
+	Lease(ctx context.Context, consumer string, n int, block, reclaim time.Duration) ([]Delivery, error)
+	// Begin is called right before sending ds. It returns those the
+	// consumer still holds and may send now, having reserved their chat
+	// for gaps; the rest are dropped (sent, cancelled, or leased by another
+	// consumer) or put back until their chat is free. While a pause is in
+	// force it changes nothing and returns the pause's remaining time.
+	Begin(ctx context.Context, consumer string, ds []Delivery, gaps Gaps, now time.Time) (ready []Delivery, pause time.Duration, err error)
+	// Finish records results and acknowledges their deliveries, at once.
+	// A Sent result records its message id before, or with, the
+	// acknowledgement. A result for a delivery no longer held (taken over
+	// and finished elsewhere) changes no counter twice.
+	Finish(ctx context.Context, rs []Result, now time.Time) error
+	// AllowSends takes up to n tokens, all or none, from the global rate
+	// shared by every replica (rate per second, burst at most). With none
+	// it returns how long to wait.
+	AllowSends(ctx context.Context, rate float64, burst, n int) (allowed int, wait time.Duration, err error)
+	// DeadLetters returns the n most recent dead letters, newest first,
+	// and how many there have been in all.
+	DeadLetters(ctx context.Context, n int) ([]DeadLetter, int64, error)
+}
+
+// Intake is the poller's queue of new publications.
+type Intake interface {
+	// NextPublications leases up to n new publications to consumer, taking
+	// over those leased elsewhere and idle longer than reclaim, waiting up
+	// to block for some.
+	NextPublications(ctx context.Context, consumer string, n int, block, reclaim time.Duration) ([]PublicationEvent, error)
+	// AckPublications marks events handled.
+	AckPublications(ctx context.Context, ids ...string) error
+}
+
+// Telegram is the part of *tg.Client the engine uses.
+type Telegram interface {
+	Call(ctx context.Context, method string, params tgbotapi.Params) (json.RawMessage, error)
+}
+
+// Subscribers is the part of *subscriptions.Service the engine uses.
+type Subscribers interface {
+	Page(ctx context.Context, f subscriptions.Filter, cursor string, limit int) ([]subscriptions.Subscriber, string, error)
+	Unsubscribe(ctx context.Context, chatID int64) (bool, error)
+	Migrate(ctx context.Context, from, to int64) error
+}
+
+// Publications loads stored publications (*store.Redis does).
+type Publications interface {
+	Publication(ctx context.Context, id string) (poller.Publication, bool, error)
+}
+
+// Observer is told what the engine does, for metrics. Methods must be
+// safe for concurrent use and return quickly.
+type Observer interface {
+	// SendDone reports one sendMessage call: result is "sent" or a
+	// tg.Kind name ("retry_after", "gone", "migrated", "bad_markup",
+	// "transient", "permanent", "too_long"); latency is the call's.
+	SendDone(result string, latency time.Duration)
+	// Paused reports a 429 that paused all sending for d.
+	Paused(d time.Duration)
+	// Retried reports a delivery put back after a transient failure.
+	Retried()
+	// DeadLettered reports a delivery given up on.
+	DeadLettered()
+}
+
+type nopObserver struct{}
+
+func (nopObserver) SendDone(string, time.Duration) {}
+func (nopObserver) Paused(time.Duration)           {}
+func (nopObserver) Retried()                       {}
+func (nopObserver) DeadLettered()                  {}

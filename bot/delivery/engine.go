@@ -1,0 +1,531 @@
+package delivery
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/bulletinbot/bulletinbot/bot/render"
+	"github.com/bulletinbot/bulletinbot/subscriptions"
+)
+
+// Defaults of Params.
+const (
+	DefaultWorkers      = 64
+	DefaultBatchSize    = 256
+	DefaultPageSize     = 500
+	DefaultMaxAttempts  = 5
+	DefaultRetryBase    = time.Second
+	DefaultRetryMax     = 5 * time.Minute
+	DefaultSendTimeout  = 15 * time.Second
+	DefaultClaimIdle    = time.Minute
+	DefaultFanoutLease  = 30 * time.Second
+	DefaultPollInterval = time.Second
+	DefaultDrainTimeout = 10 * time.Second
+	// PaidBroadcastMaxRate is Telegram's ceiling with allow_paid_broadcast.
+	PaidBroadcastMaxRate = 1000
+)
+
+// Telegram's per-chat limits: about one message a second to a private
+// chat, at most 20 a minute to a group or channel (one every 3 s keeps any
+// minute at 20).
+var defaultGaps = Gaps{Private: time.Second, Group: 3 * time.Second}
+
+// Params configure an Engine. Store, Telegram and Subscribers are required.
+type Params struct {
+	Store       Store
+	Telegram    Telegram
+	Subscribers Subscribers
+	// Intake and Publications bring new publications in; without an
+	// Intake only Enqueue'd announcements are sent.
+	Intake       Intake
+	Publications Publications
+	// Labels names a category in a language for alerts; nil shows the id.
+	Labels func(category, lang string) string
+	// Languages are those alerts are rendered in (default
+	// subscriptions.Languages()); the first is the fallback.
+	Languages []string
+	// Render shapes alerts.
+	Render render.Options
+	// LinkPreviews lets Telegram show a preview of the alert's link.
+	LinkPreviews bool
+
+	// Rate is SEND_RATE, messages a second over all replicas; zero or
+	// less lifts the global limit (benchmarks).
+	Rate float64
+	// PaidBroadcast sends with allow_paid_broadcast, which lets Rate go
+	// up to PaidBroadcastMaxRate for Telegram Stars.
+	PaidBroadcast bool
+	// Gaps are the least intervals between messages to one chat (default
+	// 1 s private, 3 s groups and channels).
+	Gaps *Gaps
+	// Workers is how many sends may be in flight (DefaultWorkers): enough
+	// that Telegram's latency does not lower throughput, Rate × latency.
+	// The Telegram client's HTTP transport needs as many idle connections
+	// per host.
+	Workers int
+	// BatchSize is the most deliveries leased at once (DefaultBatchSize).
+	BatchSize int
+	// PageSize is subscribers per fan-out page (DefaultPageSize).
+	PageSize int
+	// MaxAttempts is how many transient failures a delivery may have
+	// before it is dead-lettered (DefaultMaxAttempts).
+	MaxAttempts int
+	// RetryBase and RetryMax bound the backoff between attempts.
+	RetryBase, RetryMax time.Duration
+	// SendTimeout bounds one sendMessage call (DefaultSendTimeout).
+	SendTimeout time.Duration
+	// ClaimIdle is how long a leased delivery may sit unfinished before
+	// another replica takes it over (DefaultClaimIdle). It must exceed
+	// SendTimeout: a send begun is finished or abandoned within that.
+	ClaimIdle time.Duration
+	// FanoutLease is how long a fan-out stays with a replica that stopped
+	// renewing it (DefaultFanoutLease).
+	FanoutLease time.Duration
+	// PollInterval is the longest wait for new work (DefaultPollInterval).
+	PollInterval time.Duration
+	// DrainTimeout bounds how long Run waits for sends in flight after its
+	// context ends (DefaultDrainTimeout).
+	DrainTimeout time.Duration
+	// ReplicaID names this process among replicas; it must be unique per
+	// running process. Default: host name, pid and a random suffix.
+	ReplicaID string
+
+	Logger   *slog.Logger
+	Now      func() time.Time
+	Observer Observer
+}
+
+func (p Params) withDefaults() (Params, error) {
+	var missing []string
+	if p.Store == nil {
+		missing = append(missing, "Store")
+	}
+	if p.Telegram == nil {
+		missing = append(missing, "Telegram")
+	}
+	if p.Subscribers == nil {
+		missing = append(missing, "Subscribers")
+	}
+	if p.Intake != nil && p.Publications == nil {
+		missing = append(missing, "Publications (needed with Intake)")
+	}
+	if len(missing) > 0 {
+		return p, fmt.Errorf("delivery: params lack %v", missing)
+	}
+	if p.PaidBroadcast && p.Rate > PaidBroadcastMaxRate {
+		return p, fmt.Errorf("delivery: rate %.0f exceeds Telegram's paid broadcast limit of %d a second", p.Rate, PaidBroadcastMaxRate)
+	}
+	if p.Labels == nil {
+		p.Labels = func(category, _ string) string { return category }
+	}
+	if len(p.Languages) == 0 {
+		p.Languages = subscriptions.Languages()
+	}
+	if p.Gaps == nil {
+		g := defaultGaps
+		p.Gaps = &g
+	}
+	setDefault(&p.Workers, DefaultWorkers)
+	setDefault(&p.BatchSize, DefaultBatchSize)
+	setDefault(&p.PageSize, DefaultPageSize)
+	setDefault(&p.MaxAttempts, DefaultMaxAttempts)
+	setDefault(&p.RetryBase, DefaultRetryBase)
+	setDefault(&p.RetryMax, DefaultRetryMax)
+	setDefault(&p.SendTimeout, DefaultSendTimeout)
+	setDefault(&p.ClaimIdle, DefaultClaimIdle)
+	setDefault(&p.FanoutLease, DefaultFanoutLease)
+	setDefault(&p.PollInterval, DefaultPollInterval)
+	setDefault(&p.DrainTimeout, DefaultDrainTimeout)
+	if p.ClaimIdle <= p.SendTimeout {
+		return p, fmt.Errorf("delivery: ClaimIdle %v must exceed SendTimeout %v, or a slow send could be taken over and sent twice", p.ClaimIdle, p.SendTimeout)
+	}
+	if p.ReplicaID == "" {
+		host, _ := os.Hostname()
+		p.ReplicaID = fmt.Sprintf("%s-%d-%04x", host, os.Getpid(), rand.IntN(1<<16))
+	}
+	if p.Logger == nil {
+		p.Logger = slog.New(slog.DiscardHandler)
+	}
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	if p.Observer == nil {
+		p.Observer = nopObserver{}
+	}
+	return p, nil
+}
+
+func setDefault[T int | time.Duration](v *T, def T) {
+	if *v <= 0 {
+		*v = def
+	}
+}
+
+// Engine delivers announcements. Create it with New and start it with Run;
+// Enqueue, Stats, Cancel and DeadLetters may be used by any process, with
+// or without a running engine.
+type Engine struct {
+	p     Params
+	burst int
+	log   *slog.Logger
+	obs   Observer
+
+	wake chan struct{} // nudges the fan-out loop after a local Enqueue
+
+	annMu sync.Mutex
+	anns  map[string]Announcement // texts of announcements being sent
+}
+
+// New returns an engine; it checks p and fills in defaults.
+func New(p Params) (*Engine, error) {
+	p, err := p.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	return &Engine{
+		p:     p,
+		burst: burstFor(p.Rate),
+		log:   p.Logger.With("replica", p.ReplicaID),
+		obs:   p.Observer,
+		wake:  make(chan struct{}, 1),
+		anns:  map[string]Announcement{},
+	}, nil
+}
+
+// burstFor is the limiter's burst: small, so that no second ever carries
+// much more than the rate (Telegram counts in short windows), but at least
+// 2 so that a replica waking late does not lose its turn, and a twentieth
+// of a second's worth at high rates so that each token call pays for a
+// batch.
+func burstFor(rate float64) int {
+	return max(2, int(rate/20))
+}
+
+// Run delivers until ctx ends, then stops taking work, lets sends in
+// flight finish within Params.DrainTimeout, records them, hands back
+// deliveries leased but not begun, and returns nil. Only a failure to start
+// is returned as an error.
+func (e *Engine) Run(ctx context.Context) error {
+	var loops sync.WaitGroup
+	if e.p.Intake != nil {
+		loops.Go(func() { e.intakeLoop(ctx) })
+	}
+	loops.Go(func() { e.fanoutLoop(ctx) })
+	s := newSender(e)
+	s.run(ctx)
+	loops.Wait()
+	return nil
+}
+
+// Enqueue stores an announcement for delivery. A broadcast needs Texts,
+// each valid Telegram HTML that fits a message; a publication without
+// Texts is loaded and rendered. It returns ErrDuplicate when the id exists
+// and ErrInvalid for an announcement that cannot be sent.
+func (e *Engine) Enqueue(ctx context.Context, a Announcement) error {
+	if err := checkID(a.ID); err != nil {
+		return err
+	}
+	switch a.Kind {
+	case KindBroadcast:
+		if len(a.Texts) == 0 {
+			return fmt.Errorf("%w: broadcast %s has no text", ErrInvalid, a.ID)
+		}
+	case KindPublication:
+		if len(a.Texts) == 0 {
+			full, err := e.publicationAnnouncement(ctx, a.PublicationID)
+			if err != nil {
+				return err
+			}
+			a.Texts, a.Filter = full.Texts, full.Filter
+		}
+	default:
+		return fmt.Errorf("%w: unknown kind %q", ErrInvalid, a.Kind)
+	}
+	for lang, text := range a.Texts {
+		if err := render.Validate(text); err != nil {
+			return fmt.Errorf("%w: text for language %q: %w", ErrInvalid, lang, err)
+		}
+	}
+	if a.CreatedAt.IsZero() {
+		a.CreatedAt = e.p.Now()
+	}
+	if err := e.p.Store.AddAnnouncement(ctx, a); err != nil {
+		return fmt.Errorf("delivery: enqueue: %w", err)
+	}
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+	return nil
+}
+
+// Stats returns an announcement's progress.
+func (e *Engine) Stats(ctx context.Context, id string) (Stats, error) {
+	s, err := e.p.Store.Announcement(ctx, id)
+	if err != nil {
+		return Stats{}, fmt.Errorf("delivery: stats: %w", err)
+	}
+	return s, nil
+}
+
+// Cancel stops an announcement's remaining deliveries: its fan-out ends
+// and queued deliveries are dropped. Sends already in flight finish. It
+// reports whether the announcement was still active.
+func (e *Engine) Cancel(ctx context.Context, id string) (bool, error) {
+	ok, err := e.p.Store.Cancel(ctx, id)
+	if err != nil {
+		return false, fmt.Errorf("delivery: cancel: %w", err)
+	}
+	return ok, nil
+}
+
+// DeadLetters returns the n most recent deliveries given up on, newest
+// first, and how many there have been in all.
+func (e *Engine) DeadLetters(ctx context.Context, n int) ([]DeadLetter, int64, error) {
+	ds, total, err := e.p.Store.DeadLetters(ctx, n)
+	if err != nil {
+		return nil, 0, fmt.Errorf("delivery: dead letters: %w", err)
+	}
+	return ds, total, nil
+}
+
+// PublicationAnnouncementID is the announcement id of a publication.
+func PublicationAnnouncementID(publicationID string) string {
+	sum := sha256.Sum256([]byte(publicationID))
+	return "pub-" + hex.EncodeToString(sum[:12])
+}
+
+func checkID(id string) error {
+	if id == "" || len(id) > 64 {
+		return fmt.Errorf("%w: id %q must be 1 to 64 bytes", ErrInvalid, id)
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
+			return fmt.Errorf("%w: id %q may hold only letters, digits and -_.:", ErrInvalid, id)
+		}
+	}
+	return nil
+}
+
+// publicationAnnouncement loads a publication and renders its alert in
+// every language.
+func (e *Engine) publicationAnnouncement(ctx context.Context, pubID string) (Announcement, error) {
+	if e.p.Publications == nil {
+		return Announcement{}, fmt.Errorf("%w: no Publications to load %s from", ErrInvalid, pubID)
+	}
+	p, ok, err := e.p.Publications.Publication(ctx, pubID)
+	if err != nil {
+		return Announcement{}, fmt.Errorf("delivery: load publication %s: %w", pubID, err)
+	}
+	if !ok {
+		return Announcement{}, fmt.Errorf("%w: publication %s is not stored", ErrNotFound, pubID)
+	}
+	a := Announcement{
+		ID:            PublicationAnnouncementID(pubID),
+		Kind:          KindPublication,
+		PublicationID: pubID,
+		Texts:         make(map[string]string, len(e.p.Languages)+1),
+		Filter:        subscriptions.Filter{Category: p.Category},
+		CreatedAt:     e.p.Now(),
+	}
+	for i, lang := range e.p.Languages {
+		text := render.Alert(p, e.p.Labels(p.Category, lang), lang, e.p.Render)
+		a.Texts[lang] = text
+		if i == 0 {
+			a.Texts[""] = text
+		}
+	}
+	return a, nil
+}
+
+// intakeLoop turns new publications into announcements.
+func (e *Engine) intakeLoop(ctx context.Context) {
+	bo := newBackoff()
+	next := time.Time{}
+	for ctx.Err() == nil {
+		var reclaim time.Duration
+		if now := time.Now(); now.After(next) {
+			reclaim, next = e.p.ClaimIdle, now.Add(e.p.ClaimIdle/4)
+		}
+		evs, err := e.p.Intake.NextPublications(ctx, e.p.ReplicaID, 16, e.p.PollInterval, reclaim)
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Error("read new publications", slog.Any("error", err))
+				bo.wait(ctx)
+			}
+			continue
+		}
+		bo.reset()
+		for _, ev := range evs {
+			if err := e.announcePublication(ctx, ev); err != nil {
+				if ctx.Err() == nil {
+					e.log.Error("announce publication", slog.String("publication", ev.PublicationID), slog.Any("error", err))
+				}
+				// Not acknowledged: it is taken up again once idle.
+				continue
+			}
+			if err := e.p.Intake.AckPublications(ctx, ev.ID); err != nil && ctx.Err() == nil {
+				e.log.Error("acknowledge publication", slog.String("publication", ev.PublicationID), slog.Any("error", err))
+			}
+		}
+	}
+}
+
+func (e *Engine) announcePublication(ctx context.Context, ev PublicationEvent) error {
+	a, err := e.publicationAnnouncement(ctx, ev.PublicationID)
+	if errors.Is(err, ErrNotFound) {
+		e.log.Warn("publication to announce is gone", slog.String("publication", ev.PublicationID))
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	err = e.p.Store.AddAnnouncement(ctx, a)
+	if errors.Is(err, ErrDuplicate) {
+		return nil // announced before a crash that kept the event unacknowledged
+	}
+	if err != nil {
+		return err
+	}
+	e.log.Info("publication queued for delivery", slog.String("publication", ev.PublicationID), slog.String("announcement", a.ID), slog.String("category", a.Filter.Category))
+	return nil
+}
+
+// fanoutLoop leases unfinished fan-outs and walks their audiences.
+func (e *Engine) fanoutLoop(ctx context.Context) {
+	bo := newBackoff()
+	for ctx.Err() == nil {
+		f, ok, err := e.p.Store.ClaimFanout(ctx, time.Now().Add(e.p.FanoutLease))
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Error("claim fan-out", slog.Any("error", err))
+				bo.wait(ctx)
+			}
+			continue
+		}
+		bo.reset()
+		if !ok {
+			t := time.NewTimer(e.p.PollInterval)
+			select {
+			case <-ctx.Done():
+			case <-e.wake:
+			case <-t.C:
+			}
+			t.Stop()
+			continue
+		}
+		if err := e.fanout(ctx, f); err != nil && ctx.Err() == nil {
+			e.log.Error("fan-out stopped", slog.String("announcement", f.Announcement.ID), slog.Any("error", err))
+			bo.wait(ctx)
+		}
+	}
+}
+
+// fanout queues one delivery per matching subscriber, a page at a time,
+// each page with its cursor in one atomic step.
+func (e *Engine) fanout(ctx context.Context, f Fanout) error {
+	a := f.Announcement
+	for {
+		subs, next, err := e.p.Subscribers.Page(ctx, a.Filter, f.Cursor, e.p.PageSize)
+		if errors.Is(err, subscriptions.ErrUnknownCategory) || errors.Is(err, subscriptions.ErrUnknownLanguage) {
+			e.log.Error("announcement has an audience that cannot exist; nobody gets it", slog.String("announcement", a.ID), slog.Any("error", err))
+			subs, next = nil, ""
+		} else if err != nil {
+			return fmt.Errorf("delivery: page of subscribers: %w", err)
+		}
+		ds := make([]Delivery, len(subs))
+		for i, s := range subs {
+			ds[i] = Delivery{AnnouncementID: a.ID, ChatID: s.ChatID, ChatType: s.Type, Language: s.Language}
+		}
+		done := next == ""
+		if err := e.p.Store.AddDeliveries(ctx, f, next, done, ds, time.Now().Add(e.p.FanoutLease)); err != nil {
+			if errors.Is(err, ErrLeaseLost) {
+				e.log.Warn("fan-out taken over by another replica", slog.String("announcement", a.ID))
+				return nil
+			}
+			return err
+		}
+		f.Cursor = next
+		if done {
+			e.log.Info("fan-out finished", slog.String("announcement", a.ID))
+			return nil
+		}
+	}
+}
+
+// announcement returns the texts of an announcement being sent, cached:
+// they never change.
+func (e *Engine) announcement(ctx context.Context, id string) (Announcement, error) {
+	e.annMu.Lock()
+	a, ok := e.anns[id]
+	e.annMu.Unlock()
+	if ok {
+		return a, nil
+	}
+	st, err := e.p.Store.Announcement(ctx, id)
+	if err != nil {
+		return Announcement{}, err
+	}
+	e.annMu.Lock()
+	defer e.annMu.Unlock()
+	if len(e.anns) >= 256 {
+		for k := range e.anns { // drop any one: a miss costs one read
+			delete(e.anns, k)
+			break
+		}
+	}
+	e.anns[id] = st.Announcement
+	return st.Announcement, nil
+}
+
+// backoff paces a loop that keeps failing: capped exponential with jitter.
+type backoff struct{ n int }
+
+func newBackoff() *backoff { return &backoff{} }
+
+func (b *backoff) reset() { b.n = 0 }
+
+func (b *backoff) wait(ctx context.Context) {
+	b.n++
+	sleep(ctx, jitter(capped(100*time.Millisecond, 5*time.Second, b.n)))
+}
+
+func capped(base, ceiling time.Duration, attempt int) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < ceiling; i++ {
+		d *= 2
+	}
+	return min(d, ceiling)
+}
+
+// jitter spreads d over [0.8d, 1.2d) so that replicas do not move in step.
+func jitter(d time.Duration) time.Duration {
+	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
+}
+
+// sleep waits d or until ctx ends, and reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -1,0 +1,360 @@
+package delivery
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"strconv"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/bulletinbot/bulletinbot/bot/render"
+	"github.com/bulletinbot/bulletinbot/bot/tg"
+	"github.com/bulletinbot/bulletinbot/subscriptions"
+)
+
+// finishBatch is the most results recorded in one store call.
+const finishBatch = 256
+
+// sender is one Run's sending pipeline: a dispatcher that leases, takes
+// tokens and begins deliveries; one goroutine per send in flight, at most
+// Workers; and a finisher that records results in batches.
+type sender struct {
+	e       *Engine
+	slots   chan struct{} // one per send in flight
+	results chan Result
+
+	mu    sync.Mutex
+	known map[string]struct{} // entry ids leased and not yet finished or dropped
+}
+
+func newSender(e *Engine) *sender {
+	return &sender{
+		e:       e,
+		slots:   make(chan struct{}, e.p.Workers),
+		results: make(chan Result, e.p.Workers+e.p.BatchSize),
+		known:   map[string]struct{}{},
+	}
+}
+
+// run sends until ctx ends, then drains: it stops leasing, hands back what
+// it holds, waits for sends in flight (cut off after DrainTimeout) and
+// records every result.
+func (s *sender) run(ctx context.Context) {
+	// Sends outlive ctx by up to DrainTimeout so that a shutdown does not
+	// cut messages in half; this context ends at that deadline.
+	sendCtx, cancelSends := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSends()
+	stopDrainTimer := context.AfterFunc(ctx, func() {
+		t := time.AfterFunc(s.e.p.DrainTimeout, cancelSends)
+		context.AfterFunc(sendCtx, func() { t.Stop() })
+	})
+	defer stopDrainTimer()
+
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		s.finisher(sendCtx)
+	}()
+
+	var sends sync.WaitGroup
+	held := s.dispatch(ctx, sendCtx, &sends)
+
+	// Hand back what was leased but not begun, so that other replicas
+	// need not wait for it to go idle.
+	now := s.e.p.Now()
+	for _, d := range held {
+		s.results <- Result{Delivery: d, Outcome: Requeued, Next: withoutID(d), At: now}
+	}
+	sends.Wait()
+	close(s.results)
+	<-finished
+}
+
+// dispatch leases and begins deliveries until ctx ends, starting a send
+// for each, and returns the deliveries it holds but has not begun.
+func (s *sender) dispatch(ctx, sendCtx context.Context, sends *sync.WaitGroup) []Delivery {
+	e := s.e
+	bo := newBackoff()
+	var held []Delivery
+	nextReclaim := time.Time{}
+	for ctx.Err() == nil {
+		// Wait for a free slot before taking more work.
+		select {
+		case s.slots <- struct{}{}:
+			<-s.slots
+		case <-ctx.Done():
+			return held
+		}
+		if len(held) == 0 {
+			var reclaim time.Duration
+			if now := time.Now(); now.After(nextReclaim) {
+				reclaim, nextReclaim = e.p.ClaimIdle, now.Add(e.p.ClaimIdle/4)
+			}
+			ds, err := e.p.Store.Lease(ctx, e.p.ReplicaID, e.p.BatchSize, e.p.PollInterval, reclaim)
+			if err != nil {
+				if ctx.Err() == nil {
+					e.log.Error("lease deliveries", slog.Any("error", err))
+					bo.wait(ctx)
+				}
+				continue
+			}
+			bo.reset()
+			held = s.adopt(ds)
+			continue
+		}
+
+		free := cap(s.slots) - len(s.slots)
+		k := min(len(held), max(free, 1))
+		if e.p.Rate > 0 {
+			n, wait, err := e.p.Store.AllowSends(ctx, e.p.Rate, e.burst, min(k, e.burst))
+			if err != nil {
+				if ctx.Err() == nil {
+					e.log.Error("take send tokens", slog.Any("error", err))
+					bo.wait(ctx)
+				}
+				continue
+			}
+			if n == 0 {
+				sleep(ctx, wait)
+				continue
+			}
+			k = n
+		}
+		chunk := held[:k]
+		ready, pause, err := e.p.Store.Begin(ctx, e.p.ReplicaID, chunk, *e.p.Gaps, e.p.Now())
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Error("begin deliveries", slog.Any("error", err))
+				bo.wait(ctx)
+			}
+			continue
+		}
+		bo.reset()
+		if pause > 0 {
+			sleep(ctx, pause)
+			continue
+		}
+		held = held[k:]
+		s.forgetExcept(chunk, ready)
+		for _, d := range ready {
+			s.slots <- struct{}{} // never blocks for long: k <= free slots
+			sends.Go(func() {
+				r := s.e.send(sendCtx, d)
+				<-s.slots
+				s.results <- r
+			})
+		}
+	}
+	return held
+}
+
+// adopt keeps the leased deliveries this replica does not hold already: a
+// delivery held here while waiting for tokens can be reclaimed by this very
+// replica once idle, and must not be sent twice.
+func (s *sender) adopt(ds []Delivery) []Delivery {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := ds[:0]
+	for _, d := range ds {
+		if _, ok := s.known[d.ID]; ok {
+			continue
+		}
+		s.known[d.ID] = struct{}{}
+		out = append(out, d)
+	}
+	return out
+}
+
+// forgetExcept forgets the deliveries of chunk that Begin did not return:
+// those are dropped or put back by the store.
+func (s *sender) forgetExcept(chunk, ready []Delivery) {
+	keep := make(map[string]struct{}, len(ready))
+	for _, d := range ready {
+		keep[d.ID] = struct{}{}
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, d := range chunk {
+		if _, ok := keep[d.ID]; !ok {
+			delete(s.known, d.ID)
+		}
+	}
+}
+
+// finisher records results in batches: whatever has arrived by the time
+// the previous batch is written. A failed write is retried until it
+// succeeds or ctx, the drain deadline, ends: a send that is not recorded is
+// sent again after a crash, so it is worth waiting for the store.
+func (s *sender) finisher(ctx context.Context) {
+	e := s.e
+	batch := make([]Result, 0, finishBatch)
+	bo := newBackoff()
+	for r := range s.results {
+		batch = append(batch[:0], r)
+	fill:
+		for len(batch) < finishBatch {
+			select {
+			case r, ok := <-s.results:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		for {
+			// A write already under way is let finish even after the
+			// drain deadline: it is quick, and it saves duplicates.
+			wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			err := e.p.Store.Finish(wctx, batch, e.p.Now())
+			cancel()
+			if err == nil {
+				bo.reset()
+				break
+			}
+			if ctx.Err() != nil {
+				e.log.Error("results lost at shutdown; their deliveries will be taken over and may be sent again", slog.Int("results", len(batch)), slog.Any("error", err))
+				break
+			}
+			e.log.Error("record delivery results", slog.Int("results", len(batch)), slog.Any("error", err))
+			bo.wait(ctx)
+		}
+		s.mu.Lock()
+		for _, r := range batch {
+			delete(s.known, r.Delivery.ID)
+		}
+		s.mu.Unlock()
+	}
+}
+
+func withoutID(d Delivery) Delivery {
+	d.ID = ""
+	return d
+}
+
+// send makes one sendMessage call and decides, from Telegram's answer,
+// what becomes of the delivery.
+func (e *Engine) send(ctx context.Context, d Delivery) Result {
+	now := e.p.Now()
+	a, err := e.announcement(ctx, d.AnnouncementID)
+	if errors.Is(err, ErrNotFound) {
+		return Result{Delivery: d, Outcome: Failed, Error: "announcement expired before it was sent"}
+	}
+	if err != nil {
+		// The store is unreachable: try again shortly, no attempt spent.
+		return Result{Delivery: d, Outcome: Requeued, Next: withoutID(d), At: now.Add(jitter(e.p.RetryBase))}
+	}
+	text, ok := a.Text(d.Language, e.p.Languages[0])
+	if !ok {
+		return Result{Delivery: d, Outcome: Failed, Error: "announcement has no text"}
+	}
+	params := tgbotapi.Params{"chat_id": strconv.FormatInt(d.ChatID, 10)}
+	if d.Plain {
+		params["text"] = render.PlainText(text)
+	} else {
+		params["text"] = text
+		params["parse_mode"] = "HTML"
+	}
+	if !e.p.LinkPreviews {
+		params["link_preview_options"] = `{"is_disabled":true}`
+	}
+	if e.p.PaidBroadcast {
+		params["allow_paid_broadcast"] = "true"
+	}
+
+	callCtx, cancel := context.WithTimeout(ctx, e.p.SendTimeout)
+	start := time.Now()
+	raw, err := e.p.Telegram.Call(callCtx, "sendMessage", params)
+	latency := time.Since(start)
+	cancel()
+	kind := tg.Classify(err)
+	result := "sent"
+	if kind != tg.KindNone {
+		result = kind.String()
+	}
+	e.obs.SendDone(result, latency)
+	log := e.log.With(slog.Int64("chat_id", d.ChatID), slog.String("announcement", d.AnnouncementID))
+
+	switch kind {
+	case tg.KindNone:
+		var m struct {
+			MessageID int `json:"message_id"`
+		}
+		if err := json.Unmarshal(raw, &m); err != nil {
+			log.Error("sendMessage answer without a message id; counted as sent", slog.Any("error", err))
+		}
+		return Result{Delivery: d, Outcome: Sent, MessageID: m.MessageID}
+
+	case tg.KindRetryAfter:
+		wait, ok := tg.RetryAfter(err)
+		if !ok || wait <= 0 {
+			wait = time.Second
+		}
+		e.obs.Paused(wait)
+		log.Warn("flood limit: all replicas pause sending", slog.Duration("retry_after", wait))
+		return Result{Delivery: d, Outcome: Requeued, Next: withoutID(d), At: now.Add(wait), Pause: wait}
+
+	case tg.KindGone:
+		if _, uerr := e.p.Subscribers.Unsubscribe(ctx, d.ChatID); uerr != nil {
+			log.Error("remove subscriber whose chat is gone", slog.Any("error", uerr))
+			return Result{Delivery: d, Outcome: Requeued, Next: withoutID(d), At: now.Add(jitter(e.p.RetryBase))}
+		}
+		log.Info("chat gone: subscriber removed", slog.Any("error", err))
+		return Result{Delivery: d, Outcome: Removed}
+
+	case tg.KindMigrated:
+		to, _ := tg.MigratedTo(err)
+		if merr := e.p.Subscribers.Migrate(ctx, d.ChatID, to); merr != nil {
+			log.Error("move subscriber of a migrated group", slog.Int64("to", to), slog.Any("error", merr))
+			return Result{Delivery: d, Outcome: Requeued, Next: withoutID(d), At: now.Add(jitter(e.p.RetryBase))}
+		}
+		log.Info("group migrated: subscriber moved, message follows", slog.Int64("to", to))
+		next := withoutID(d)
+		next.ChatID, next.ChatType = to, subscriptions.ChatSupergroup
+		return Result{Delivery: d, Outcome: Requeued, Next: next, At: now, Moved: true}
+
+	case tg.KindBadMarkup:
+		if d.Plain {
+			log.Error("Telegram cannot parse even the plain text of this message", slog.Any("error", err))
+			e.obs.DeadLettered()
+			return Result{Delivery: d, Outcome: Failed, Error: err.Error()}
+		}
+		// Rendering guarantees valid markup: this is a bug to fix, so
+		// it is loud; the subscriber still gets the message.
+		log.Error("BUG: Telegram could not parse a message's HTML; resending it as plain text", slog.Any("error", err), slog.String("html", truncateForLog(text)))
+		next := withoutID(d)
+		next.Plain = true
+		return Result{Delivery: d, Outcome: Requeued, Next: next, At: now}
+
+	case tg.KindTransient:
+		attempt := d.Attempt + 1
+		if attempt >= e.p.MaxAttempts {
+			log.Error("delivery failed for good; dead-lettered", slog.Int("attempts", attempt), slog.Any("error", err))
+			e.obs.DeadLettered()
+			return Result{Delivery: d, Outcome: Failed, Error: err.Error()}
+		}
+		e.obs.Retried()
+		log.Warn("send failed; will retry", slog.Int("attempt", attempt), slog.Any("error", err))
+		next := withoutID(d)
+		next.Attempt = attempt
+		wait := jitter(capped(e.p.RetryBase, e.p.RetryMax, attempt))
+		return Result{Delivery: d, Outcome: Requeued, Next: next, At: now.Add(wait), Retry: true}
+
+	default: // permanent, too long, not modified: retrying cannot help
+		log.Error("Telegram refused the message; dead-lettered", slog.Any("error", err))
+		e.obs.DeadLettered()
+		return Result{Delivery: d, Outcome: Failed, Error: err.Error()}
+	}
+}
+
+func truncateForLog(s string) string {
+	if len(s) > 300 {
+		return s[:300] + "…"
+	}
+	return s
+}
