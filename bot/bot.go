@@ -105,7 +105,9 @@ const (
 
 // allowedUpdates are the update types the bot asks Telegram for. Edited
 // messages are left out on purpose: editing a command must not run it again.
-var allowedUpdates = []string{"message", "channel_post", "callback_query", "my_chat_member"}
+func allowedUpdates() []string {
+	return []string{"message", "channel_post", "callback_query", "my_chat_member"}
+}
 
 // Bot is a Telegram bot. Register extra commands with Handle and
 // HandleCallback before calling Run.

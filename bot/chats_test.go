@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/bulletinbot/bulletinbot/bot/telegramtest"
+	"github.com/bulletinbot/bulletinbot/poller"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
 
@@ -154,4 +155,28 @@ func TestReplyToABlockedChatUnsubscribes(t *testing.T) {
 		t.Error("still subscribed after Telegram said the bot is blocked")
 	}
 	mustContain(t, "logs", e.logs.String(), "chat is gone; unsubscribed")
+}
+
+func TestOnTheEmbeddedStore(t *testing.T) {
+	e := newBoltEnv(t)
+	e.seed(poller.Publication{ID: "e1", URL: "https://www.rusemb.org.uk/fnapr/9", Title: "Embassy statement", Date: day(9), Category: "statements"})
+	const user = 161
+	e.tg.AddPrivateChat(user, "Bo", "ru")
+	first, _ := e.newBot()
+	stop := e.run(first)
+	e.waitPolling()
+	mustContain(t, "/start", e.say(user, user, "/start", 1).Text, "Этот чат подписан")
+	mustContain(t, "/latest", e.say(user, user, "/latest", 2).Text, "Embassy statement", "09.10.2017")
+	stop()
+	e.tg.SendText(user, user, "/time")
+	second, _ := e.newBot()
+	e.run(second)
+	mustContain(t, "/time after restart", e.waitMessages(user, 3)[2].Text, "Москва")
+	e.waitHandled()
+	if got := len(e.tg.Messages(user)); got != 3 {
+		t.Errorf("got %d messages, want 3", got)
+	}
+	if s, ok := e.subscriber(user); !ok || s.Language != "ru" {
+		t.Errorf("subscriber: got %+v, %v", s, ok)
+	}
 }

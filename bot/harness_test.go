@@ -53,16 +53,46 @@ func (c *clock) Advance(d time.Duration) {
 type env struct {
 	t     *testing.T
 	tg    *telegramtest.Server
-	store *store.Redis
+	store fullStore
 	subs  *subscriptions.Service
 	cats  *category.Categorizer
 	clock *clock
 	logs  *logBuffer
 }
 
+// fullStore is everything the bot and its services keep: both stores have
+// it all.
+type fullStore interface {
+	bot.Store
+	bot.PublicationReader
+	subscriptions.Store
+	Record(ctx context.Context, source string, pubs []poller.Publication, v poller.Validators, now time.Time) ([]poller.Publication, error)
+}
+
+var (
+	_ fullStore = (*store.Redis)(nil)
+	_ fullStore = (*store.Bolt)(nil)
+)
+
 // newEnv starts a fake Telegram without flood limits (tests that want them
 // pass their own options) and an empty Redis database.
 func newEnv(t *testing.T, opts ...telegramtest.Options) *env {
+	t.Helper()
+	return newEnvOn(t, store.NewRedis(storetest.Redis(t)), opts...)
+}
+
+// newBoltEnv is newEnv on the embedded store.
+func newBoltEnv(t *testing.T) *env {
+	t.Helper()
+	st, err := store.OpenBolt(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return newEnvOn(t, st)
+}
+
+func newEnvOn(t *testing.T, st fullStore, opts ...telegramtest.Options) *env {
 	t.Helper()
 	o := telegramtest.Options{BotUsername: botName, GlobalRate: -1, PerChatInterval: -1, GroupPerMinute: -1}
 	if len(opts) > 0 {
@@ -71,7 +101,6 @@ func newEnv(t *testing.T, opts ...telegramtest.Options) *env {
 	}
 	fake := telegramtest.NewServer(o)
 	t.Cleanup(fake.Close)
-	st := store.NewRedis(storetest.Redis(t))
 	cats, err := category.New(category.Default())
 	if err != nil {
 		t.Fatal(err)

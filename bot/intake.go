@@ -72,7 +72,7 @@ func (b *Bot) lead(ctx, hctx context.Context, d *dispatcher, cancelHandlers cont
 	}
 	bo := newBackoff(b.p.Backoff)
 	for lctx.Err() == nil {
-		updates, err := b.p.Client.GetUpdates(lctx, offset, pollLimit, b.p.PollTimeout, allowedUpdates)
+		updates, err := b.p.Client.GetUpdates(lctx, offset, pollLimit, b.p.PollTimeout, allowedUpdates())
 		if err != nil {
 			if lctx.Err() != nil {
 				return

@@ -29,7 +29,6 @@ func TestRestartNeitherLosesNorRepeats(t *testing.T) {
 	// handles a batch that Telegram has not yet been told is done.
 	var slowRuns atomic.Int32
 	entered, release := make(chan struct{}, 1), make(chan struct{})
-	slow := func(p *bot.Params) {}
 	withSlow := func(b *bot.Bot) {
 		b.Handle("slow", func(ctx context.Context, r *bot.Request) error {
 			slowRuns.Add(1)
@@ -39,7 +38,7 @@ func TestRestartNeitherLosesNorRepeats(t *testing.T) {
 		})
 	}
 
-	first, _ := e.newBot(slow)
+	first, _ := e.newBot()
 	withSlow(first)
 	stop := e.run(first)
 	e.waitPolling()
@@ -205,8 +204,8 @@ func TestWebhook(t *testing.T) {
 			"update_id": id,
 			"message": map[string]any{
 				"message_id": 9000 + id, "date": 1508232720, "text": text,
-				"chat": map[string]any{"id": user, "type": "private", "first_name": "Sam"},
-				"from": map[string]any{"id": user, "is_bot": false, "first_name": "Sam", "language_code": "en"},
+				"chat":     map[string]any{"id": user, "type": "private", "first_name": "Sam"},
+				"from":     map[string]any{"id": user, "is_bot": false, "first_name": "Sam", "language_code": "en"},
 				"entities": []map[string]any{{"type": "bot_command", "offset": 0, "length": len(text)}},
 			},
 		})

@@ -47,7 +47,7 @@ func (b *Bot) serveWebhook(ctx context.Context, d *dispatcher) error {
 // setWebhook registers WebhookURL with its secret, retrying transient
 // failures; a refusal (bad URL) is returned.
 func (b *Bot) setWebhook(ctx context.Context) error {
-	allowed, err := json.Marshal(allowedUpdates)
+	allowed, err := json.Marshal(allowedUpdates())
 	if err != nil {
 		return fmt.Errorf("bot: encode allowed_updates: %w", err)
 	}

@@ -1,0 +1,248 @@
+package bot
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/bulletinbot/bulletinbot/poller/category"
+)
+
+func TestParseCommand(t *testing.T) {
+	tests := []struct {
+		text string
+		want command
+		ok   bool
+	}{
+		{"/start", command{Name: "start"}, true},
+		{"/Start payload", command{Name: "start", Args: "payload"}, true},
+		{"/latest 5 press-releases", command{Name: "latest", Args: "5 press-releases"}, true},
+		{"/latest@bulletin_bot  3  ", command{Name: "latest", Mention: "bulletin_bot", Args: "3"}, true},
+		{"/time@Other_Bot", command{Name: "time", Mention: "Other_Bot"}, true},
+		{"/help\nmore lines", command{Name: "help", Args: "more lines"}, true},
+		{"/a_1", command{Name: "a_1"}, true},
+		{"/" + strings.Repeat("x", 32), command{Name: strings.Repeat("x", 32)}, true},
+		{"/" + strings.Repeat("x", 33), command{}, false},
+		{"hello", command{}, false},
+		{"", command{}, false},
+		{"/", command{}, false},
+		{"/ start", command{}, false},
+		{"/старт", command{}, false},
+		{"/start@", command{}, false},
+		{"/start@bot@bot", command{}, false},
+		{"/start-now", command{}, false},
+		{" /start", command{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.text, func(t *testing.T) {
+			got, ok := parseCommand(tt.text)
+			if ok != tt.ok || got != tt.want {
+				t.Errorf("got %+v, %v, want %+v, %v", got, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+func FuzzParseCommand(f *testing.F) {
+	for _, s := range []string{"/start", "/latest@bot 5 x", "/", "/a@", "/x\u00a0y", "hi", "/\xff"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		c, ok := parseCommand(text)
+		if !ok {
+			return
+		}
+		if c.Name == "" || len(c.Name) > 32 || c.Name != strings.ToLower(c.Name) || !isCommandWord(c.Name) {
+			t.Fatalf("parseCommand(%q) gave bad name %q", text, c.Name)
+		}
+		if !strings.HasPrefix(strings.ToLower(text), "/"+c.Name) {
+			t.Fatalf("parseCommand(%q) gave a name %q not at the start", text, c.Name)
+		}
+		if c.Args != strings.TrimSpace(c.Args) {
+			t.Fatalf("parseCommand(%q) gave untrimmed args %q", text, c.Args)
+		}
+	})
+}
+
+func testBot(t *testing.T) *Bot {
+	t.Helper()
+	cats, err := category.New(category.Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Bot{p: Params{Categorizer: cats}}
+}
+
+func TestParseLatest(t *testing.T) {
+	b := testBot(t)
+	tests := []struct {
+		args    string
+		want    latestQuery
+		unknown string
+		wantErr error
+	}{
+		{"", latestQuery{n: 5}, "", nil},
+		{"7", latestQuery{n: 7}, "", nil},
+		{"+7", latestQuery{n: 7}, "", nil},
+		{"20", latestQuery{n: 20}, "", nil},
+		{"21", latestQuery{n: 21}, "", errBadCount},
+		{"0", latestQuery{n: 0}, "", errBadCount},
+		{"-1 statements", latestQuery{n: -1}, "", errBadCount},
+		{"statements", latestQuery{n: 5, category: "statements"}, "", nil},
+		{"STATEMENTS 2", latestQuery{n: 2, category: "statements"}, "", nil},
+		{"2 Comments and answers to media questions", latestQuery{n: 2, category: "comments"}, "", nil},
+		{"встречи, переговоры и телефонные разговоры", latestQuery{n: 5, category: "meetings"}, "", nil},
+		{"3 nonsense words", latestQuery{n: 3}, "nonsense words", errUnknownCategory},
+		{"3 4", latestQuery{n: 3}, "4", errUnknownCategory},
+	}
+	for _, tt := range tests {
+		t.Run(tt.args, func(t *testing.T) {
+			got, unknown, err := b.parseLatest(tt.args)
+			if !errors.Is(err, tt.wantErr) || got != tt.want || unknown != tt.unknown {
+				t.Errorf("got %+v, %q, %v, want %+v, %q, %v", got, unknown, err, tt.want, tt.unknown, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestPackKeepsMessagesWithinTheLimit(t *testing.T) {
+	parts := []string{"header", strings.Repeat("a", 40), strings.Repeat("б", 40), strings.Repeat("😀", 24), "tail"}
+	got := pack(parts, "\n\n", 50)
+	want := []string{"header\n\n" + strings.Repeat("a", 40), strings.Repeat("б", 40), strings.Repeat("😀", 24), "tail"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	for _, m := range got {
+		if utf16Len(m) > 50 {
+			t.Errorf("message %q is %d UTF-16 units, over 50", m, utf16Len(m))
+		}
+	}
+	if got := pack(nil, "\n", 10); len(got) != 0 {
+		t.Errorf("pack(nil): got %q, want none", got)
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	if got, want := truncate("Заявление МИД", 5), "Заяв…"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	if got, want := truncate("short", 5), "short"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestUserLimiterStaysBounded(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	l := newUserLimiter(time.Second, 2, 100)
+	for id := range int64(1000) {
+		if ok, _ := l.allow(id, now); !ok {
+			t.Fatalf("user %d refused on first request", id)
+		}
+		if n := l.len(); n > 100 {
+			t.Fatalf("limiter holds %d users, want at most 100", n)
+		}
+	}
+	// A user's budget: burst, then one warning, then silence, then refill.
+	steps := []struct {
+		after    time.Duration
+		ok, warn bool
+	}{{0, true, false}, {0, true, false}, {0, false, true}, {0, false, false}, {time.Second, true, false}, {0, false, true}}
+	at := now
+	for i, s := range steps {
+		at = at.Add(s.after)
+		ok, warn := l.allow(-5, at)
+		if ok != s.ok || warn != s.warn {
+			t.Fatalf("step %d: got %v, %v, want %v, %v", i, ok, warn, s.ok, s.warn)
+		}
+	}
+}
+
+func TestShardSpreadsAndIsStable(t *testing.T) {
+	seen := map[int]bool{}
+	for _, id := range []int64{1, 2, 3, -1, -100, -1001234567890, 1 << 40, 7, 8, 9, 10, 11} {
+		s := shard(id, 4)
+		if s < 0 || s >= 4 || s != shard(id, 4) {
+			t.Fatalf("shard(%d) = %d, not stable in [0,4)", id, s)
+		}
+		seen[s] = true
+	}
+	if len(seen) < 3 {
+		t.Errorf("12 chats fell on %d of 4 workers", len(seen))
+	}
+}
+
+func TestSettingsYAML(t *testing.T) {
+	const doc = `
+default_language: ru
+clocks:
+  - zone: Asia/Vladivostok
+    label: {en: Vladivostok, ru: Владивосток}
+  - zone: UTC
+    label: UTC
+consular:
+  phone: "+44 1"
+  address: "Somewhere 1"
+  last_checked: 2025-02-03
+texts:
+  en:
+    text_hint: "Commands only."
+`
+	s := DefaultSettings()
+	if err := yaml.Unmarshal([]byte(doc), &s); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Validate(); err != nil {
+		t.Fatalf("Validate: %v", err)
+	}
+	if s.DefaultLanguage != "ru" || len(s.Clocks) != 2 || s.Clocks[1].Label.In("ru", "en") != "UTC" {
+		t.Errorf("clocks: got %+v", s.Clocks)
+	}
+	if got := s.Consular.Address.In("ru", "en"); got != "Somewhere 1" {
+		t.Errorf("a plain address replaces every language's: got %q", got)
+	}
+	if s.Consular.Email != "info@rusemb.org.uk" {
+		t.Errorf("fields left out keep their default: email %q", s.Consular.Email)
+	}
+}
+
+func TestSettingsValidate(t *testing.T) {
+	bad := DefaultSettings()
+	bad.DefaultLanguage = "de"
+	bad.Clocks = append(bad.Clocks, Clock{Zone: "Mars/Olympus"}, Clock{Zone: "UTC"})
+	bad.Consular.Link = "ftp://x"
+	bad.Consular.LastChecked = "yesterday"
+	bad.Texts = map[string]map[string]string{"en": {"no_such_text": "x"}}
+	err := bad.Validate()
+	if err == nil {
+		t.Fatal("got nil, want every problem")
+	}
+	for _, want := range []string{`default_language "de"`, `clocks[2].zone "Mars/Olympus"`, "clocks[2].label is empty", "clocks[3].label is empty", `consular.link "ftp://x"`, `consular.last_checked "yesterday"`, "no_such_text"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not mention %q", err, want)
+		}
+	}
+	if err := DefaultSettings().Validate(); err != nil {
+		t.Errorf("defaults: %v", err)
+	}
+	// Empty parts get the defaults.
+	s := Settings{Consular: Consular{Phone: "1"}}.withDefaults()
+	if len(s.Clocks) != 2 || s.DefaultLanguage != "en" || s.Consular.Email != "" {
+		t.Errorf("withDefaults: got %+v", s)
+	}
+}
+
+func TestKeyboardRefusesLongData(t *testing.T) {
+	if _, err := (Keyboard{{{Text: "x", Data: strings.Repeat("d", 65)}}}).markup(); err == nil {
+		t.Error("65-byte callback data accepted")
+	}
+	got, err := (Keyboard{{{Text: "a&b", Data: "cat:x"}, {Text: "site", URL: "https://x"}}}).markup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"inline_keyboard":[[{"text":"a\u0026b","callback_data":"cat:x"},{"text":"site","url":"https://x"}]]}`; got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
