@@ -78,7 +78,9 @@ func TestDeliveryBroadcast(t *testing.T) {
 	e.subscriber(1, subscriptions.ChatPrivate, "en")
 	e.subscriber(2, subscriptions.ChatPrivate, "ru")
 	e.subscriber(3, subscriptions.ChatSupergroup, "ru")
-	eng := e.engine(func(p *delivery.Params) { p.LinkPreviews = true })
+	eng := e.engine(func(p *delivery.Params) {
+		p.LinkPreviews, p.Gaps = true, &delivery.Gaps{Private: 100 * time.Millisecond, Group: 100 * time.Millisecond}
+	})
 
 	invalid := []delivery.Announcement{
 		broadcast("bad id!", subscriptions.Filter{}, map[string]string{"": "x"}),
@@ -330,6 +332,7 @@ func TestDeliveryTransientErrorsAreRetried(t *testing.T) {
 			tt.setup(e, rec, obs)
 			eng := e.engine(func(p *delivery.Params) {
 				p.Telegram, p.Observer, p.SendTimeout = rec, obs, 200*time.Millisecond
+				p.Gaps = &delivery.Gaps{Private: 50 * time.Millisecond}
 			})
 			e.run(eng)
 			if err := eng.Enqueue(ctx, broadcast("b-1", subscriptions.Filter{}, map[string]string{"": "hello"})); err != nil {
@@ -357,7 +360,9 @@ func TestDeliveryDeadLetterAfterMaxAttempts(t *testing.T) {
 	e.subscriber(2, subscriptions.ChatPrivate, "en")
 	e.fake.Fail("sendMessage", 3, telegramtest.APIError{Code: 500})
 	obs := newObserver()
-	eng := e.engine(func(p *delivery.Params) { p.MaxAttempts, p.Observer, p.Workers = 3, obs, 1 })
+	eng := e.engine(func(p *delivery.Params) {
+		p.MaxAttempts, p.Observer, p.Workers, p.Gaps = 3, obs, 1, &delivery.Gaps{Private: 50 * time.Millisecond}
+	})
 	e.run(eng)
 	// One chat first, so that it alone meets the three failures.
 	if err := eng.Enqueue(ctx, broadcast("b-1", subscriptions.Filter{Category: "consular"}, map[string]string{"": "hello"})); err != nil {

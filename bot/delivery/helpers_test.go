@@ -253,15 +253,15 @@ type watchedStore struct {
 	// failing makes every call fail, as if the process had died: nothing
 	// more reaches the store.
 	failing bool
-	// unrecorded counts sends that succeeded but whose results could not
-	// be recorded because of failing.
-	unrecorded int
+	// unrecorded holds the deliveries sent successfully whose results
+	// could not be recorded because of failing.
+	unrecorded map[string]bool
 }
 
 var errCrashed = errors.New("test: store unreachable (simulated crash)")
 
 func newWatchedStore(s delivery.Store) *watchedStore {
-	return &watchedStore{Store: s, changed: make(chan struct{})}
+	return &watchedStore{Store: s, changed: make(chan struct{}), unrecorded: map[string]bool{}}
 }
 
 func (w *watchedStore) notify() {
@@ -304,7 +304,7 @@ func (w *watchedStore) Finish(ctx context.Context, rs []delivery.Result, now tim
 		w.mu.Lock()
 		for _, r := range rs {
 			if r.Outcome == delivery.Sent {
-				w.unrecorded++
+				w.unrecorded[r.Delivery.ID] = true
 			}
 		}
 		w.mu.Unlock()

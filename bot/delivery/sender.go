@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"strconv"
 	"sync"
 	"time"
@@ -94,7 +95,7 @@ func (s *sender) dispatch(ctx, sendCtx context.Context, sends *sync.WaitGroup) [
 			if now := time.Now(); now.After(nextReclaim) {
 				reclaim, nextReclaim = e.p.ClaimIdle, now.Add(e.p.ClaimIdle/4)
 			}
-			ds, err := e.p.Store.Lease(ctx, e.p.ReplicaID, e.p.BatchSize, e.p.PollInterval, reclaim)
+			ds, err := e.p.Store.Lease(ctx, e.p.ReplicaID, s.leaseSize(), e.p.PollInterval, reclaim)
 			if err != nil {
 				if ctx.Err() == nil {
 					e.log.Error("lease deliveries", slog.Any("error", err))
@@ -150,6 +151,18 @@ func (s *sender) dispatch(ctx, sendCtx context.Context, sends *sync.WaitGroup) [
 		}
 	}
 	return held
+}
+
+// leaseSize is how many deliveries to lease at once: a batch, but no more
+// than about a second's worth at the global rate, so that deliveries do not
+// wait here for tokens while other replicas could send them, nor spend
+// tokens after their announcement is cancelled.
+func (s *sender) leaseSize() int {
+	n := s.e.p.BatchSize
+	if r := s.e.p.Rate; r > 0 {
+		n = min(n, max(1, int(math.Ceil(r))))
+	}
+	return n
 }
 
 // adopt keeps the leased deliveries this replica does not hold already: a
