@@ -19,6 +19,27 @@ func idle() { time.Sleep(3 * instant) }
 
 var gaps = delivery.Gaps{Private: time.Second, Group: 3 * time.Second}
 
+// deliveryStore is what the delivery engine needs of a store. The tests
+// below are its conformance suite: both stores must pass them alike.
+type deliveryStore interface {
+	delivery.Store
+	delivery.Intake
+	poller.Store
+}
+
+func forEachDeliveryBackend(t *testing.T, test func(t *testing.T, s deliveryStore)) {
+	backends := []struct {
+		name string
+		open func(t *testing.T) deliveryStore
+	}{
+		{"redis", func(t *testing.T) deliveryStore { return openRedis(t) }},
+		{"bolt", func(t *testing.T) deliveryStore { return pubOpenBolt(t, t.TempDir()) }},
+	}
+	for _, b := range backends {
+		t.Run(b.name, func(t *testing.T) { test(t, b.open(t)) })
+	}
+}
+
 func addAnnouncement(t *testing.T, s delivery.Store, id string) delivery.Announcement {
 	t.Helper()
 	a := delivery.Announcement{ID: id, Kind: delivery.KindBroadcast, Texts: map[string]string{"": "<b>hi</b>", "ru": "<b>привет</b>"},
@@ -65,8 +86,11 @@ func stats(t *testing.T, s delivery.Store, id string) delivery.Stats {
 }
 
 func TestDeliveryAnnouncementAndFanout(t *testing.T) {
+	forEachDeliveryBackend(t, testDeliveryAnnouncementAndFanout)
+}
+
+func testDeliveryAnnouncementAndFanout(t *testing.T, s deliveryStore) {
 	ctx := context.Background()
-	s := openRedis(t)
 	a := addAnnouncement(t, s, "b-1")
 	if err := s.AddAnnouncement(ctx, a); !errors.Is(err, delivery.ErrDuplicate) {
 		t.Fatalf("second AddAnnouncement: got %v, want ErrDuplicate", err)
@@ -128,9 +152,10 @@ func TestDeliveryAnnouncementAndFanout(t *testing.T) {
 	}
 }
 
-func TestDeliverySendLifecycle(t *testing.T) {
+func TestDeliverySendLifecycle(t *testing.T) { forEachDeliveryBackend(t, testDeliverySendLifecycle) }
+
+func testDeliverySendLifecycle(t *testing.T, s deliveryStore) {
 	ctx := context.Background()
-	s := openRedis(t)
 	a := addAnnouncement(t, s, "b-1")
 	queue(t, s, a, 1, 2, 3, 4)
 	ds := lease(t, s, "c1", 10, 0)
@@ -179,9 +204,10 @@ func TestDeliverySendLifecycle(t *testing.T) {
 	}
 }
 
-func TestDeliveryChatGapDefers(t *testing.T) {
+func TestDeliveryChatGapDefers(t *testing.T) { forEachDeliveryBackend(t, testDeliveryChatGapDefers) }
+
+func testDeliveryChatGapDefers(t *testing.T, s deliveryStore) {
 	ctx := context.Background()
-	s := openRedis(t)
 	a := addAnnouncement(t, s, "b-1")
 	queue(t, s, a, 7)
 	b := addAnnouncement(t, s, "b-2")
@@ -202,9 +228,10 @@ func TestDeliveryChatGapDefers(t *testing.T) {
 	}
 }
 
-func TestDeliveryPause(t *testing.T) {
+func TestDeliveryPause(t *testing.T) { forEachDeliveryBackend(t, testDeliveryPause) }
+
+func testDeliveryPause(t *testing.T, s deliveryStore) {
 	ctx := context.Background()
-	s := openRedis(t)
 	a := addAnnouncement(t, s, "b-1")
 	queue(t, s, a, 1, 2)
 	ds := lease(t, s, "c1", 10, 0)
@@ -223,8 +250,11 @@ func TestDeliveryPause(t *testing.T) {
 }
 
 func TestDeliveryReclaimAndSentRecord(t *testing.T) {
+	forEachDeliveryBackend(t, testDeliveryReclaimAndSentRecord)
+}
+
+func testDeliveryReclaimAndSentRecord(t *testing.T, s deliveryStore) {
 	ctx := context.Background()
-	s := openRedis(t)
 	a := addAnnouncement(t, s, "b-1")
 	queue(t, s, a, 1, 2, 3)
 	mine := lease(t, s, "dead", 10, 0)
@@ -263,9 +293,10 @@ func TestDeliveryReclaimAndSentRecord(t *testing.T) {
 	}
 }
 
-func TestDeliveryCancel(t *testing.T) {
+func TestDeliveryCancel(t *testing.T) { forEachDeliveryBackend(t, testDeliveryCancel) }
+
+func testDeliveryCancel(t *testing.T, s deliveryStore) {
 	ctx := context.Background()
-	s := openRedis(t)
 	a := addAnnouncement(t, s, "b-1")
 	queue(t, s, a, 1, 2, 3)
 	held := lease(t, s, "c1", 1, 0)
@@ -290,9 +321,10 @@ func TestDeliveryCancel(t *testing.T) {
 	}
 }
 
-func TestDeliveryAllowSends(t *testing.T) {
+func TestDeliveryAllowSends(t *testing.T) { forEachDeliveryBackend(t, testDeliveryAllowSends) }
+
+func testDeliveryAllowSends(t *testing.T, s deliveryStore) {
 	ctx := context.Background()
-	s := openRedis(t)
 	n, wait, err := s.AllowSends(ctx, 10, 2, 2)
 	if err != nil || n != 2 || wait != 0 {
 		t.Fatalf("first AllowSends: got %d %v %v, want 2", n, wait, err)
@@ -308,9 +340,10 @@ func TestDeliveryAllowSends(t *testing.T) {
 	}
 }
 
-func TestDeliveryIntake(t *testing.T) {
+func TestDeliveryIntake(t *testing.T) { forEachDeliveryBackend(t, testDeliveryIntake) }
+
+func testDeliveryIntake(t *testing.T, s deliveryStore) {
 	ctx := context.Background()
-	s := openRedis(t)
 	src := "https://example.org/feed"
 	p := func(id string) poller.Publication {
 		return poller.Publication{ID: id, Source: src, Title: id, Category: "consular", SeenAt: t0}
