@@ -231,7 +231,8 @@ func openDlvTx(tx *bolt.Tx) (*dlvTx, error) {
 	return t, nil
 }
 
-// update runs fn in one writing transaction on the delivery buckets.
+// dlvUpdate runs fn in one writing transaction on the delivery buckets and
+// writes back the announcements it changed.
 func (b *Bolt) dlvUpdate(fn func(t *dlvTx) error) error {
 	return b.db.Update(func(tx *bolt.Tx) error {
 		t, err := openDlvTx(tx)

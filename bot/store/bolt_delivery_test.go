@@ -1,0 +1,394 @@
+package store_test
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bulletinbot/bulletinbot/bot/delivery"
+	"github.com/bulletinbot/bulletinbot/bot/store"
+	"github.com/bulletinbot/bulletinbot/bot/telegramtest"
+	"github.com/bulletinbot/bulletinbot/bot/tg"
+	"github.com/bulletinbot/bulletinbot/poller"
+	"github.com/bulletinbot/bulletinbot/subscriptions"
+)
+
+// More of the delivery store's conformance suite (delivery_test.go), then
+// what only the embedded store has to show: surviving a reopen, and a real
+// engine running on it alone.
+
+func TestDeliveryLeaseTakesAtMostN(t *testing.T) {
+	forEachDeliveryBackend(t, func(t *testing.T, s deliveryStore) {
+		a := addAnnouncement(t, s, "b-1")
+		queue(t, s, a, 1, 2, 3, 4, 5)
+		if got := lease(t, s, "c1", 2, 0); len(got) != 2 || got[0].ChatID != 1 || got[1].ChatID != 2 {
+			t.Fatalf("Lease(2): got %+v, want chats 1 and 2", got)
+		}
+		if got := lease(t, s, "c2", 10, 0); len(got) != 3 || got[0].ChatID != 3 || got[2].ChatID != 5 {
+			t.Fatalf("Lease(10): got %+v, want chats 3 to 5 in order", got)
+		}
+		if got := lease(t, s, "c3", 10, 0); len(got) != 0 {
+			t.Fatalf("Lease of an empty queue: got %+v, want nothing", got)
+		}
+	})
+}
+
+func TestDeliveryLeaseWaitsForNew(t *testing.T) {
+	forEachDeliveryBackend(t, func(t *testing.T, s deliveryStore) {
+		a := addAnnouncement(t, s, "b-1")
+		const block = 10 * time.Second
+		type leased struct {
+			ds  []delivery.Delivery
+			err error
+			in  time.Duration
+		}
+		done := make(chan leased, 1)
+		go func() {
+			start := time.Now()
+			ds, err := s.Lease(context.Background(), "c1", 10, block, 0)
+			done <- leased{ds, err, time.Since(start)}
+		}()
+		queue(t, s, a, 9)
+		got := <-done
+		if got.err != nil || len(got.ds) != 1 || got.ds[0].ChatID != 9 || got.in >= block {
+			t.Fatalf("blocking Lease: got %+v, %v after %v; want chat 9 before the block ran out", got.ds, got.err, got.in)
+		}
+	})
+}
+
+func TestDeliveryRequeueWaitsUntilDue(t *testing.T) {
+	forEachDeliveryBackend(t, func(t *testing.T, s deliveryStore) {
+		ctx := context.Background()
+		a := addAnnouncement(t, s, "b-1")
+		queue(t, s, a, 1, 2)
+		ds := lease(t, s, "c1", 10, 0)
+		if _, _, err := s.Begin(ctx, "c1", ds, delivery.Gaps{}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		err := s.Finish(ctx, []delivery.Result{
+			{Delivery: ds[0], Outcome: delivery.Requeued, Next: delivery.Delivery{AnnouncementID: "b-1", ChatID: 1, Attempt: 1}, At: now.Add(time.Hour), Retry: true},
+			{Delivery: ds[1], Outcome: delivery.Requeued, Next: delivery.Delivery{AnnouncementID: "b-1", ChatID: 20, ChatType: subscriptions.ChatSupergroup}, At: now, Moved: true},
+		}, now)
+		if err != nil {
+			t.Fatalf("Finish: %v", err)
+		}
+		got := lease(t, s, "c1", 10, 0)
+		if len(got) != 1 || got[0].ChatID != 20 || got[0].ChatType != subscriptions.ChatSupergroup {
+			t.Fatalf("Lease: got %+v, want only the moved delivery to chat 20; the retry is due in an hour", got)
+		}
+		if st := stats(t, s, "b-1"); st.Retries != 1 || st.Moved != 1 || st.Pending != 2 {
+			t.Fatalf("got %+v, want 1 retry, 1 moved, 2 pending", st)
+		}
+	})
+}
+
+func TestDeliveryShorterPauseKeepsLonger(t *testing.T) {
+	forEachDeliveryBackend(t, func(t *testing.T, s deliveryStore) {
+		ctx := context.Background()
+		a := addAnnouncement(t, s, "b-1")
+		queue(t, s, a, 1, 2, 3)
+		ds := lease(t, s, "c1", 10, 0)
+		if _, _, err := s.Begin(ctx, "c1", ds[:2], gaps, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		requeue := func(d delivery.Delivery, pause time.Duration) delivery.Result {
+			return delivery.Result{Delivery: d, Outcome: delivery.Requeued, Next: delivery.Delivery{AnnouncementID: "b-1", ChatID: d.ChatID}, At: now.Add(pause), Pause: pause}
+		}
+		if err := s.Finish(ctx, []delivery.Result{requeue(ds[0], 5*time.Second), requeue(ds[1], time.Second)}, now); err != nil {
+			t.Fatal(err)
+		}
+		ready, pause, err := s.Begin(ctx, "c1", ds[2:], gaps, time.Now())
+		if err != nil || len(ready) != 0 || pause <= 4*time.Second || pause > 5*time.Second {
+			t.Fatalf("Begin: got %d ready, pause %v, %v; want none and about 5s", len(ready), pause, err)
+		}
+	})
+}
+
+func TestDeliveryDeadLettersNewestFirst(t *testing.T) {
+	forEachDeliveryBackend(t, func(t *testing.T, s deliveryStore) {
+		ctx := context.Background()
+		a := addAnnouncement(t, s, "b-1")
+		queue(t, s, a, 1, 2, 3)
+		ds := lease(t, s, "c1", 10, 0)
+		for i, d := range ds {
+			if err := s.Finish(ctx, []delivery.Result{{Delivery: d, Outcome: delivery.Failed, Error: fmt.Sprint("error ", i)}}, t0.Add(time.Duration(i)*time.Minute)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		dead, total, err := s.DeadLetters(ctx, 2)
+		if err != nil || total != 3 || len(dead) != 2 || dead[0].ChatID != 3 || dead[1].ChatID != 2 {
+			t.Fatalf("DeadLetters(2): got %+v %d %v; want chats 3 then 2 of 3", dead, total, err)
+		}
+		if d := dead[0]; d.Attempts != 1 || d.Error != "error 2" || !d.At.Equal(t0.Add(2*time.Minute)) {
+			t.Fatalf("newest dead letter: got %+v, want attempt 1, error 2, at its Finish's time", d)
+		}
+		if dead, total, err := s.DeadLetters(ctx, 0); err != nil || total != 3 || len(dead) != 0 {
+			t.Fatalf("DeadLetters(0): got %d letters, total %d, %v; want only the total 3", len(dead), total, err)
+		}
+	})
+}
+
+func TestBoltDeliveryStateSurvivesReopen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := reopenableBolt(t, dir)
+	a := addAnnouncement(t, s, "b-1")
+	queue(t, s, a, 1, 2, 3)
+	held := lease(t, s, "before", 10, 0)
+	if _, _, err := s.Begin(ctx, "before", held, delivery.Gaps{}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now()
+	if err := s.Finish(ctx, []delivery.Result{
+		{Delivery: held[0], Outcome: delivery.Sent, MessageID: 7},
+		{Delivery: held[1], Outcome: delivery.Requeued, Next: delivery.Delivery{AnnouncementID: "b-1", ChatID: 2}, At: now.Add(time.Minute), Pause: time.Minute},
+	}, now); err != nil {
+		t.Fatal(err)
+	}
+	// The process dies holding chat 3, with a sent record for chat 1 that
+	// a stray copy must not get past.
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = reopenableBolt(t, dir)
+	if err := s.Ping(ctx); err != nil {
+		t.Fatalf("Ping: %v", err)
+	}
+	if st := stats(t, s, "b-1"); st.Delivered != 1 || st.Pending != 2 || st.State != delivery.StateSending {
+		t.Fatalf("got %+v after reopening, want 1 delivered and 2 pending", st)
+	}
+	if _, pause, err := s.Begin(ctx, "after", held[2:], delivery.Gaps{}, now.Add(time.Second)); err != nil || pause != 59*time.Second {
+		t.Fatalf("Begin after reopening: got pause %v, %v; want the 59s left", pause, err)
+	}
+	if got := lease(t, s, "after", 10, 0); len(got) != 0 {
+		t.Fatalf("Lease without reclaim: got %+v, want nothing", got)
+	}
+	idle()
+	got := lease(t, s, "after", 10, instant)
+	if len(got) != 1 || got[0].ChatID != 3 || got[0].ID != held[2].ID {
+		t.Fatalf("reclaiming Lease: got %+v, want the held delivery to chat 3", got)
+	}
+	if err := s.Finish(ctx, []delivery.Result{{Delivery: held[0], Outcome: delivery.Sent, MessageID: 8}}, now); err != nil {
+		t.Fatal(err)
+	}
+	if st := stats(t, s, "b-1"); st.Delivered != 1 {
+		t.Fatalf("a second sent record for chat 1: got %d delivered, want 1", st.Delivered)
+	}
+	if err := s.Ping(ctx); err != nil {
+		t.Fatal(err)
+	}
+	_ = s.Close()
+	if err := s.Ping(ctx); err == nil {
+		t.Fatal("Ping of a closed store: got nil, want an error")
+	}
+}
+
+// reopenableBolt opens the store in dir; the test closes it, or its cleanup.
+func reopenableBolt(t *testing.T, dir string) *store.Bolt {
+	t.Helper()
+	s, err := store.OpenBolt(dir)
+	if err != nil {
+		t.Fatalf("OpenBolt: %v", err)
+	}
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// gatedSubscribers serves the first open pages of any fan-out, then blocks
+// until the caller gives up: a fan-out stopped in the middle.
+type gatedSubscribers struct {
+	*subscriptions.Service
+	open  int32
+	pages atomic.Int32
+}
+
+func (g *gatedSubscribers) Page(ctx context.Context, f subscriptions.Filter, cursor string, limit int) ([]subscriptions.Subscriber, string, error) {
+	if g.pages.Add(1) > g.open {
+		<-ctx.Done()
+		return nil, "", ctx.Err()
+	}
+	return g.Service.Page(ctx, f, cursor, limit)
+}
+
+// boltEngineEnv is a delivery engine on an embedded store, talking to the
+// fake Telegram.
+type boltEngineEnv struct {
+	t      *testing.T
+	dir    string
+	fake   *telegramtest.Server
+	client *tg.Client
+	chats  []int64
+}
+
+func (e *boltEngineEnv) engine(st *store.Bolt, subs delivery.Subscribers) *delivery.Engine {
+	e.t.Helper()
+	eng, err := delivery.New(delivery.Params{
+		Store: st, Intake: st, Publications: st, Subscribers: subs, Telegram: e.client,
+		Rate: 500, Workers: 16, PageSize: 40,
+		RetryBase: 20 * time.Millisecond, RetryMax: 100 * time.Millisecond,
+		SendTimeout: 2 * time.Second, ClaimIdle: 3 * time.Second, FanoutLease: 300 * time.Millisecond,
+		PollInterval: 50 * time.Millisecond, DrainTimeout: 3 * time.Second,
+		Gaps:   &delivery.Gaps{Private: 50 * time.Millisecond, Group: 100 * time.Millisecond},
+		Logger: slog.New(slog.DiscardHandler),
+	})
+	if err != nil {
+		e.t.Fatalf("delivery.New: %v", err)
+	}
+	return eng
+}
+
+// pooledClient keeps an idle connection for every worker, so that sends do
+// not open and close one each.
+func pooledClient(conns int) *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = conns, conns
+	return &http.Client{Transport: tr}
+}
+
+// run starts eng and returns the function that stops it and waits for Run.
+func (e *boltEngineEnv) run(eng *delivery.Engine) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- eng.Run(ctx) }()
+	var once sync.Once
+	stop = func() {
+		once.Do(func() {
+			cancel()
+			if err := <-done; err != nil {
+				e.t.Errorf("Run: got %v, want nil", err)
+			}
+		})
+	}
+	e.t.Cleanup(stop)
+	return stop
+}
+
+// waitChats waits until at least enough chats have want messages each.
+func (e *boltEngineEnv) waitChats(want, enough int) {
+	e.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	have := 0
+	err := e.fake.WaitFor(ctx, func() bool {
+		have = 0
+		for _, c := range e.chats {
+			if len(e.fake.Messages(c)) >= want {
+				have++
+			}
+		}
+		return have >= enough
+	})
+	if err != nil {
+		e.t.Fatalf("waiting for %d chats with %d messages: %d have them: %v", enough, want, have, err)
+	}
+}
+
+// checkCopies fails unless every chat has exactly one alert per title, in
+// that order.
+func (e *boltEngineEnv) checkCopies(titles ...string) {
+	e.t.Helper()
+	bad := 0
+	for _, c := range e.chats {
+		msgs := e.fake.Messages(c)
+		ok := len(msgs) == len(titles)
+		for i := 0; ok && i < len(titles); i++ {
+			ok = strings.Contains(msgs[i].Text, titles[i])
+		}
+		if !ok {
+			if bad < 3 {
+				e.t.Errorf("chat %d: got %d messages, want exactly one of each of %q", c, len(msgs), titles)
+			}
+			bad++
+		}
+	}
+	if bad > 0 {
+		e.t.Fatalf("%d of %d chats did not get exactly one alert per publication", bad, len(e.chats))
+	}
+}
+
+func TestBoltDeliveryEndToEnd(t *testing.T) {
+	const (
+		subscribers = 300
+		src         = "https://www.rusemb.org.uk/newarh/"
+		pageSize    = 40 // as engine() sets it
+		openPages   = 3
+	)
+	ctx := context.Background()
+	fake := telegramtest.NewServer(telegramtest.Options{GlobalRate: 1000})
+	t.Cleanup(fake.Close)
+	e := &boltEngineEnv{t: t, dir: t.TempDir(), fake: fake, client: tg.New(fake.Token(), fake.Endpoint(), pooledClient(32))}
+	st := reopenableBolt(t, e.dir)
+	subs := subscriptions.NewService(st, []string{"comments", "consular", "other", "statements"}, "en", nil)
+	for i := range subscribers {
+		chat := int64(1000 + i)
+		fake.AddPrivateChat(chat, fmt.Sprint("user", chat), "en")
+		if _, _, err := subs.Subscribe(ctx, chat, subscriptions.ChatPrivate, "en"); err != nil {
+			t.Fatalf("subscribe %d: %v", chat, err)
+		}
+		e.chats = append(e.chats, chat)
+	}
+	publication := func(id string) poller.Publication {
+		return poller.Publication{ID: id, Source: src, URL: "https://www.rusemb.org.uk/fnapr/" + id, Title: "Title of " + id,
+			Date: time.Date(2017, 10, 16, 0, 0, 0, 0, time.UTC), Category: "consular", Summary: "teaser", SeenAt: time.Now()}
+	}
+	record := func(pubs ...poller.Publication) []poller.Publication {
+		t.Helper()
+		fresh, err := st.Record(ctx, src, pubs, poller.Validators{}, time.Now())
+		if err != nil {
+			t.Fatalf("Record: %v", err)
+		}
+		return fresh
+	}
+	old, first, second := publication("6570"), publication("6571"), publication("6572")
+	if fresh := record(old); len(fresh) != 0 {
+		t.Fatalf("first Record of the source: got %d fresh, want it silent", len(fresh))
+	}
+	if fresh := record(old, first); len(fresh) != 1 {
+		t.Fatalf("second Record: got %d fresh, want 1", len(fresh))
+	}
+
+	// One publication, every subscriber alerted once.
+	stop := e.run(e.engine(st, subs))
+	e.waitChats(1, subscribers)
+	stop()
+	e.checkCopies(first.Title)
+	if s, err := st.Announcement(ctx, delivery.PublicationAnnouncementID(first.ID)); err != nil || s.State != delivery.StateDone || s.Delivered != subscribers || s.Targeted != subscribers {
+		t.Fatalf("first announcement: got %+v, %v; want done, %d targeted and delivered", s, err, subscribers)
+	}
+
+	// The next one is cut off after some sends, while its fan-out is still
+	// walking the subscribers, and the file is closed and opened again.
+	record(old, first, second)
+	fake.SetLatency(5 * time.Millisecond) // sends in flight at the cut
+	gated := &gatedSubscribers{Service: subs, open: openPages}
+	stop = e.run(e.engine(st, gated))
+	e.waitChats(2, pageSize)
+	stop()
+	secondID := delivery.PublicationAnnouncementID(second.ID)
+	if s, err := st.Announcement(ctx, secondID); err != nil || s.State != delivery.StateFanningOut || s.Targeted != openPages*pageSize {
+		t.Fatalf("second announcement at the cut: got %+v, %v; want fanning out with %d targeted", s, err, openPages*pageSize)
+	}
+	if err := st.Close(); err != nil {
+		t.Fatal(err)
+	}
+	st = reopenableBolt(t, e.dir)
+	subs = subscriptions.NewService(st, []string{"comments", "consular", "other", "statements"}, "en", nil)
+	stop = e.run(e.engine(st, subs))
+	e.waitChats(2, subscribers)
+	stop()
+	e.checkCopies(first.Title, second.Title)
+	if s, err := st.Announcement(ctx, secondID); err != nil || s.State != delivery.StateDone || s.Delivered != subscribers || s.Targeted != subscribers {
+		t.Fatalf("second announcement: got %+v, %v; want done, %d targeted and delivered", s, err, subscribers)
+	}
+	if n := fake.TooManyRequests(); n != 0 {
+		t.Fatalf("got %d answers 429, want none under the send rate", n)
+	}
+}
