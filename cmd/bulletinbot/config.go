@@ -88,6 +88,11 @@ func flagName(env string) string { return strings.ReplaceAll(strings.ToLower(env
 // arguments left over. With -h it prints every setting and returns
 // flag.ErrHelp.
 func parseConfig(name string, args []string, getenv func(string) string, usage io.Writer) (*Config, []string, error) {
+	return parseConfigWith(name, args, getenv, usage, nil)
+}
+
+// parseConfigWith is parseConfig with extra flags of a subcommand.
+func parseConfigWith(name string, args []string, getenv func(string) string, usage io.Writer, extra func(*flag.FlagSet)) (*Config, []string, error) {
 	var raw rawConfig
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(usage)
@@ -99,11 +104,34 @@ func parseConfig(name string, args []string, getenv func(string) string, usage i
 		}
 		fs.StringVar(s.dst, flagName(s.env), val, s.help)
 	}
-	fs.Usage = func() { printUsage(usage, name, settings) }
+	if extra != nil {
+		extra(fs)
+	}
+	fs.Usage = func() {
+		printUsage(usage, name, settings)
+		if extra != nil {
+			fmt.Fprintf(usage, "\n%s flags:\n", name)
+			fs.VisitAll(func(f *flag.Flag) {
+				if isSetting(settings, f.Name) {
+					return
+				}
+				fmt.Fprintf(usage, "  -%s\n        %s\n", f.Name, f.Usage)
+			})
+		}
+	}
 	if err := fs.Parse(args); err != nil {
 		return nil, nil, err
 	}
 	return raw.build(), fs.Args(), nil
+}
+
+func isSetting(settings []setting, flag string) bool {
+	for _, s := range settings {
+		if flagName(s.env) == flag {
+			return true
+		}
+	}
+	return false
 }
 
 func printUsage(w io.Writer, name string, settings []setting) {

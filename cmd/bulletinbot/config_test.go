@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func TestConfigDefaults(t *testing.T) {
+	cfg, rest, err := parseConfig("bulletinbot", nil, env(nil), &bytes.Buffer{})
+	if err != nil || len(rest) != 0 {
+		t.Fatalf("parse: %v, %v", rest, err)
+	}
+	if err := cfg.Validate(false); err != nil {
+		t.Fatalf("defaults invalid: %v", err)
+	}
+	if got, want := strings.Join(cfg.Sources, ","), defaultSources; got != want {
+		t.Fatalf("sources %q, want %q", got, want)
+	}
+	if cfg.PollInterval != 5*time.Minute || cfg.SendRate != 25 || cfg.HTTPAddr != "127.0.0.1:8080" || cfg.DataDir != "./data" {
+		t.Fatalf("defaults %+v", cfg)
+	}
+	if err := cfg.Validate(true); err == nil || !strings.Contains(err.Error(), "TELEGRAM_BOT_TOKEN: required") {
+		t.Fatalf("Validate(true) without token = %v, want token required", err)
+	}
+}
+
+func TestConfigFlagsOverrideEnvironment(t *testing.T) {
+	e := env(map[string]string{"POLL_INTERVAL": "10m", "ADMIN_IDS": "1, 2", "TELEGRAM_BOT_TOKEN": "1:a"})
+	cfg, _, err := parseConfig("bulletinbot", []string{"-poll-interval", "30s", "-send-rate", "5"}, e, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.PollInterval != 30*time.Second || cfg.SendRate != 5 {
+		t.Fatalf("interval %v rate %v, want 30s and 5", cfg.PollInterval, cfg.SendRate)
+	}
+	if fmt.Sprint(cfg.AdminIDs) != "[1 2]" {
+		t.Fatalf("admins %v, want [1 2]", cfg.AdminIDs)
+	}
+}
+
+func TestConfigValidateReportsEveryProblem(t *testing.T) {
+	e := env(map[string]string{
+		"TELEGRAM_API_ENDPOINT": "https://api.telegram.org/bot",
+		"REDIS_URL":             "http://localhost",
+		"SOURCES":               "ftp://x, https://ok.example/",
+		"POLL_INTERVAL":         "500ms",
+		"ADMIN_IDS":             "12,abc",
+		"SEND_RATE":             "fast",
+		"WEBHOOK_URL":           "http://insecure.example/hook",
+		"WEBHOOK_SECRET":        "has space",
+		"LOG_LEVEL":             "loud",
+		"LOG_FORMAT":            "xml",
+	})
+	cfg, _, err := parseConfig("bulletinbot", nil, e, &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = cfg.Validate(true)
+	if err == nil {
+		t.Fatal("Validate accepted a broken configuration")
+	}
+	for _, want := range []string{
+		"ADMIN_IDS: \"abc\"", "SEND_RATE: \"fast\"", "TELEGRAM_BOT_TOKEN: required", "TELEGRAM_API_ENDPOINT",
+		"REDIS_URL", "SOURCES: \"ftp://x\"", "POLL_INTERVAL: 500ms is too short", "WEBHOOK_URL", "WEBHOOK_SECRET",
+		"LOG_LEVEL", "LOG_FORMAT",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
+
+func TestConfigTokenFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(path, []byte("42:from-file\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, _, err := parseConfig("bulletinbot", nil, env(map[string]string{"TELEGRAM_BOT_TOKEN_FILE": path}), &bytes.Buffer{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Token.Reveal() != "42:from-file" {
+		t.Fatalf("token %q, want the file's", cfg.Token.Reveal())
+	}
+	if err := cfg.Validate(true); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestHelpListsEverySetting(t *testing.T) {
+	var out bytes.Buffer
+	_, _, err := parseConfig("bulletinbot", []string{"-h"}, env(nil), &out)
+	if !errors.Is(err, flag.ErrHelp) {
+		t.Fatalf("got %v, want flag.ErrHelp", err)
+	}
+	var raw rawConfig
+	for _, s := range raw.settings() {
+		if !strings.Contains(out.String(), s.env) || !strings.Contains(out.String(), "-"+flagName(s.env)) {
+			t.Errorf("help lacks %s", s.env)
+		}
+	}
+}
+
+func TestSecretsNeverPrint(t *testing.T) {
+	const token = "123456:SECRET-token"
+	cfg := &Config{Token: Secret(token), LogLevel: "debug", LogFormat: "json"}
+	for _, s := range []string{fmt.Sprint(cfg.Token), fmt.Sprintf("%v %+v %#v %s %q", cfg, cfg, cfg, cfg.Token, cfg.Token)} {
+		if strings.Contains(s, "SECRET") {
+			t.Fatalf("formatted config holds the token: %s", s)
+		}
+	}
+	var logs bytes.Buffer
+	logger, err := newLogger(cfg, &logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logger.Info("config", slog.Any("token", cfg.Token), slog.Any("config", cfg))
+	logger.Warn("send failed", slog.Any("error", errors.New(`Post "https://api.telegram.org/bot`+token+`/sendMessage": EOF`)),
+		slog.String("url", "https://api.telegram.org/bot"+token+"/getMe"))
+	if strings.Contains(logs.String(), "SECRET") {
+		t.Fatalf("logs hold the token:\n%s", logs.String())
+	}
+	if !strings.Contains(logs.String(), "[redacted]") {
+		t.Fatalf("logs show no redaction:\n%s", logs.String())
+	}
+}

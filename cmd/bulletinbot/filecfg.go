@@ -1,0 +1,96 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/bulletinbot/bulletinbot/bot"
+	"github.com/bulletinbot/bulletinbot/poller"
+	"github.com/bulletinbot/bulletinbot/poller/category"
+	"github.com/bulletinbot/bulletinbot/poller/parse"
+)
+
+// FileConfig is the optional YAML file named by CONFIG_FILE. Every part may
+// be left out; what is left out keeps its default.
+type FileConfig struct {
+	category.Config `yaml:",inline"`
+	// The bot's words: default_language, clocks, consular, texts.
+	bot.Settings `yaml:",inline"`
+	// Sources sets, per URL of SOURCES, how it is read: auto (default), feed or html.
+	Sources []SourceConfig `yaml:"sources,omitempty"`
+}
+
+// SourceConfig overrides how one source is read.
+type SourceConfig struct {
+	URL  string `yaml:"url"`
+	Kind string `yaml:"kind"`
+}
+
+// loadFileConfig reads path; an empty path gives the defaults.
+func loadFileConfig(path string) (*FileConfig, error) {
+	// The file is decoded over the defaults: a consular card that names
+	// only a new phone number keeps the rest of the default card.
+	fc := &FileConfig{Settings: bot.DefaultSettings()}
+	if path == "" {
+		return fc, nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("CONFIG_FILE: %w", err)
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(fc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("CONFIG_FILE %s: %w", path, err)
+	}
+	var errs []error
+	for _, s := range fc.Sources {
+		if _, err := parse.ParseKind(s.Kind); err != nil {
+			errs = append(errs, fmt.Errorf("CONFIG_FILE %s: source %s: %w", path, s.URL, err))
+		}
+	}
+	if err := fc.Settings.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("CONFIG_FILE %s: %w", path, err))
+	}
+	if _, err := fc.categorizer(); err != nil {
+		errs = append(errs, fmt.Errorf("CONFIG_FILE %s: %w", path, err))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	return fc, nil
+}
+
+// categorizer merges the file's categories over the defaults.
+func (fc *FileConfig) categorizer() (*category.Categorizer, error) {
+	cfg := category.Default()
+	if len(fc.Categories) > 0 {
+		cfg.Categories = fc.Categories
+	}
+	if len(fc.Rules) > 0 {
+		cfg.Rules = fc.Rules
+	}
+	if len(fc.FeedMap) > 0 {
+		cfg.FeedMap = fc.FeedMap
+	}
+	return category.New(cfg)
+}
+
+// sources pairs each URL with how the file says to read it.
+func (fc *FileConfig) sources(urls []string) []poller.Source {
+	kinds := make(map[string]parse.Kind, len(fc.Sources))
+	for _, s := range fc.Sources {
+		k, _ := parse.ParseKind(s.Kind)
+		kinds[s.URL] = k
+	}
+	out := make([]poller.Source, len(urls))
+	for i, u := range urls {
+		out[i] = poller.Source{URL: u, Kind: kinds[u]}
+	}
+	return out
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/bulletinbot/bulletinbot/poller"
+)
+
+// readiness decides /readyz: the store answers and every source was polled
+// successfully within staleAfter. Health comes from the store, so a replica
+// that just started is ready as soon as another one has polled.
+type readiness struct {
+	ping       func(ctx context.Context) error
+	health     func(ctx context.Context) (map[string]poller.Health, error)
+	sources    []string
+	staleAfter time.Duration
+	now        func() time.Time
+}
+
+func (r readiness) check(ctx context.Context) error {
+	if err := r.ping(ctx); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	all, err := r.health(ctx)
+	if err != nil {
+		return fmt.Errorf("source health: %w", err)
+	}
+	var errs []error
+	for _, s := range r.sources {
+		h := all[s]
+		switch {
+		case h.LastSuccess.IsZero():
+			errs = append(errs, fmt.Errorf("source %s: not polled successfully yet", s))
+		case r.now().Sub(h.LastSuccess) > r.staleAfter:
+			errs = append(errs, fmt.Errorf("source %s: last successful poll %s ago", s, r.now().Sub(h.LastSuccess).Round(time.Second)))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// newHTTPHandler serves /healthz, /readyz, /metrics and, in webhook mode,
+// the webhook path.
+func newHTTPHandler(m *metrics, ready func(ctx context.Context) error, webhookPath string, webhook http.Handler) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 3*time.Second)
+		defer cancel()
+		if err := ready(ctx); err != nil {
+			http.Error(w, "not ready:\n"+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	mux.Handle("GET /metrics", promhttp.HandlerFor(m.registry, promhttp.HandlerOpts{}))
+	if webhook != nil {
+		mux.Handle("POST "+webhookPath, webhook)
+	}
+	return mux
+}

@@ -1,0 +1,162 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/bulletinbot/bulletinbot/bot"
+	"github.com/bulletinbot/bulletinbot/bot/delivery"
+	"github.com/bulletinbot/bulletinbot/bot/store"
+	"github.com/bulletinbot/bulletinbot/bot/tg"
+	"github.com/bulletinbot/bulletinbot/poller"
+	"github.com/bulletinbot/bulletinbot/poller/fetch"
+	"github.com/bulletinbot/bulletinbot/subscriptions"
+)
+
+// stateStore is everything run needs of a store; *store.Redis and
+// *store.Bolt both provide it.
+type stateStore interface {
+	poller.Store
+	bot.Store
+	bot.PublicationReader
+	subscriptions.Store
+	delivery.Store
+	delivery.Intake
+	delivery.Publications
+	SourceHealth(ctx context.Context) (map[string]poller.Health, error)
+	Ping(ctx context.Context) error
+	Close() error
+}
+
+// openStore opens Redis when REDIS_URL is set, else the embedded store.
+func openStore(ctx context.Context, cfg *Config, logger *slog.Logger) (stateStore, error) {
+	if cfg.RedisURL != "" {
+		s, err := store.OpenRedis(ctx, cfg.RedisURL.Reveal())
+		if err != nil {
+			return nil, err
+		}
+		logger.Info("store opened", slog.String("store", "redis"))
+		return s, nil
+	}
+	s, err := store.OpenBolt(cfg.DataDir)
+	if err != nil {
+		return nil, err
+	}
+	logger.Info("store opened", slog.String("store", "embedded"), slog.String("path", s.Path()))
+	return s, nil
+}
+
+// run wires the parts and runs them until ctx ends. Shutdown order: intake
+// (updates, polling) stops at once, delivery finishes its in-flight sends
+// within its drain deadline, then the HTTP listener and the store close.
+func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger) error {
+	st, err := openStore(ctx, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+
+	categorizer, err := file.categorizer()
+	if err != nil {
+		return err
+	}
+	settings := file.Settings
+	var ids []string
+	for _, c := range categorizer.Categories() {
+		ids = append(ids, c.ID)
+	}
+	subs := subscriptions.NewService(st, ids, settings.DefaultLanguage, nil)
+	m := newMetrics()
+
+	// Enough idle connections that delivery's workers reuse them.
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = delivery.DefaultWorkers
+	client := tg.New(cfg.Token.Reveal(), cfg.APIEndpoint, &http.Client{Transport: transport})
+
+	b, err := bot.New(bot.Params{
+		Client: client, Store: st, Subscriptions: subs, Publications: st, Categorizer: categorizer,
+		Admins: cfg.AdminIDs, Settings: settings, WebhookURL: cfg.WebhookURL, WebhookSecret: cfg.WebhookSecret.Reveal(),
+		Logger: logger.With(slog.String("component", "bot")),
+	})
+	if err != nil {
+		return err
+	}
+	engine, err := delivery.New(delivery.Params{
+		Store: st, Telegram: client, Subscribers: subs, Intake: st, Publications: st,
+		Labels: categorizer.Name, Rate: cfg.SendRate, Observer: m,
+		Logger: logger.With(slog.String("component", "delivery")),
+	})
+	if err != nil {
+		return err
+	}
+	p := poller.New(poller.Params{
+		Sources: file.sources(cfg.Sources), Interval: cfg.PollInterval, Store: st,
+		Fetcher: fetch.New(fetch.Config{}), Categorizer: categorizer, Observer: m,
+		Logger: logger.With(slog.String("component", "poller")),
+	})
+
+	m.gauge("bulletinbot_subscribers", "Subscribed chats.", logger, func(ctx context.Context) (float64, error) {
+		c, err := subs.Counts(ctx, time.Now())
+		return float64(c.Total), err
+	})
+	ready := readiness{
+		ping: st.Ping, health: st.SourceHealth, sources: cfg.Sources,
+		staleAfter: max(6*cfg.PollInterval, 30*time.Minute), now: time.Now,
+	}
+	var webhook http.Handler
+	webhookPath := ""
+	if cfg.WebhookURL != "" {
+		u, _ := url.Parse(cfg.WebhookURL) // checked by Validate
+		webhookPath = u.EscapedPath()
+		if webhookPath == "" {
+			webhookPath = "/"
+		}
+		webhook = b.WebhookHandler()
+	}
+	srv := &http.Server{
+		Handler:           newHTTPHandler(m, ready.check, webhookPath, webhook),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	logger.Info("bulletinbot started", slog.String("http_addr", ln.Addr().String()),
+		slog.Int("sources", len(cfg.Sources)), slog.Bool("webhook", cfg.WebhookURL != ""))
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	var wg sync.WaitGroup
+	fail := func(name string, err error) {
+		if err != nil && !errors.Is(err, context.Canceled) {
+			cancel(fmt.Errorf("%s: %w", name, err))
+		}
+	}
+	wg.Go(func() { fail("bot", b.Run(ctx)) })
+	wg.Go(func() { fail("delivery", engine.Run(ctx)) })
+	wg.Go(func() { fail("poller", p.Run(ctx)) })
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- srv.Serve(ln) }()
+
+	select {
+	case <-ctx.Done():
+	case err := <-serveErr:
+		fail("http", err)
+	}
+	wg.Wait()
+	shutdownCtx, stop := context.WithTimeout(context.Background(), 5*time.Second)
+	defer stop()
+	_ = srv.Shutdown(shutdownCtx)
+	logger.Info("bulletinbot stopped")
+	if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, context.Canceled) {
+		return cause
+	}
+	return nil
+}
