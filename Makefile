@@ -1,13 +1,13 @@
 # The two commands of the README: `make run` (or go run ./cmd/bulletinbot) and `make test`.
 GO ?= go
 BENCH ?= .
-BENCHTIME ?= 1x
 
 .PHONY: test vet unit run bench fakebot build
 
-## test: go vet, then the whole suite with -race against a real Redis
+## test: gofmt and go vet, the deploy files' checks, then the whole suite with -race against a real Redis
 ## (TEST_REDIS_URL, or a throwaway redis-server started for the run).
 test: vet
+	./deploy/check.sh
 	./.ci/with-redis $(GO) test -race -count=1 ./...
 
 vet:

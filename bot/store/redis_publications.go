@@ -91,7 +91,9 @@ func (r *Redis) Record(ctx context.Context, source string, pubs []poller.Publica
 			return nil, fmt.Errorf("store: encode publication %s: %w", p.ID, err)
 		}
 		args = append(args, p.ID, body, latestScore(p, i))
-		byID[p.ID] = p
+		if _, dup := byID[p.ID]; !dup {
+			byID[p.ID] = p // the script stores the first of repeated ids
+		}
 	}
 	ids, err := recordScript.Run(ctx, r.rdb, keys, args...).StringSlice()
 	if err != nil {
