@@ -126,7 +126,7 @@ func runHelper() error {
 	out := &lineWriter{w: os.Stdout}
 	eng, err := delivery.New(delivery.Params{
 		Store:        &printingStore{Store: st, out: out},
-		Telegram:     tg.New(os.Getenv("BB_TG_TOKEN"), os.Getenv("BB_TG_ENDPOINT"), pooledHTTP(64)),
+		Telegram:     tg.New(os.Getenv("BB_TG_TOKEN"), os.Getenv("BB_TG_ENDPOINT"), pooledHTTP(num("BB_WORKERS")+8)),
 		Subscribers:  &slowSubscribers{Service: subscriptions.NewService(st, categories, "en", nil), delay: dur("BB_PAGE_DELAY")},
 		Rate:         float64(num("BB_RATE")),
 		Workers:      num("BB_WORKERS"),
@@ -194,7 +194,7 @@ type child struct {
 	exited chan error
 }
 
-func startChild(t *testing.T, e *env, replica string, extra ...string) *child {
+func startChild(t testing.TB, e *env, replica string, extra ...string) *child {
 	t.Helper()
 	o := e.rdb.Options()
 	url := fmt.Sprintf("redis://%s/%d", o.Addr, o.DB)
@@ -205,7 +205,10 @@ func startChild(t *testing.T, e *env, replica string, extra ...string) *child {
 	cmd.Env = append(os.Environ(), helperEnv+"=1", "BB_REDIS_URL="+url, "BB_TG_ENDPOINT="+e.fake.Endpoint(),
 		"BB_TG_TOKEN="+e.fake.Token(), "BB_REPLICA="+replica)
 	cmd.Env = append(cmd.Env, extra...)
-	cmd.Stderr = &prefixWriter{t: t, prefix: replica}
+	if v := os.Getenv("BB_CHILD_GODEBUG"); v != "" {
+		cmd.Env = append(cmd.Env, "GODEBUG="+v)
+	}
+	cmd.Stderr = &prefixWriter{prefix: replica}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -236,7 +239,6 @@ func startChild(t *testing.T, e *env, replica string, extra ...string) *child {
 }
 
 type prefixWriter struct {
-	t      *testing.T
 	prefix string
 	mu     sync.Mutex
 }
@@ -380,16 +382,19 @@ func TestDeliveryThreeReplicas(t *testing.T) {
 	}
 }
 
-// redisServer is a redis-server of the test's own, with append-only
-// persistence, that can be restarted.
+// redisServer is a redis-server of the test's own, which can be restarted
+// with its data (append-only persistence), or measured without
+// neighbours.
 type redisServer struct {
-	t    *testing.T
+	t    testing.TB
+	bin  string
 	dir  string
 	port int
+	args []string
 	cmd  *exec.Cmd
 }
 
-func startRedisServer(t *testing.T) *redisServer {
+func startRedisServer(t testing.TB, args ...string) *redisServer {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -404,8 +409,8 @@ func startRedisServer(t *testing.T) *redisServer {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
-	s := &redisServer{t: t, dir: t.TempDir(), port: port}
-	s.start(bin)
+	s := &redisServer{t: t, bin: bin, dir: t.TempDir(), port: port, args: args}
+	s.start()
 	t.Cleanup(func() {
 		if s.cmd != nil && s.cmd.ProcessState == nil {
 			_ = s.cmd.Process.Kill()
@@ -417,10 +422,11 @@ func startRedisServer(t *testing.T) *redisServer {
 
 // start runs the server and returns once it accepts connections, which it
 // says on its log.
-func (s *redisServer) start(bin string) {
+func (s *redisServer) start() {
 	s.t.Helper()
-	cmd := exec.Command(bin, "--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--dir", s.dir,
-		"--appendonly", "yes", "--appendfsync", "always", "--save", "", "--logfile", "")
+	args := append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1", "--dir", s.dir,
+		"--save", "", "--logfile", ""}, s.args...)
+	cmd := exec.Command(s.bin, args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		s.t.Fatal(err)
@@ -457,8 +463,7 @@ func (s *redisServer) restart() {
 	_ = admin.Shutdown(context.Background()).Err() // the connection closes: an error is expected
 	admin.Close()
 	_ = s.cmd.Wait()
-	bin, _ := exec.LookPath("redis-server")
-	s.start(bin)
+	s.start()
 }
 
 // TestDeliveryRedisRestart restarts Redis, with persistence on, in the
@@ -469,7 +474,7 @@ func TestDeliveryRedisRestart(t *testing.T) {
 	}
 	t.Parallel()
 	ctx := context.Background()
-	srv := startRedisServer(t)
+	srv := startRedisServer(t, "--appendonly", "yes", "--appendfsync", "always")
 	rdb := redis.NewClient(&redis.Options{Addr: srv.addr(), MaxRetries: -1})
 	t.Cleanup(func() { rdb.Close() })
 	e := newEnvOn(t, rdb, telegramtest.Options{GlobalRate: -1})

@@ -202,12 +202,18 @@ func New(p Params) (*Engine, error) {
 }
 
 // burstFor is the limiter's burst: small, so that no second ever carries
-// much more than the rate (Telegram counts in short windows), but at least
-// 2 so that a replica waking late does not lose its turn, and a twentieth
-// of a second's worth at high rates so that each token call pays for a
-// batch.
+// much more than the rate (Telegram counts in short windows), but a
+// twentieth of a second's worth at high rates so that each token call pays
+// for a batch. Calls take at most half of it (takeFor): the other half
+// keeps what accrues while a replica wakes late, which would otherwise be
+// lost and bring the achieved rate under the limit.
 func burstFor(rate float64) int {
 	return max(2, int(rate/20))
+}
+
+// takeFor is the most tokens one call asks for.
+func takeFor(burst int) int {
+	return max(1, burst/2)
 }
 
 // Run delivers until ctx ends, then stops taking work, lets sends in
@@ -261,11 +267,16 @@ func (e *Engine) Enqueue(ctx context.Context, a Announcement) error {
 	if err := e.p.Store.AddAnnouncement(ctx, a); err != nil {
 		return fmt.Errorf("delivery: enqueue: %w", err)
 	}
+	e.nudgeFanout()
+	return nil
+}
+
+// nudgeFanout wakes this replica's fan-out loop for a new announcement.
+func (e *Engine) nudgeFanout() {
 	select {
 	case e.wake <- struct{}{}:
 	default:
 	}
-	return nil
 }
 
 // Stats returns an announcement's progress.
@@ -397,6 +408,7 @@ func (e *Engine) announcePublication(ctx context.Context, ev PublicationEvent) e
 	if err != nil {
 		return err
 	}
+	e.nudgeFanout()
 	e.log.Info("publication queued for delivery", slog.String("publication", ev.PublicationID), slog.String("announcement", a.ID), slog.String("category", a.Filter.Category))
 	return nil
 }

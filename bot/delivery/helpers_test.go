@@ -51,13 +51,15 @@ func newEnvOn(t testing.TB, rdb *redis.Client, opts telegramtest.Options) *env {
 	t.Helper()
 	fake := telegramtest.NewServer(opts)
 	t.Cleanup(fake.Close)
+	hc := pooledHTTP(512)
+	t.Cleanup(hc.CloseIdleConnections)
 	st := store.NewRedis(rdb)
 	return &env{
 		t:     t,
 		rdb:   rdb,
 		st:    st,
 		fake:  fake,
-		tg:    tg.New(fake.Token(), fake.Endpoint(), pooledHTTP(512)),
+		tg:    tg.New(fake.Token(), fake.Endpoint(), hc),
 		subs:  subscriptions.NewService(st, categories, "en", nil),
 		watch: newWatchedStore(st),
 		logs:  &syncBuffer{},

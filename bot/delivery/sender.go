@@ -111,7 +111,7 @@ func (s *sender) dispatch(ctx, sendCtx context.Context, sends *sync.WaitGroup) [
 		free := cap(s.slots) - len(s.slots)
 		k := min(len(held), max(free, 1))
 		if e.p.Rate > 0 {
-			n, wait, err := e.p.Store.AllowSends(ctx, e.p.Rate, e.burst, min(k, e.burst))
+			n, wait, err := e.p.Store.AllowSends(ctx, e.p.Rate, e.burst, min(k, takeFor(e.burst)))
 			if err != nil {
 				if ctx.Err() == nil {
 					e.log.Error("take send tokens", slog.Any("error", err))
