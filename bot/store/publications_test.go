@@ -28,7 +28,7 @@ type publicationStore interface {
 	SourceHealth(ctx context.Context) (map[string]poller.Health, error)
 }
 
-func openRedis(t *testing.T) *store.Redis {
+func openRedis(t testing.TB) *store.Redis {
 	t.Helper()
 	return store.NewRedis(storetest.Redis(t))
 }
@@ -328,7 +328,7 @@ func TestConcurrentPollersRecordOnce(t *testing.T) {
 	}
 }
 
-func pubOpenBolt(t *testing.T, dir string) *store.Bolt {
+func pubOpenBolt(t testing.TB, dir string) *store.Bolt {
 	t.Helper()
 	b, err := store.OpenBolt(dir)
 	if err != nil {
