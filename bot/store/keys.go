@@ -31,8 +31,27 @@ func latestCategoryKey(cat string) string { return "bb:{pub}:latest:" + cat }
 func announceStreamKey() string           { return "bb:{pub}:announce" }
 
 // Subscribers.
-func subscriberKey(chatID int64) string       { return "bb:{sub}:chat:" + strconv.FormatInt(chatID, 10) }
-func subscribersKey() string                  { return "bb:{sub}:all" }
-func subscriberCategoryKey(cat string) string { return "bb:{sub}:cat:" + cat }
-func subscriberLanguagesKey() string          { return "bb:{sub}:lang" }
-func subscriberEventsKey() string             { return "bb:{sub}:events" }
+func subscriberKey(chatID int64) string        { return "bb:{sub}:chat:" + strconv.FormatInt(chatID, 10) }
+func subscribersKey() string                   { return "bb:{sub}:all" }
+func subscriberCategoryKey(cat string) string  { return "bb:{sub}:cat:" + cat }
+func subscriberLanguagesKey() string           { return "bb:{sub}:lang" }
+func subscriberEventsKey() string              { return "bb:{sub}:events" }
+func subscriberLanguageKey(lang string) string { return subscriberLanguagesKey() + ":" + lang } // zset of chat ids, score = chat id
+func subscriberCategoriesKey() string          { return "bb:{sub}:cats" }                       // set of categories that have subscribers
+
+// Bot intake.
+func botOffsetKey() string               { return "bb:{bot}:offset" }                   // next getUpdates offset
+func botLeaseKey(name string) string     { return "bb:{bot}:lease:" + name }            // holder id, expiring with the lease
+func botUpdateKey(updateID int64) string { return "bb:{bot}:update:" + itoa(updateID) } // webhook de-duplication mark
+
+// Delivery.
+func deliveryAnnKey(id string) string   { return "bb:{dlv}:ann:" + id }  // hash: definition, texts, cursor, counters
+func deliverySentKey(id string) string  { return "bb:{dlv}:sent:" + id } // hash: chat id -> message id
+func deliveryFanoutsKey() string        { return "bb:{dlv}:fanouts" }    // zset: announcement id -> fan-out lease deadline (ms)
+func deliveryQueueKey() string          { return "bb:{dlv}:queue" }      // stream of deliveries, group deliveryGroup
+func deliveryDelayedKey() string        { return "bb:{dlv}:delayed" }    // zset: encoded delivery -> due (ms)
+func deliveryPauseKey() string          { return "bb:{dlv}:pause" }      // string with a TTL: all sending paused
+func deliveryChatKey(chat int64) string { return "bb:{dlv}:chat:" + strconv.FormatInt(chat, 10) }
+func deliveryDeadKey() string           { return "bb:{dlv}:dead" }     // list of dead-letter JSON, newest first
+func deliveryCountersKey() string       { return "bb:{dlv}:counters" } // hash: dead (all-time dead letters)
+func deliveryRateKey() string           { return "bb:{dlv}:rate" }     // redis_rate's GCRA state (prefixed "rate:")

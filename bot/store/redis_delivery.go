@@ -18,19 +18,6 @@ import (
 	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
 
-// Delivery keys, all under the {dlv} hash tag so that every script below
-// touches one slot. (To move into keys.go.)
-func deliveryAnnKey(id string) string   { return "bb:{dlv}:ann:" + id }  // hash: definition, texts, cursor, counters
-func deliverySentKey(id string) string  { return "bb:{dlv}:sent:" + id } // hash: chat id -> message id
-func deliveryFanoutsKey() string        { return "bb:{dlv}:fanouts" }    // zset: announcement id -> fan-out lease deadline (ms)
-func deliveryQueueKey() string          { return "bb:{dlv}:queue" }      // stream of deliveries, group deliveryGroup
-func deliveryDelayedKey() string        { return "bb:{dlv}:delayed" }    // zset: encoded delivery -> due (ms)
-func deliveryPauseKey() string          { return "bb:{dlv}:pause" }      // string with a TTL: all sending paused
-func deliveryChatKey(chat int64) string { return "bb:{dlv}:chat:" + strconv.FormatInt(chat, 10) }
-func deliveryDeadKey() string           { return "bb:{dlv}:dead" }     // list of dead-letter JSON, newest first
-func deliveryCountersKey() string       { return "bb:{dlv}:counters" } // hash: dead (all-time dead letters)
-func deliveryRateKey() string           { return "bb:{dlv}:rate" }     // redis_rate's GCRA state (prefixed "rate:")
-
 // Consumer groups: deliveryGroup reads the delivery queue, announceGroup the
 // poller's announcement stream.
 const (

@@ -13,14 +13,6 @@ import (
 	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
 
-// Subscriber keys not yet in keys.go (to move there):
-//
-//	bb:{sub}:lang          set of languages that have subscribers (subscriberLanguagesKey)
-//	bb:{sub}:lang:<lang>   zset of the chat ids with that language, score = chat id
-//	bb:{sub}:cats          set of category ids that have subscribers
-func subscriberLanguageKey(lang string) string { return subscriberLanguagesKey() + ":" + lang }
-func subscriberCategoriesKey() string          { return "bb:{sub}:cats" }
-
 // subEventRetention is how long join and leave events are kept for Counts;
 // a month of statistics plus a margin.
 const subEventRetention = 35 * 24 * time.Hour

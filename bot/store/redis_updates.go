@@ -9,15 +9,6 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// Keys of the bot's update intake, under the {bot} hash tag:
-//
-//	bb:{bot}:offset          the next getUpdates offset (string integer)
-//	bb:{bot}:lease:<name>    holder id of a lease, expiring with it
-//	bb:{bot}:update:<id>     "1" while an update id counts as seen (webhook de-duplication)
-func botOffsetKey() string               { return "bb:{bot}:offset" }
-func botLeaseKey(name string) string     { return "bb:{bot}:lease:" + name }
-func botUpdateKey(updateID int64) string { return "bb:{bot}:update:" + itoa(updateID) }
-
 // saveOffsetScript stores an offset unless a larger one is stored already,
 // so a replica that lost its lease mid-batch can never move the offset back.
 //
