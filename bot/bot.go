@@ -123,6 +123,7 @@ type Bot struct {
 	commands  map[string]*entry
 	order     []string // command names in registration order, for /help and the menu
 	callbacks map[string]*entry
+	texts     []textEntry
 
 	username atomic.Pointer[string]
 	running  atomic.Bool
@@ -221,6 +222,10 @@ func replicaID() string {
 	_, _ = rand.Read(r[:])
 	return host + "-" + strconv.Itoa(os.Getpid()) + "-" + hex.EncodeToString(r[:])
 }
+
+// Catalog returns the bot's message catalog, with the operator's text
+// overrides, for components that speak to users outside a request.
+func (b *Bot) Catalog() *i18n.Catalog { return b.cat }
 
 // Username returns the bot's username, known once Run has called getMe.
 func (b *Bot) Username() string {

@@ -59,8 +59,9 @@ func (b *Bot) onMessage(ctx context.Context, updateID int64, m *tgbotapi.Message
 	}
 	r := b.newRequest(ctx, updateID, m.Chat, m.From)
 	r.MessageID = m.MessageID
+	r.Message = messageOf(m)
 	if !isCommand {
-		if private {
+		if private && !b.onText(ctx, r) {
 			b.hint(ctx, r, i18n.TextHint)
 		}
 		return
@@ -75,6 +76,66 @@ func (b *Bot) onMessage(ctx context.Context, updateID int64, m *tgbotapi.Message
 		return
 	}
 	_ = e.serve(ctx, r)
+}
+
+// onText offers a private non-command message to the text handlers in
+// the order they were registered, and reports whether one took it. An
+// AdminOnly text handler sees admins' messages only; for anyone else it
+// is skipped without a refusal: they sent no staff command.
+func (b *Bot) onText(ctx context.Context, r *Request) bool {
+	b.mu.RLock()
+	texts := b.texts
+	b.mu.RUnlock()
+	for _, t := range texts {
+		if t.adminOnly && !r.IsAdmin() {
+			continue
+		}
+		// Not flood-limited here: a message no handler takes is limited
+		// by the hint, and one taken is an admin's answer to the bot.
+		var took bool
+		h := b.logged(b.recovered(func(ctx context.Context, r *Request) error {
+			var err error
+			took, err = t.h(ctx, r)
+			if err != nil {
+				took = true
+			}
+			return err
+		}))
+		_ = h(ctx, r)
+		if took {
+			return true
+		}
+	}
+	return false
+}
+
+// messageOf keeps what handlers may need of a received message: its text
+// and formatting, and those of the message it replies to (a text, or a
+// media caption).
+func messageOf(m *tgbotapi.Message) *Message {
+	out := &Message{Text: m.Text, Entities: entitiesOf(m.Entities)}
+	if rt := m.ReplyToMessage; rt != nil {
+		reply := &Message{Text: rt.Text, Entities: entitiesOf(rt.Entities)}
+		if reply.Text == "" {
+			reply.Text, reply.Entities = rt.Caption, entitiesOf(rt.CaptionEntities)
+		}
+		out.ReplyTo = reply
+	}
+	return out
+}
+
+func entitiesOf(es []tgbotapi.MessageEntity) []Entity {
+	if len(es) == 0 {
+		return nil
+	}
+	out := make([]Entity, len(es))
+	for i, e := range es {
+		out[i] = Entity{Type: e.Type, Offset: e.Offset, Length: e.Length, URL: e.URL, Language: e.Language}
+		if e.User != nil {
+			out[i].UserID = e.User.ID
+		}
+	}
+	return out
 }
 
 // hint answers text the bot does not understand, through the middleware so

@@ -43,6 +43,35 @@ func describeKey(c *i18n.Catalog, k i18n.Key) HandlerOption {
 	return Describe(texts)
 }
 
+// TextFunc is offered a message that is not a command, in a private chat,
+// and reports whether it took it; when no handler takes it the bot answers
+// with its usual hint. An error is logged and apologised for, as a
+// command's is (the message then counts as taken).
+type TextFunc func(ctx context.Context, r *Request) (bool, error)
+
+// textEntry is a registered TextFunc.
+type textEntry struct {
+	h         TextFunc
+	adminOnly bool
+}
+
+// HandleText registers h for private messages that are not commands, such
+// as the answer to a question a command asked. With AdminOnly, h sees
+// admins' messages only (others get the usual hint, not a refusal). Call it
+// before Run. Handlers are asked in registration order.
+func (b *Bot) HandleText(h TextFunc, opts ...HandlerOption) {
+	if h == nil {
+		panic("bot: nil text handler")
+	}
+	e := &entry{}
+	for _, o := range opts {
+		o(e)
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.texts = append(b.texts, textEntry{h: h, adminOnly: e.adminOnly})
+}
+
 type entry struct {
 	name      string
 	adminOnly bool
@@ -153,6 +182,10 @@ type Request struct {
 	MessageID int    // the command's message, or the message holding the pressed button
 	Lang      string // the language to answer in: the chat's, else the sender's, else the default
 
+	// Message is the received message's text with its formatting, for
+	// commands and text; nil for a button press.
+	Message *Message
+
 	bot        *Bot
 	route      string // the callback prefix, for logs
 	userLang   string // the sender's Telegram language_code
@@ -160,6 +193,26 @@ type Request struct {
 	subscribed bool
 	callbackID string
 	answered   bool
+}
+
+// Message is the text of a message the bot received, with its formatting.
+type Message struct {
+	Text     string
+	Entities []Entity
+	// ReplyTo is the message this one replies to, if any (its text, or
+	// its caption when it is a photo or a file).
+	ReplyTo *Message
+}
+
+// Entity is one formatting span of a message's text, as Telegram reports
+// it: Offset and Length count UTF-16 code units.
+type Entity struct {
+	Type     string // bold, italic, underline, strikethrough, spoiler, code, pre, text_link, text_mention, blockquote...
+	Offset   int
+	Length   int
+	URL      string // text_link
+	Language string // pre
+	UserID   int64  // text_mention
 }
 
 // T is the catalog text key in the request's language.

@@ -10,15 +10,15 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/bulletinbot/bulletinbot/bot/render"
 	"github.com/bulletinbot/bulletinbot/bot/tg"
 )
 
 // Limits of replies.
 const (
 	// maxMessageLen is Telegram's limit on a message's text, in UTF-16 code
-	// units after entity parsing. Counting the HTML source instead is
-	// conservative: markup only ever shrinks when parsed.
-	maxMessageLen = 4096
+	// units after entity parsing.
+	maxMessageLen = render.MaxLength
 	// maxReplyWait is the longest flood-control pause a reply waits out;
 	// past it the reply is dropped: the user has moved on.
 	maxReplyWait = 10 * time.Second
@@ -69,8 +69,8 @@ func (k Keyboard) markup() (string, error) {
 // supergroup (moving its subscription), and unsubscribes a chat that blocked
 // the bot or is gone.
 func (b *Bot) SendHTML(ctx context.Context, chatID int64, text string, kb Keyboard) (int, error) {
-	if n := utf16Len(text); n > maxMessageLen {
-		return 0, fmt.Errorf("bot: message of %d characters is over Telegram's %d", n, maxMessageLen)
+	if err := checkLength(text); err != nil {
+		return 0, err
 	}
 	params := tgbotapi.Params{
 		"text":                 text,
@@ -97,7 +97,30 @@ func (b *Bot) SendHTML(ctx context.Context, chatID int64, text string, kb Keyboa
 	return m.MessageID, nil
 }
 
+// checkLength refuses a text whose markup, once parsed, is longer than
+// Telegram takes. The markup itself may be longer: tags do not count.
+func checkLength(text string) error {
+	if utf16Len(text) <= maxMessageLen {
+		return nil // the parsed text can only be shorter
+	}
+	if n := render.Length(text); n > maxMessageLen {
+		return fmt.Errorf("bot: message of %d characters is over Telegram's %d", n, maxMessageLen)
+	}
+	return nil
+}
+
+// EditHTML replaces the text (Telegram HTML) and inline keyboard of a
+// message the bot sent; a nil keyboard removes the message's keyboard. An
+// edit that changes nothing is not an error. Failures are handled as
+// SendHTML's are.
+func (b *Bot) EditHTML(ctx context.Context, chatID int64, messageID int, text string, kb Keyboard) error {
+	return b.editText(ctx, chatID, messageID, text, kb)
+}
+
 func (b *Bot) editText(ctx context.Context, chatID int64, messageID int, text string, kb Keyboard) error {
+	if err := checkLength(text); err != nil {
+		return err
+	}
 	params := tgbotapi.Params{
 		"message_id":           strconv.Itoa(messageID),
 		"text":                 text,
