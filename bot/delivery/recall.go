@@ -1,0 +1,15 @@
+package delivery
+
+// SentCopy is one delivered copy of an announcement, as the Store records
+// it with each successful send: what deleting it again (a staff recall)
+// needs.
+type SentCopy struct {
+	ChatID    int64
+	MessageID int
+}
+
+// RateBurst is the burst the engine asks Store.AllowSends for at rate.
+// Others that draw from the same shared rate, such as the deletions of a
+// recall, use it too, so that every replica and every kind of call shares
+// one budget on the same terms.
+func RateBurst(rate float64) int { return burstFor(rate) }
