@@ -1,5 +1,7 @@
 package i18n
 
+import "maps"
+
 // The catalog's keys. Texts are Telegram HTML unless the comment says plain:
 // plain texts go where Telegram shows text as it is (command descriptions,
 // buttons, callback answers) and are filled with Catalog.Text.
@@ -69,7 +71,7 @@ const (
 )
 
 func english() map[Key]string {
-	return map[Key]string{
+	m := map[Key]string{
 		CmdStart:      "Subscribe to the Embassy's new publications",
 		CmdStop:       "Unsubscribe and delete this chat's data",
 		CmdHelp:       "What this bot does, and every command",
@@ -139,10 +141,12 @@ func english() map[Key]string {
 		SlowDown:       "Too many requests. Please wait a few seconds.",
 		NotAllowed:     "Sorry, this command is not available to you.",
 	}
+	maps.Copy(m, staffEnglish())
+	return m
 }
 
 func russian() map[Key]string {
-	return map[Key]string{
+	m := map[Key]string{
 		CmdStart:      "Подписаться на новые публикации посольства",
 		CmdStop:       "Отписаться и удалить данные этого чата",
 		CmdHelp:       "Что умеет бот, все команды",
@@ -212,4 +216,6 @@ func russian() map[Key]string {
 		SlowDown:       "Слишком много запросов. Подождите несколько секунд.",
 		NotAllowed:     "Извините, эта команда вам недоступна.",
 	}
+	maps.Copy(m, staffRussian())
+	return m
 }
