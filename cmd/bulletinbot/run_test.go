@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulletinbot/bulletinbot/bot/store/storetest"
 	"github.com/bulletinbot/bulletinbot/bot/telegramtest"
 )
 
@@ -23,7 +24,7 @@ type source struct {
 	items atomic.Int32
 }
 
-func newSource(t *testing.T, items int) *source {
+func newSource(t testing.TB, items int) *source {
 	t.Helper()
 	s := &source{}
 	s.items.Store(int32(items))
@@ -41,7 +42,7 @@ func newSource(t *testing.T, items int) *source {
 	return s
 }
 
-func freeAddr(t *testing.T) string {
+func freeAddr(t testing.TB) string {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -170,7 +171,7 @@ func TestRunEmbeddedEndToEnd(t *testing.T) {
 	}
 }
 
-func waitReady(t *testing.T, ctx context.Context, addr string) {
+func waitReady(t testing.TB, ctx context.Context, addr string) {
 	t.Helper()
 	for {
 		resp, err := http.Get("http://" + addr + "/readyz")
@@ -200,4 +201,13 @@ func get(t *testing.T, url string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// testRedisURL returns the URL of an empty database of its own on the
+// server of TEST_REDIS_URL.
+func testRedisURL(t testing.TB) string {
+	t.Helper()
+	rdb := storetest.Redis(t)
+	o := rdb.Options()
+	return fmt.Sprintf("redis://%s/%d", o.Addr, o.DB)
 }
