@@ -26,5 +26,9 @@ fakebot:
 	$(GO) run ./bot/telegramtest/cmd/fakebot
 
 ## bench: the benchmarks whose figures are in the README.
+## The pipeline benchmarks run once each (-benchtime 1x): one run is tens of
+## thousands of messages or ten source changes.
 bench:
-	./.ci/with-redis $(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./...
+	./.ci/with-redis sh -c "$(GO) test -run '^$$' -bench '$(BENCH)' -benchmem ./poller/... ./bot/store/ ./bot/render/ && \
+		$(GO) test -run '^$$' -bench '$(BENCH)' -benchtime 1x ./bot/delivery/ ./cmd/bulletinbot/"
+
