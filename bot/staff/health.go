@@ -1,0 +1,110 @@
+package staff
+
+import (
+	"context"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/bulletinbot/bulletinbot/bot/i18n"
+	"github.com/bulletinbot/bulletinbot/bot/tg"
+)
+
+// Alert states in the store: "" (none, the zero state) or alerted.
+const alerted = "alerted"
+
+// watchHealth checks the sources now and every CheckEvery until ctx ends.
+func (s *Staff) watchHealth(ctx context.Context) {
+	failures := 0
+	for {
+		if err := s.CheckHealth(ctx); err != nil && ctx.Err() == nil {
+			failures++
+			if failures == 1 || failures%60 == 0 {
+				s.log.Error("cannot check source health", "error", err, "failures", failures)
+			}
+		} else {
+			failures = 0
+		}
+		// Jitter keeps replicas from checking in step.
+		wait := time.Duration(float64(s.p.CheckEvery) * (0.9 + 0.2*rand.Float64()))
+		if !sleep(ctx, wait) {
+			return
+		}
+	}
+}
+
+// CheckHealth reads every source's health once and alerts the admins of
+// each change: a source failing FailuresBeforeAlert polls in a row, or
+// working again; a source that has had items falling silent for
+// SilentAfter, or publishing again. Each change is alerted once, by the
+// one replica whose state swap in the store wins.
+func (s *Staff) CheckHealth(ctx context.Context) error {
+	health, err := s.p.Store.SourceHealth(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.p.Now()
+	for _, src := range slices.Sorted(maps.Keys(health)) {
+		h := health[src]
+		switch {
+		case h.ConsecutiveFailures >= s.p.FailuresBeforeAlert:
+			err = s.transition(ctx, "failing:"+src, "", alerted, i18n.AlertFailing,
+				"source", src, "failures", h.ConsecutiveFailures, "error", cut(h.LastError, errorRunes))
+		case h.ConsecutiveFailures == 0 && !h.LastSuccess.IsZero():
+			err = s.transition(ctx, "failing:"+src, alerted, "", i18n.AlertRecovered, "source", src)
+		}
+		if err != nil {
+			return err
+		}
+		if h.LastNewItem.IsZero() {
+			continue // never had a new item: silence says nothing
+		}
+		if silence := now.Sub(h.LastNewItem); silence > s.p.SilentAfter {
+			err = s.transition(ctx, "silent:"+src, "", alerted, i18n.AlertSilent,
+				"source", src, "days", strconv.Itoa(int(silence/(24*time.Hour))), "date", h.LastNewItem.In(s.p.Location).Format("02.01.2006"))
+		} else {
+			err = s.transition(ctx, "silent:"+src, alerted, "", i18n.AlertActive, "source", src)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// transition moves an alert from old to next and, if this call made the
+// move, tells every admin.
+func (s *Staff) transition(ctx context.Context, key, old, next string, text i18n.Key, kv ...any) error {
+	won, err := s.p.Store.SwapAlertState(ctx, key, old, next)
+	if err != nil || !won {
+		return err
+	}
+	s.log.Info("source alert", "alert", key, "state", next)
+	s.alertAdmins(ctx, text, kv...)
+	return nil
+}
+
+// alertAdmins sends an alert to each admin's private chat, in the admin's
+// language when known. An admin who never started the bot cannot be
+// written to: skipped and logged.
+func (s *Staff) alertAdmins(ctx context.Context, key i18n.Key, kv ...any) {
+	for _, admin := range s.p.Admins {
+		lang := s.cat.DefaultLanguage()
+		if sub, ok, err := s.p.Subscribers.Get(ctx, admin); err == nil && ok {
+			lang = sub.Language
+		}
+		if err := s.pace.take(ctx); err != nil {
+			return
+		}
+		_, err := s.b.SendHTML(ctx, admin, s.cat.T(lang, key, kv...), nil)
+		switch {
+		case err == nil:
+		case tg.Classify(err) == tg.KindGone:
+			s.log.Warn("admin cannot get alerts: has not started the bot, or blocked it", "user_id", admin, "error", err)
+		default:
+			s.log.Error("cannot send an alert to an admin", "user_id", admin, "error", err)
+		}
+	}
+}

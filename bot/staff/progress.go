@@ -1,0 +1,449 @@
+package staff
+
+import (
+	"context"
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
+
+	"github.com/bulletinbot/bulletinbot/bot"
+	"github.com/bulletinbot/bulletinbot/bot/delivery"
+	"github.com/bulletinbot/bulletinbot/bot/i18n"
+	"github.com/bulletinbot/bulletinbot/bot/tg"
+)
+
+// recallPage is how many copies recall deletes between two saves of its
+// cursor.
+const recallPage = 50
+
+// leaseName names the lease on following one broadcast.
+func leaseName(id string) string { return "staff:" + id }
+
+// pollEvery is how often a followed broadcast is looked at: often enough
+// that edits come every ProgressEvery, and a final report promptly.
+func (s *Staff) pollEvery() time.Duration {
+	return min(max(s.p.ProgressEvery/3, 20*time.Millisecond), time.Second)
+}
+
+// watchBroadcasts follows every active broadcast whose lease this replica
+// takes, one goroutine each, until ctx ends.
+func (s *Staff) watchBroadcasts(ctx context.Context) {
+	var (
+		mu   sync.Mutex
+		mine = map[string]bool{}
+		wg   sync.WaitGroup
+	)
+	defer wg.Wait()
+	failures := 0
+	for {
+		ids, err := s.p.Store.ActiveBroadcasts(ctx)
+		if err != nil && ctx.Err() == nil {
+			failures++
+			if failures == 1 || failures%100 == 0 {
+				s.log.Error("cannot list active broadcasts", "error", err, "failures", failures)
+			}
+		} else {
+			failures = 0
+		}
+		for _, id := range ids {
+			mu.Lock()
+			taken := mine[id]
+			mu.Unlock()
+			if taken {
+				continue
+			}
+			ok, err := s.p.Store.AcquireLease(ctx, leaseName(id), s.p.ReplicaID, s.p.WatchLease)
+			if err != nil || !ok {
+				continue
+			}
+			mu.Lock()
+			mine[id] = true
+			mu.Unlock()
+			wg.Go(func() {
+				defer func() {
+					mu.Lock()
+					delete(mine, id)
+					mu.Unlock()
+				}()
+				s.follow(ctx, id)
+			})
+		}
+		if !sleep(ctx, s.pollEvery()) {
+			return
+		}
+	}
+}
+
+// follow edits one broadcast's status and carries out its recall while
+// this replica holds its lease, until it needs no more following.
+func (s *Staff) follow(ctx context.Context, id string) {
+	defer func() {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := s.p.Store.ReleaseLease(rctx, leaseName(id), s.p.ReplicaID); err != nil {
+			s.log.Warn("cannot release a broadcast's lease; it expires", "broadcast", id, "error", err)
+		}
+	}()
+	var sample rateSample
+	failures := 0
+	for {
+		finished, err := s.step(ctx, id, &sample)
+		if err != nil && ctx.Err() == nil {
+			failures++
+			if failures == 1 || failures%20 == 0 {
+				s.log.Warn("following a broadcast failed; retrying", "broadcast", id, "error", err, "failures", failures)
+			}
+		} else {
+			failures = 0
+		}
+		if finished || !sleep(ctx, s.pollEvery()) {
+			return
+		}
+		ok, err := s.p.Store.AcquireLease(ctx, leaseName(id), s.p.ReplicaID, s.p.WatchLease)
+		if err == nil && !ok {
+			s.log.Info("another replica follows the broadcast now", "broadcast", id)
+			return
+		}
+	}
+}
+
+// final reports whether an announcement has nothing left to send.
+func final(st delivery.Stats) bool {
+	return st.State == delivery.StateDone || st.State == delivery.StateCancelled && st.Pending == 0
+}
+
+// step looks at a broadcast once: shows its progress, records its end,
+// deletes a page of copies when recalling. It reports true when the
+// broadcast needs no more following.
+func (s *Staff) step(ctx context.Context, id string, sample *rateSample) (bool, error) {
+	b, ok, err := s.loadBroadcast(ctx, id)
+	if err != nil {
+		return false, err
+	}
+	if !ok || b.State == StateDone || b.State == StateStopped || b.State == StateRecalled {
+		return true, s.p.Store.SetBroadcastActive(ctx, id, false)
+	}
+	now := s.p.Now()
+	st, err := s.p.Engine.Stats(ctx, id)
+	switch {
+	case errors.Is(err, delivery.ErrNotFound) && b.FinishedAt.IsZero() && now.Sub(b.CreatedAt) < time.Hour:
+		// Recorded, but the replica that recorded it died before it
+		// reached the engine.
+		return false, s.enqueue(ctx, b)
+	case errors.Is(err, delivery.ErrNotFound):
+		st = delivery.Stats{State: delivery.StateDone} // expired: the record's counts stand
+	case err != nil:
+		return false, err
+	}
+	sample.observe(now, done(st))
+
+	if !final(st) {
+		return false, s.show(ctx, &b, st, now, sample, false)
+	}
+	if b.FinishedAt.IsZero() {
+		if b, err = s.recordEnd(ctx, id, st, now); err != nil {
+			return false, err
+		}
+	}
+	if b.State != StateRecalling {
+		if err := s.show(ctx, &b, st, now, sample, true); err != nil {
+			return false, err
+		}
+		s.log.Info("broadcast finished", "broadcast", id, "state", string(b.State), "delivered", b.Delivered,
+			"removed", b.Removed, "failed", b.Failed, "cancelled", b.Cancelled)
+		return true, s.p.Store.SetBroadcastActive(ctx, id, false)
+	}
+	if err := s.recallPage(ctx, &b, now); err != nil {
+		return false, err
+	}
+	if err := s.show(ctx, &b, st, now, sample, b.State == StateRecalled); err != nil {
+		return false, err
+	}
+	if b.State != StateRecalled {
+		return false, nil
+	}
+	s.log.Info("broadcast recalled", "broadcast", id, "deleted", b.Deleted, "too_old", b.TooOld, "failed", b.RecallFailed)
+	return true, s.p.Store.SetBroadcastActive(ctx, id, false)
+}
+
+func done(st delivery.Stats) int64 { return st.Delivered + st.Removed + st.Failed + st.Cancelled }
+
+// recordEnd stores a broadcast's final counts, once.
+func (s *Staff) recordEnd(ctx context.Context, id string, st delivery.Stats, now time.Time) (Broadcast, error) {
+	var out Broadcast
+	_, err := s.updateBroadcast(ctx, id, func(b *Broadcast) error {
+		if b.FinishedAt.IsZero() {
+			b.Delivered, b.Removed, b.Failed, b.Cancelled = st.Delivered, st.Removed, st.Failed, st.Cancelled
+			b.FinishedAt = now
+			if b.State == StateSending {
+				b.State = StateDone
+				if b.Stop != nil || st.State == delivery.StateCancelled {
+					b.State = StateStopped
+				}
+			}
+		}
+		out = *b
+		return nil
+	})
+	return out, err
+}
+
+// errMoved aborts a recall page that another replica saved first.
+var errMoved = errors.New("staff: recall moved on elsewhere")
+
+// recallPage deletes one page of a broadcast's copies and saves where the
+// recall stands.
+func (s *Staff) recallPage(ctx context.Context, b *Broadcast, now time.Time) error {
+	var (
+		deleted, old, failed int64
+		next                 string
+	)
+	if now.Sub(b.FinishedAt) >= deleteWindow {
+		// Every copy is past Telegram's window: none is tried.
+		old = max(0, b.Delivered-b.Deleted-b.TooOld-b.RecallFailed)
+	} else {
+		copies, cursor, err := s.p.Store.SentCopies(ctx, b.ID, b.RecallCursor, recallPage)
+		if err != nil {
+			return err
+		}
+		for _, c := range copies {
+			outcome, err := s.deleteCopy(ctx, c)
+			if err != nil {
+				return err // the page is done again by whoever follows next
+			}
+			switch outcome {
+			case copyDeleted:
+				deleted++
+			case copyTooOld:
+				old++
+			default:
+				failed++
+			}
+		}
+		next = cursor
+	}
+	from := b.RecallCursor
+	_, err := s.updateBroadcast(ctx, b.ID, func(x *Broadcast) error {
+		if x.RecallCursor != from || x.State != StateRecalling {
+			return errMoved
+		}
+		x.Deleted += deleted
+		x.TooOld += old
+		x.RecallFailed += failed
+		x.RecallCursor = next
+		if next == "" {
+			x.State, x.RecalledAt = StateRecalled, now
+		}
+		*b = *x
+		return nil
+	})
+	return err
+}
+
+type copyOutcome int
+
+const (
+	copyDeleted copyOutcome = iota
+	copyTooOld
+	copyFailed
+)
+
+// deleteCopy deletes one delivered copy, within the shared rate, waiting
+// out 429s (and pausing every replica's sending for them).
+func (s *Staff) deleteCopy(ctx context.Context, c delivery.SentCopy) (copyOutcome, error) {
+	params := tgbotapi.Params{"chat_id": strconv.FormatInt(c.ChatID, 10), "message_id": strconv.Itoa(c.MessageID)}
+	for attempt := 1; ; attempt++ {
+		if err := s.pace.take(ctx); err != nil {
+			return copyFailed, err
+		}
+		_, err := s.p.Telegram.Call(ctx, "deleteMessage", params)
+		switch tg.Classify(err) {
+		case tg.KindNone:
+			return copyDeleted, nil
+		case tg.KindRetryAfter:
+			wait, _ := tg.RetryAfter(err)
+			wait = max(wait, time.Second)
+			if s.p.Counters != nil {
+				s.p.Counters.Paused(wait)
+			}
+			s.log.Warn("flood limit while recalling: all replicas pause sending", "retry_after", wait)
+			if err := s.p.Store.PauseSends(ctx, wait); err != nil {
+				return copyFailed, err
+			}
+			continue
+		case tg.KindTransient:
+			if ctx.Err() != nil {
+				return copyFailed, ctx.Err()
+			}
+			if attempt < 3 {
+				sleep(ctx, time.Duration(attempt)*500*time.Millisecond)
+				continue
+			}
+		case tg.KindPermanent:
+			var e *tg.Error
+			if errors.As(err, &e) {
+				d := strings.ToLower(e.Description)
+				switch {
+				case strings.Contains(d, "message to delete not found"):
+					return copyDeleted, nil // gone already: the subscriber deleted it, or we did before a restart
+				case strings.Contains(d, "can't be deleted"):
+					return copyTooOld, nil
+				}
+			}
+		}
+		s.log.Info("cannot delete a broadcast copy", "chat_id", c.ChatID, "error", err)
+		return copyFailed, nil
+	}
+}
+
+// show edits a broadcast's status message when what it would show has
+// changed, at most every ProgressEvery unless force. The text shown is
+// saved with the record, so that no replica shows it twice.
+func (s *Staff) show(ctx context.Context, b *Broadcast, st delivery.Stats, now time.Time, sample *rateSample, force bool) error {
+	text, kb := s.statusView(*b, st, now, sample)
+	key := viewKey(text, kb)
+	if key == b.Status || !force && now.Sub(b.StatusAt) < s.p.ProgressEvery {
+		return nil
+	}
+	if err := s.pace.take(ctx); err != nil {
+		return err
+	}
+	statusID := b.StatusID
+	err := s.b.EditHTML(ctx, b.ChatID, b.StatusID, text, kb)
+	if stale(err) {
+		// The admin deleted the status message: post a new one.
+		statusID, err = s.b.SendHTML(ctx, b.ChatID, text, kb)
+	}
+	if err != nil {
+		return err
+	}
+	b.Status, b.StatusAt, b.StatusID = key, now, statusID
+	_, err = s.updateBroadcast(ctx, b.ID, func(x *Broadcast) error {
+		x.Status, x.StatusAt, x.StatusID = key, now, statusID
+		return nil
+	})
+	return err
+}
+
+// viewKey identifies what a status message shows, buttons included.
+func viewKey(text string, kb bot.Keyboard) string {
+	var sb strings.Builder
+	sb.WriteString(text)
+	for _, row := range kb {
+		for _, bt := range row {
+			sb.WriteString("\x00" + bt.Data)
+		}
+	}
+	return sb.String()
+}
+
+// statusView is a broadcast's status message: progress while sending,
+// then the report, then the recall's progress and report.
+func (s *Staff) statusView(b Broadcast, st delivery.Stats, now time.Time, sample *rateSample) (string, bot.Keyboard) {
+	lang := b.Lang
+	audience := s.audienceName(lang, b.Audience)
+	draftID := strings.TrimPrefix(b.ID, announcementPfx)
+	var kb bot.Keyboard
+	var text string
+	if b.FinishedAt.IsZero() {
+		total := st.Targeted
+		if st.State == delivery.StateFanningOut {
+			total = max(total, int64(b.AudienceSize))
+		}
+		n := done(st)
+		text = s.cat.T(lang, i18n.StatusHeader, "audience", audience) + "\n" +
+			s.cat.T(lang, i18n.StatusSending, "done", formatInt(lang, n), "total", formatInt(lang, total),
+				"percent", strconv.FormatInt(percent(n, total), 10), "bar", bar(n, total),
+				"eta", s.eta(lang, total-n, now, sample))
+		if b.State == StateSending {
+			var row []bot.Button
+			if b.Stop == nil {
+				row = append(row, bot.Button{Text: s.cat.Text(lang, i18n.ButtonStop), Data: data(actStop, draftID)})
+			}
+			row = append(row, bot.Button{Text: s.cat.Text(lang, i18n.ButtonRecall), Data: data(actRecall, draftID)})
+			kb = bot.Keyboard{row}
+		}
+	} else {
+		text = s.report(b)
+	}
+	switch {
+	case b.State == StateRecalling && b.FinishedAt.IsZero():
+		text += "\n\n" + s.cat.T(lang, i18n.RecallWaiting, "who", b.Recall.Name)
+	case b.State == StateRecalling:
+		n := b.Deleted + b.TooOld + b.RecallFailed
+		text += "\n\n" + s.cat.T(lang, i18n.RecallProgress, "done", formatInt(lang, n), "total", formatInt(lang, b.Delivered),
+			"percent", strconv.FormatInt(percent(n, b.Delivered), 10), "bar", bar(n, b.Delivered))
+	case b.State == StateRecalled:
+		text += "\n\n" + s.cat.T(lang, i18n.RecallReport, "who", b.Recall.Name, "time", s.clock(b.RecalledAt),
+			"deleted", formatInt(lang, b.Deleted), "old", formatInt(lang, b.TooOld), "failed", formatInt(lang, b.RecallFailed))
+	case (b.State == StateDone || b.State == StateStopped) && b.Delivered > 0 && recallable(b, now):
+		kb = bot.Keyboard{{{Text: s.cat.Text(lang, i18n.ButtonRecall), Data: data(actRecall, draftID)}}}
+	}
+	return text, kb
+}
+
+// report is the final report of a broadcast's sending.
+func (s *Staff) report(b Broadcast) string {
+	lang := b.Lang
+	audience := s.audienceName(lang, b.Audience)
+	head := s.cat.T(lang, i18n.ReportDone, "audience", audience)
+	if b.Stop != nil {
+		head = s.cat.T(lang, i18n.ReportStopped, "audience", audience, "who", b.Stop.Name, "time", s.clock(b.Stop.At))
+	}
+	return head + "\n" + s.cat.T(lang, i18n.ReportCounts, "delivered", formatInt(lang, b.Delivered),
+		"removed", formatInt(lang, b.Removed), "failed", formatInt(lang, b.Failed), "cancelled", formatInt(lang, b.Cancelled))
+}
+
+// eta says how long the rest takes at the rate seen so far, or at Rate
+// before anything was seen.
+func (s *Staff) eta(lang string, remaining int64, now time.Time, sample *rateSample) string {
+	rate := s.p.Rate
+	if r, ok := sample.rate(now); ok {
+		rate = r
+	}
+	if remaining <= 0 || rate <= 0 {
+		return s.cat.Text(lang, i18n.EtaUnderMinute)
+	}
+	secs := float64(remaining) / rate
+	if secs < 60 {
+		return s.cat.Text(lang, i18n.EtaUnderMinute)
+	}
+	return s.cat.Text(lang, i18n.EtaMinutes, "minutes", strconv.Itoa(int(math.Ceil(secs/60))))
+}
+
+// rateSample remembers the first progress seen, for the rate since.
+type rateSample struct {
+	at   time.Time
+	done int64
+	last int64
+}
+
+func (r *rateSample) observe(now time.Time, done int64) {
+	if r.at.IsZero() {
+		r.at, r.done = now, done
+	}
+	r.last = done
+}
+
+// rate is messages a second since the first sample, once there is
+// progress over at least a second.
+func (r *rateSample) rate(now time.Time) (float64, bool) {
+	if r == nil || r.at.IsZero() {
+		return 0, false
+	}
+	elapsed := now.Sub(r.at).Seconds()
+	if elapsed < 1 || r.last <= r.done {
+		return 0, false
+	}
+	return float64(r.last-r.done) / elapsed, true
+}
+
+// clock formats a time of day in the configured zone.
+func (s *Staff) clock(t time.Time) string {
+	return t.In(s.p.Location).Format("15:04")
+}
