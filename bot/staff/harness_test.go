@@ -55,15 +55,17 @@ type env struct {
 	staff  *staff.Staff
 	hook   *httptest.Server
 	nextID atomic.Int64
+	o      options
 }
 
 // options tune one env.
 type options struct {
 	fake     *telegramtest.Options // default: no flood limits
-	rate     float64 // SEND_RATE; 0 for none
+	rate     float64               // SEND_RATE; 0 for none
 	admins   []int64
 	staff    func(*staff.Params)
 	observer delivery.Observer
+	noWatch  bool // do not run the staff tools' Run (a replica that died)
 }
 
 func newEnv(t *testing.T, o options) *env {
@@ -86,7 +88,7 @@ func newEnv(t *testing.T, o options) *env {
 		ids = append(ids, c.ID)
 	}
 	st := store.NewRedis(storetest.Redis(t))
-	e := &env{t: t, fake: fake, st: st, cats: cats, logs: &logBuffer{},
+	e := &env{t: t, fake: fake, st: st, cats: cats, logs: &logBuffer{}, o: o,
 		subs: subscriptions.NewService(st, ids, "en", nil)}
 	e.nextID.Store(700000000)
 	logger := slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -149,7 +151,9 @@ func (e *env) start() {
 	}
 	run("bot", e.bot.Run)
 	run("engine", e.engine.Run)
-	run("staff", e.staff.Run)
+	if !e.o.noWatch {
+		run("staff", e.staff.Run)
+	}
 	e.t.Cleanup(func() {
 		cancel()
 		wg.Wait()
@@ -219,6 +223,19 @@ func (e *env) waitFor(what string, cond func() bool) {
 	defer cancel()
 	if err := e.fake.WaitFor(ctx, cond); err != nil {
 		e.t.Fatalf("waiting for %s: %v\nlogs:\n%s", what, err, e.logs)
+	}
+}
+
+// eventually waits for a condition on the store, which signals nothing:
+// it is polled, every few milliseconds, until waitLong.
+func (e *env) eventually(what string, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(waitLong)
+	for !cond() {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("waiting for %s: gave up after %v\nlogs:\n%s", what, waitLong, e.logs)
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 

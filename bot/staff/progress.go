@@ -445,5 +445,5 @@ func (r *rateSample) rate(now time.Time) (float64, bool) {
 
 // clock formats a time of day in the configured zone.
 func (s *Staff) clock(t time.Time) string {
-	return t.In(s.p.Location).Format("15:04")
+	return t.In(s.p.Location).Format("15:04 MST")
 }

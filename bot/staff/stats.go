@@ -110,12 +110,12 @@ func (s *Staff) cmdBroadcasts(ctx context.Context, r *bot.Request) error {
 			}
 		}
 		item := r.T(i18n.BroadcastsItem,
-			"date", b.CreatedAt.In(s.p.Location).Format("02.01.2006 15:04"),
+			"date", s.stamp(b.CreatedAt),
 			"who", b.AdminName, "audience", s.audienceName(lang, b.Audience), "state", s.stateName(lang, b),
 			"text", cut(strings.Join(strings.Fields(render.PlainText(b.HTML)), " "), snippetRunes),
 			"counts", i18n.HTML(r.T(i18n.BroadcastsCounts, "delivered", n(delivered), "removed", n(removed), "failed", n(failed), "cancelled", n(cancelled))))
 		if b.State == StateRecalled && b.Recall != nil {
-			item += "\n" + r.T(i18n.BroadcastsRecall, "who", b.Recall.Name, "time", b.RecalledAt.In(s.p.Location).Format("02.01.2006 15:04"),
+			item += "\n" + r.T(i18n.BroadcastsRecall, "who", b.Recall.Name, "time", s.stamp(b.RecalledAt),
 				"deleted", n(b.Deleted), "old", n(b.TooOld), "failed", n(b.RecallFailed))
 		}
 		parts = append(parts, item)
@@ -146,7 +146,12 @@ func (s *Staff) when(lang string, t time.Time) string {
 	if t.IsZero() {
 		return s.cat.Text(lang, i18n.Never)
 	}
-	return t.In(s.p.Location).Format("02.01.2006 15:04")
+	return s.stamp(t)
+}
+
+// stamp formats a moment with its zone, for staff who may sit elsewhere.
+func (s *Staff) stamp(t time.Time) string {
+	return t.In(s.p.Location).Format("02.01.2006 15:04 MST")
 }
 
 // cut shortens s to n runes, ending with "…".
