@@ -28,6 +28,16 @@ import (
 	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
 
+// What cmd wires must fit the interfaces.
+var (
+	_ staff.Store       = (*store.Redis)(nil)
+	_ staff.Store       = (*store.Bolt)(nil)
+	_ staff.Engine      = (*delivery.Engine)(nil)
+	_ staff.Subscribers = (*subscriptions.Service)(nil)
+	_ staff.Categories  = (*category.Categorizer)(nil)
+	_ staff.Telegram    = (*tg.Client)(nil)
+)
+
 // TestMain proves that every component, stopped, leaves no goroutine behind.
 func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)

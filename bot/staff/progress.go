@@ -125,10 +125,18 @@ func (s *Staff) step(ctx context.Context, id string, sample *rateSample) (bool, 
 	if err != nil {
 		return false, err
 	}
-	if !ok || b.State == StateDone || b.State == StateStopped || b.State == StateRecalled {
+	if !ok {
 		return true, s.p.Store.SetBroadcastActive(ctx, id, false)
 	}
 	now := s.p.Now()
+	if b.State == StateDone || b.State == StateStopped || b.State == StateRecalled {
+		// Finished, perhaps by a replica that died before showing it: the
+		// final report is shown (once: show skips what is shown already).
+		if err := s.show(ctx, &b, delivery.Stats{}, now, sample, true); err != nil {
+			return false, err
+		}
+		return true, s.p.Store.SetBroadcastActive(ctx, id, false)
+	}
 	st, err := s.p.Engine.Stats(ctx, id)
 	switch {
 	case errors.Is(err, delivery.ErrNotFound) && b.FinishedAt.IsZero() && now.Sub(b.CreatedAt) < time.Hour:
