@@ -77,7 +77,7 @@ func TestStaffSharesTheRateWithAlerts(t *testing.T) {
 }
 
 // TestStaffRecallTooOld recalls copies Telegram no longer deletes: they
-// are reported as too old, not as failures.
+// are reported as too old, not as failures; a 429 on the way is waited out.
 func TestStaffRecallTooOld(t *testing.T) {
 	clock := &fakeClock{now: time.Now()}
 	e := newEnv(t, options{fake: &telegramtest.Options{GlobalRate: -1, PerChatInterval: -1, GroupPerMinute: -1, Now: clock.Now}})
@@ -92,10 +92,16 @@ func TestStaffRecallTooOld(t *testing.T) {
 	status := e.waitText(admin, control.MessageID, "Delivered: 2")
 
 	clock.Advance(49 * time.Hour) // Telegram's clock: the copies are past 48 hours
+	// The first deletion meets a 429: recall waits it out and goes on.
+	e.fake.Fail("deleteMessage", 1, telegramtest.APIError{Code: 429, RetryAfter: 1})
 	e.press(admin, status, "Recall")
 	e.press(admin, e.waitNew(admin, "Delete all 2 delivered copies"), "Yes")
 	status = e.waitText(admin, control.MessageID, "Recalled")
 	mustContain(t, "report", status.Text, "0 deleted", "2 too old to delete", "0 failed")
+	if got := e.fake.Calls("deleteMessage"); got != 3 {
+		t.Errorf("got %d deleteMessage calls, want 3: the one refused with 429 tried again", got)
+	}
+	mustContain(t, "logs", e.logs.String(), "flood limit while recalling")
 	for _, c := range chats {
 		if m := e.received(c); len(m) != 1 || m[0].Deleted {
 			t.Errorf("chat %d: got %+v, want the copy kept", c, m)
