@@ -126,7 +126,7 @@ func (s *Staff) step(ctx context.Context, id string, sample *rateSample) (bool, 
 		return false, err
 	}
 	if !ok {
-		return true, s.p.Store.SetBroadcastActive(ctx, id, false)
+		return s.unfollow(ctx, id)
 	}
 	now := s.p.Now()
 	if b.State == StateDone || b.State == StateStopped || b.State == StateRecalled {
@@ -135,7 +135,7 @@ func (s *Staff) step(ctx context.Context, id string, sample *rateSample) (bool, 
 		if err := s.show(ctx, &b, delivery.Stats{}, now, sample, true); err != nil {
 			return false, err
 		}
-		return true, s.p.Store.SetBroadcastActive(ctx, id, false)
+		return s.unfollow(ctx, id)
 	}
 	st, err := s.p.Engine.Stats(ctx, id)
 	switch {
@@ -164,7 +164,7 @@ func (s *Staff) step(ctx context.Context, id string, sample *rateSample) (bool, 
 		}
 		s.log.Info("broadcast finished", "broadcast", id, "state", string(b.State), "delivered", b.Delivered,
 			"removed", b.Removed, "failed", b.Failed, "cancelled", b.Cancelled)
-		return true, s.p.Store.SetBroadcastActive(ctx, id, false)
+		return s.unfollow(ctx, id)
 	}
 	if err := s.recallPage(ctx, &b, now); err != nil {
 		return false, err
@@ -176,7 +176,22 @@ func (s *Staff) step(ctx context.Context, id string, sample *rateSample) (bool, 
 		return false, nil
 	}
 	s.log.Info("broadcast recalled", "broadcast", id, "deleted", b.Deleted, "too_old", b.TooOld, "failed", b.RecallFailed)
-	return true, s.p.Store.SetBroadcastActive(ctx, id, false)
+	return s.unfollow(ctx, id)
+}
+
+// unfollow takes a finished broadcast off the active list, unless a
+// recall was asked meanwhile: the recall handler changes the state before
+// it marks the broadcast active, so reading the state after the removal
+// sees any recall the removal could have undone.
+func (s *Staff) unfollow(ctx context.Context, id string) (bool, error) {
+	if err := s.p.Store.SetBroadcastActive(ctx, id, false); err != nil {
+		return false, err
+	}
+	b, ok, err := s.loadBroadcast(ctx, id)
+	if err != nil || !ok || b.State != StateRecalling {
+		return err == nil, err
+	}
+	return false, s.p.Store.SetBroadcastActive(ctx, id, true)
 }
 
 func done(st delivery.Stats) int64 { return st.Delivered + st.Removed + st.Failed + st.Cancelled }
