@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bulletinbot/bulletinbot/bot"
 )
@@ -36,15 +37,17 @@ func newWebhookEnv(t *testing.T, change ...func(*bot.Params)) (*webhookEnv, *bot
 	return &webhookEnv{env: e, srv: srv, secret: secret}, b
 }
 
-// post delivers an update until the bot takes it (it answers 503 until
-// Run receives).
+// post delivers an update until the bot takes it. The bot answers 503
+// until Run receives, and signals nothing when it starts to: the post is
+// retried every few milliseconds.
 func (w *webhookEnv) post(update map[string]any) {
 	w.t.Helper()
 	body, err := json.Marshal(update)
 	if err != nil {
 		w.t.Fatal(err)
 	}
-	w.waitFor("the webhook to take an update", func() bool {
+	deadline := time.Now().Add(waitLong)
+	for {
 		req, err := http.NewRequest(http.MethodPost, w.srv.URL+"/hook", bytes.NewReader(body))
 		if err != nil {
 			w.t.Fatal(err)
@@ -56,8 +59,14 @@ func (w *webhookEnv) post(update map[string]any) {
 			w.t.Fatal(err)
 		}
 		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	})
+		if resp.StatusCode == http.StatusOK {
+			return
+		}
+		if time.Now().After(deadline) {
+			w.t.Fatalf("the webhook still answers %d", resp.StatusCode)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
 
 func privateMessage(updateID int, user int64, text string, entities []map[string]any, replyTo map[string]any) map[string]any {
