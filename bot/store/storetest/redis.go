@@ -21,8 +21,10 @@ func Redis(t testing.TB) *redis.Client {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 
-	// Each test takes the next database so that packages running in
-	// parallel never share one; database 0 holds the counter.
+	// Each test reserves a database of its own, so that packages running
+	// in parallel never share one: a lease key in TEST_REDIS_URL's database
+	// marks it taken until the test ends (or, if the test binary dies, the
+	// lease expires).
 	admin := redis.NewClient(opts)
 	defer admin.Close()
 	databases := 16
@@ -31,11 +33,29 @@ func Redis(t testing.TB) *redis.Client {
 			databases = n
 		}
 	}
-	n, err := admin.Incr(ctx, "bbtest:nextdb").Result()
+	start, err := admin.Incr(ctx, "bbtest:nextdb").Result()
 	if err != nil {
 		t.Fatalf("storetest: redis at TEST_REDIS_URL does not answer: %v", err)
 	}
-	db := 1 + int(n)%(databases-1)
+	db, lease := 0, ""
+	for i := range databases {
+		candidate := (int(start) + i) % databases
+		if candidate == opts.DB {
+			continue // it holds the leases
+		}
+		key := "bbtest:lease:" + strconv.Itoa(candidate)
+		ok, err := admin.SetNX(ctx, key, t.Name(), 30*time.Minute).Result()
+		if err != nil {
+			t.Fatalf("storetest: reserve a database: %v", err)
+		}
+		if ok {
+			db, lease = candidate, key
+			break
+		}
+	}
+	if db == 0 {
+		t.Fatalf("storetest: all %d test databases are in use; run fewer tests at once or start redis-server with more --databases", databases-1)
+	}
 
 	o := *opts
 	o.DB = db
@@ -48,6 +68,9 @@ func Redis(t testing.TB) *redis.Client {
 		defer cancel()
 		_ = client.FlushDB(ctx).Err()
 		_ = client.Close()
+		release := redis.NewClient(opts)
+		defer release.Close()
+		_ = release.Del(ctx, lease).Err()
 	})
 	return client
 }
