@@ -136,3 +136,82 @@ func TestSecretsNeverPrint(t *testing.T) {
 		t.Fatalf("logs show no redaction:\n%s", logs.String())
 	}
 }
+
+func TestConfigFileOverDefaults(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	const body = `
+sources:
+  - url: https://www.rusemb.org.uk/newarh/
+    kind: html
+health:
+  failures_before_alert: 5
+  silent_after: 336h
+consular:
+  phone: "+44 (0) 20 0000 0000"
+rules:
+  - category: consular
+    contains: [visa]
+`
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	fc, err := loadFileConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fc.Health.FailuresBeforeAlert != 5 || fc.Health.SilentAfter != 336*time.Hour {
+		t.Fatalf("health %+v, want 5 failures and 336h", fc.Health)
+	}
+	if fc.Consular.Phone != "+44 (0) 20 0000 0000" || fc.Consular.Email != "info@rusemb.org.uk" {
+		t.Fatalf("consular %+v, want the new phone over the default card", fc.Consular)
+	}
+	srcs := fc.sources([]string{"https://www.rusemb.org.uk/newarh/", "https://example.org/feed"})
+	if srcs[0].Kind.String() != "html" || srcs[1].Kind.String() != "auto" {
+		t.Fatalf("kinds %v %v, want html and auto", srcs[0].Kind, srcs[1].Kind)
+	}
+	c, err := fc.categorizer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := c.Categorize("Press release on visa rules", nil); got != "consular" {
+		t.Fatalf("with the file's only rule, got %q, want consular", got)
+	}
+}
+
+func TestConfigFileErrorsAllAtOnce(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	const body = `
+sources:
+  - url: https://x.example/
+    kind: xml
+rules:
+  - category: no-such-category
+    contains: [x]
+clocks:
+  - zone: Mars/Olympus
+    label: Mars
+health:
+  stale_after: -1h
+`
+	if err := os.WriteFile(path, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	_, err := loadFileConfig(path)
+	if err == nil {
+		t.Fatal("a broken config file loaded")
+	}
+	for _, want := range []string{"xml", "no-such-category", "Mars/Olympus", "health"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+	if _, err := loadFileConfig(filepath.Join(t.TempDir(), "missing.yaml")); err == nil {
+		t.Error("a missing config file loaded")
+	}
+	if err := os.WriteFile(path, []byte("unknown_key: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadFileConfig(path); err == nil || !strings.Contains(err.Error(), "unknown_key") {
+		t.Errorf("unknown key: got %v, want an error naming it", err)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 
@@ -23,6 +24,28 @@ type FileConfig struct {
 	bot.Settings `yaml:",inline"`
 	// Sources sets, per URL of SOURCES, how it is read: auto (default), feed or html.
 	Sources []SourceConfig `yaml:"sources,omitempty"`
+	// Health tunes source health alerts and readiness.
+	Health HealthConfig `yaml:"health,omitempty"`
+}
+
+// HealthConfig tunes when a source counts as broken. Zero values keep the
+// defaults.
+type HealthConfig struct {
+	// FailuresBeforeAlert polls failed in a row make admins get one alert
+	// (default 3).
+	FailuresBeforeAlert int `yaml:"failures_before_alert,omitempty"`
+	// SilentAfter without a new publication raises one alert (default 14 days).
+	SilentAfter time.Duration `yaml:"silent_after,omitempty"`
+	// StaleAfter without a successful poll turns /readyz unhealthy
+	// (default six poll intervals, at least 30 minutes).
+	StaleAfter time.Duration `yaml:"stale_after,omitempty"`
+}
+
+func (h HealthConfig) staleAfter(pollInterval time.Duration) time.Duration {
+	if h.StaleAfter > 0 {
+		return h.StaleAfter
+	}
+	return max(6*pollInterval, 30*time.Minute)
 }
 
 // SourceConfig overrides how one source is read.
@@ -53,6 +76,9 @@ func loadFileConfig(path string) (*FileConfig, error) {
 		if _, err := parse.ParseKind(s.Kind); err != nil {
 			errs = append(errs, fmt.Errorf("CONFIG_FILE %s: source %s: %w", path, s.URL, err))
 		}
+	}
+	if h := fc.Health; h.FailuresBeforeAlert < 0 || h.SilentAfter < 0 || h.StaleAfter < 0 {
+		errs = append(errs, fmt.Errorf("CONFIG_FILE %s: health: values must not be negative", path))
 	}
 	if err := fc.Settings.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("CONFIG_FILE %s: %w", path, err))

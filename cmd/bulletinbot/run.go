@@ -13,6 +13,7 @@ import (
 
 	"github.com/bulletinbot/bulletinbot/bot"
 	"github.com/bulletinbot/bulletinbot/bot/delivery"
+	"github.com/bulletinbot/bulletinbot/bot/staff"
 	"github.com/bulletinbot/bulletinbot/bot/store"
 	"github.com/bulletinbot/bulletinbot/bot/tg"
 	"github.com/bulletinbot/bulletinbot/poller"
@@ -30,6 +31,7 @@ type stateStore interface {
 	delivery.Store
 	delivery.Intake
 	delivery.Publications
+	staff.Store
 	SourceHealth(ctx context.Context) (map[string]poller.Health, error)
 	Ping(ctx context.Context) error
 	Close() error
@@ -88,10 +90,21 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 	if err != nil {
 		return err
 	}
+	// Counters keeps /stats' "sent today" and 429s, shared by replicas.
+	counters := staff.NewCounters(st, staff.CountersParams{Logger: logger.With(slog.String("component", "staff"))})
 	engine, err := delivery.New(delivery.Params{
 		Store: st, Telegram: client, Subscribers: subs, Intake: st, Publications: st,
-		Labels: categorizer.Name, Rate: cfg.SendRate, Observer: m,
+		Labels: categorizer.Name, Rate: cfg.SendRate, Observer: staff.Tee(m, counters),
 		Logger: logger.With(slog.String("component", "delivery")),
+	})
+	if err != nil {
+		return err
+	}
+	staffTools, err := staff.Register(b, staff.Params{
+		Store: st, Engine: engine, Subscribers: subs, Categories: categorizer, Telegram: client,
+		Admins: cfg.AdminIDs, Rate: cfg.SendRate, Counters: counters,
+		FailuresBeforeAlert: file.Health.FailuresBeforeAlert, SilentAfter: file.Health.SilentAfter,
+		Logger: logger.With(slog.String("component", "staff")),
 	})
 	if err != nil {
 		return err
@@ -106,9 +119,13 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 		c, err := subs.Counts(ctx, time.Now())
 		return float64(c.Total), err
 	})
+	m.gauge("bulletinbot_queue_depth", "Deliveries queued, being sent or waiting for a retry.", logger, func(ctx context.Context) (float64, error) {
+		n, err := st.QueueDepth(ctx)
+		return float64(n), err
+	})
 	ready := readiness{
 		ping: st.Ping, health: st.SourceHealth, sources: cfg.Sources,
-		staleAfter: max(6*cfg.PollInterval, 30*time.Minute), now: time.Now,
+		staleAfter: file.Health.staleAfter(cfg.PollInterval), now: time.Now,
 	}
 	var webhook http.Handler
 	webhookPath := ""
@@ -142,6 +159,8 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 	wg.Go(func() { fail("bot", b.Run(ctx)) })
 	wg.Go(func() { fail("delivery", engine.Run(ctx)) })
 	wg.Go(func() { fail("poller", p.Run(ctx)) })
+	wg.Go(func() { fail("staff", staffTools.Run(ctx)) })
+	wg.Go(func() { fail("counters", counters.Run(ctx)) })
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 
