@@ -34,7 +34,12 @@ func OpenBolt(dir string) (*Bolt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	return &Bolt{db: db}, nil
+	b := &Bolt{db: db}
+	if err := b.clearIntakeLeases(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: clear leases of %s: %w", path, err)
+	}
+	return b, nil
 }
 
 // Path returns the database file.

@@ -42,3 +42,28 @@ func TestBoltSecondOpenFailsFast(t *testing.T) {
 	}
 	again.Close()
 }
+
+// TestBoltOpenDropsLeasesOfADeadProcess: a lease left in the file by a
+// process that was killed must not make the next start wait for it.
+func TestBoltOpenDropsLeasesOfADeadProcess(t *testing.T) {
+	dir := t.TempDir()
+	ctx := t.Context()
+	first, err := store.OpenBolt(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := first.AcquireLease(ctx, "poll", "killed-process", time.Hour); err != nil || !ok {
+		t.Fatalf("acquire = %v, %v", ok, err)
+	}
+	if err := first.Close(); err != nil { // as a kill -9 leaves it: lease still stored
+		t.Fatal(err)
+	}
+	second, err := store.OpenBolt(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Close()
+	if ok, err := second.AcquireLease(ctx, "poll", "new-process", time.Minute); err != nil || !ok {
+		t.Fatalf("the new process could not take the dead one's lease: %v, %v", ok, err)
+	}
+}

@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"encoding/json"
@@ -210,4 +211,28 @@ func (b *Bolt) ForgetUpdate(ctx context.Context, updateID int64) error {
 		return fmt.Errorf("store: forget update %d: %w", updateID, err)
 	}
 	return nil
+}
+
+// clearIntakeLeases drops every intake lease. Only one process can have the
+// file open, so a lease found on opening belongs to a process that died
+// without releasing it; waiting for it to expire would only delay start-up.
+func (b *Bolt) clearIntakeLeases() error {
+	return b.db.Update(func(tx *bolt.Tx) error {
+		bk := tx.Bucket([]byte(boltIntake))
+		if bk == nil {
+			return nil
+		}
+		var stale [][]byte
+		c := bk.Cursor()
+		prefix := []byte("lease:")
+		for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Next() {
+			stale = append(stale, bytes.Clone(k))
+		}
+		for _, k := range stale {
+			if err := bk.Delete(k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
 }
