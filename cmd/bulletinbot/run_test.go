@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -71,21 +72,26 @@ func (s *syncBuffer) String() string {
 }
 
 // runBot starts realMain's run path and returns a function that stops it
-// and returns its exit code.
+// and returns its exit code; calling it again returns the same code.
 func runBot(t *testing.T, vars map[string]string, logs io.Writer) func() int {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	go func() { done <- realMain(ctx, []string{"run"}, env(vars), io.Discard, logs) }()
+	var once sync.Once
+	code := -1
 	return func() int {
-		cancel()
-		select {
-		case code := <-done:
-			return code
-		case <-time.After(30 * time.Second):
-			t.Fatal("bulletinbot did not stop within 30s of its context ending")
-			return -1
-		}
+		once.Do(func() {
+			cancel()
+			select {
+			case code = <-done:
+			case <-time.After(30 * time.Second):
+				var stacks strings.Builder
+				_ = pprof.Lookup("goroutine").WriteTo(&stacks, 1)
+				t.Errorf("bulletinbot did not stop within 30s of its context ending; goroutines:\n%s", stacks.String())
+			}
+		})
+		return code
 	}
 }
 
