@@ -5,6 +5,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -213,5 +214,17 @@ health:
 	}
 	if _, err := loadFileConfig(path); err == nil || !strings.Contains(err.Error(), "unknown_key") {
 		t.Errorf("unknown key: got %v, want an error naming it", err)
+	}
+}
+
+func TestSendRateAboveTelegramsFreeLimitNeedsPaidBroadcast(t *testing.T) {
+	var stderr bytes.Buffer
+	code := realMain(t.Context(), []string{"run"}, env(map[string]string{"TELEGRAM_BOT_TOKEN": "1:a", "SEND_RATE": "100"}), io.Discard, &stderr)
+	if code != 2 || !strings.Contains(stderr.String(), "paid_broadcast") {
+		t.Fatalf("exit %d, stderr %q; want 2 and a word on paid_broadcast", code, stderr.String())
+	}
+	fc := &FileConfig{Delivery: DeliveryConfig{PaidBroadcast: true}}
+	if err := fc.checkWith(&Config{SendRate: 100}); err != nil {
+		t.Fatalf("with paid broadcasts: %v", err)
 	}
 }

@@ -26,6 +26,29 @@ type FileConfig struct {
 	Sources []SourceConfig `yaml:"sources,omitempty"`
 	// Health tunes source health alerts and readiness.
 	Health HealthConfig `yaml:"health,omitempty"`
+	// Delivery tunes how alerts are sent.
+	Delivery DeliveryConfig `yaml:"delivery,omitempty"`
+}
+
+// DeliveryConfig tunes sending.
+type DeliveryConfig struct {
+	// PaidBroadcast sends with allow_paid_broadcast, paid in Telegram Stars,
+	// which lets SEND_RATE go above Telegram's free 30 a second, up to 1000.
+	PaidBroadcast bool `yaml:"paid_broadcast,omitempty"`
+	// LinkPreviews lets Telegram show a preview of each alert's link.
+	LinkPreviews bool `yaml:"link_previews,omitempty"`
+}
+
+// freeSendRate is about what Telegram lets a bot send a second without paid
+// broadcasts; above it the bot would be flood-limited.
+const freeSendRate = 30
+
+// checkWith reports problems that need both the settings and the file.
+func (fc *FileConfig) checkWith(cfg *Config) error {
+	if cfg.SendRate > freeSendRate && !fc.Delivery.PaidBroadcast {
+		return fmt.Errorf("SEND_RATE %v exceeds the %d messages a second Telegram allows; lower it, or set delivery.paid_broadcast: true in CONFIG_FILE", cfg.SendRate, freeSendRate)
+	}
+	return nil
 }
 
 // HealthConfig tunes when a source counts as broken. Zero values keep the

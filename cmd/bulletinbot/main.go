@@ -49,6 +49,9 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 			return 2
 		}
 		file, err := loadFileConfig(cfg.ConfigFile)
+		if err == nil {
+			err = file.checkWith(cfg)
+		}
 		if err != nil {
 			fmt.Fprintf(stderr, "bulletinbot: %v\n", err)
 			return 2

@@ -94,7 +94,8 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 	counters := staff.NewCounters(st, staff.CountersParams{Logger: logger.With(slog.String("component", "staff"))})
 	engine, err := delivery.New(delivery.Params{
 		Store: st, Telegram: client, Subscribers: subs, Intake: st, Publications: st,
-		Labels: categorizer.Name, Rate: cfg.SendRate, Observer: staff.Tee(m, counters),
+		Labels: categorizer.Name, Rate: cfg.SendRate,
+		PaidBroadcast: file.Delivery.PaidBroadcast, LinkPreviews: file.Delivery.LinkPreviews, Observer: staff.Tee(m, counters),
 		Logger: logger.With(slog.String("component", "delivery")),
 	})
 	if err != nil {
