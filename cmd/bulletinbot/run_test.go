@@ -53,15 +53,21 @@ func freeAddr(t testing.TB) string {
 	return ln.Addr().String()
 }
 
-// syncBuffer collects the process's log output from several goroutines.
+// syncBuffer collects the process's log output from several goroutines
+// and lets a test wait for a line.
 type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
+	mu      sync.Mutex
+	b       bytes.Buffer
+	written chan struct{} // closed and replaced on every write
 }
 
 func (s *syncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.written != nil {
+		close(s.written)
+		s.written = nil
+	}
 	return s.b.Write(p)
 }
 
@@ -69,6 +75,27 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// waitFor blocks until the output holds text or ctx ends.
+func (s *syncBuffer) waitFor(ctx context.Context, text string) error {
+	for {
+		s.mu.Lock()
+		if strings.Contains(s.b.String(), text) {
+			s.mu.Unlock()
+			return nil
+		}
+		if s.written == nil {
+			s.written = make(chan struct{})
+		}
+		ch := s.written
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("waiting for %q in the logs: %w", text, ctx.Err())
+		}
+	}
 }
 
 // runBot starts realMain's run path and returns a function that stops it
@@ -216,4 +243,35 @@ func testRedisURL(t testing.TB) string {
 	rdb := storetest.Redis(t)
 	o := rdb.Options()
 	return fmt.Sprintf("redis://%s/%d", o.Addr, o.DB)
+}
+
+// TestTokenNeverLoggedOnTransportErrors: failed HTTP requests to the Bot API
+// embed the request URL, which holds the token, in their errors.
+func TestTokenNeverLoggedOnTransportErrors(t *testing.T) {
+	const token = "987654:NEVER-LOG-THIS-token"
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := ln.Addr().String()
+	ln.Close() // nothing listens there: every call fails with the URL in the error
+	logs := &syncBuffer{}
+	addr := freeAddr(t)
+	stop := runBot(t, map[string]string{
+		"TELEGRAM_BOT_TOKEN": token, "TELEGRAM_API_ENDPOINT": "http://" + closed + "/bot%s/%s",
+		"DATA_DIR": t.TempDir(), "SOURCES": "http://" + closed + "/feed", "HTTP_ADDR": addr, "LOG_LEVEL": "debug",
+	}, logs)
+	defer stop()
+	ctx := waitCtx(t)
+	if err := logs.waitFor(ctx, "connection refused"); err != nil {
+		t.Fatalf("%v\n%s", err, logs.String())
+	}
+	metrics := get(t, "http://"+addr+"/metrics")
+	readyz := get(t, "http://"+addr+"/readyz")
+	stop()
+	for name, text := range map[string]string{"logs": logs.String(), "metrics": metrics, "readyz": readyz} {
+		if strings.Contains(text, token) || strings.Contains(text, "NEVER-LOG") {
+			t.Errorf("the token appears in %s:\n%s", name, text)
+		}
+	}
 }
