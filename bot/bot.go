@@ -23,6 +23,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/bulletinbot/bulletinbot/bot/i18n"
+	"github.com/bulletinbot/bulletinbot/bot/internal/wait"
 	"github.com/bulletinbot/bulletinbot/bot/tg"
 	"github.com/bulletinbot/bulletinbot/poller"
 	"github.com/bulletinbot/bulletinbot/poller/category"
@@ -298,7 +299,7 @@ func (b *Bot) drain(d *dispatcher, cancel context.CancelFunc) {
 // getMe identifies the bot, retrying until Telegram answers. A refusal
 // (wrong token) is returned at once.
 func (b *Bot) getMe(ctx context.Context) (tgbotapi.User, error) {
-	bo := newBackoff(b.p.Backoff)
+	bo := &wait.Backoff{Base: b.p.Backoff, Max: maxBackoff}
 	for {
 		me, err := b.p.Client.GetMe(ctx)
 		if err == nil {
@@ -310,14 +311,14 @@ func (b *Bot) getMe(ctx context.Context) (tgbotapi.User, error) {
 		if tg.Classify(err) == tg.KindPermanent || tg.Classify(err) == tg.KindGone {
 			return tgbotapi.User{}, fmt.Errorf("bot: telegram refused getMe (is the bot token right?): %w", err)
 		}
-		wait := bo.next()
+		pause := bo.Next()
 		if d, ok := tg.RetryAfter(err); ok {
-			wait = d
+			pause = d
 		}
-		if bo.failures() == 1 || bo.failures()%10 == 0 {
-			b.log.Warn("telegram getMe failed; retrying", "error", err, "failures", bo.failures(), "wait", wait)
+		if bo.Failures() == 1 || bo.Failures()%10 == 0 {
+			b.log.Warn("telegram getMe failed; retrying", "error", err, "failures", bo.Failures(), "wait", pause)
 		}
-		if !sleep(ctx, wait) {
+		if !wait.Sleep(ctx, pause) {
 			return tgbotapi.User{}, ctx.Err()
 		}
 	}

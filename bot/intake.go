@@ -3,20 +3,20 @@ package bot
 import (
 	"context"
 	"errors"
-	"math/rand/v2"
 	"strings"
 	"sync"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/bulletinbot/bulletinbot/bot/internal/wait"
 	"github.com/bulletinbot/bulletinbot/bot/tg"
 )
 
 // poll long-polls while this replica holds the polling lease and stands by
 // while another does, until ctx ends. hctx outlives ctx for the last batch.
 func (b *Bot) poll(ctx, hctx context.Context, d *dispatcher, cancelHandlers context.CancelFunc) {
-	bo := newBackoff(b.p.Backoff)
+	bo := &wait.Backoff{Base: b.p.Backoff, Max: maxBackoff}
 	standingBy := false
 	for ctx.Err() == nil {
 		held, err := b.p.Store.AcquireLease(ctx, pollLease, b.p.ReplicaID, b.p.LeaseTTL)
@@ -24,20 +24,20 @@ func (b *Bot) poll(ctx, hctx context.Context, d *dispatcher, cancelHandlers cont
 			return
 		}
 		if err != nil {
-			wait := bo.next()
-			if bo.failures() == 1 || bo.failures()%10 == 0 {
-				b.log.Error("cannot take the polling lease; retrying", "error", err, "failures", bo.failures(), "wait", wait)
+			pause := bo.Next()
+			if bo.Failures() == 1 || bo.Failures()%10 == 0 {
+				b.log.Error("cannot take the polling lease; retrying", "error", err, "failures", bo.Failures(), "wait", pause)
 			}
-			sleep(ctx, wait)
+			wait.Sleep(ctx, pause)
 			continue
 		}
-		bo.reset()
+		bo.Reset()
 		if !held {
 			if !standingBy {
 				b.log.Info("another replica is polling Telegram; standing by", "replica", b.p.ReplicaID)
 				standingBy = true
 			}
-			sleep(ctx, jitter(b.p.LeaseTTL/3))
+			wait.Sleep(ctx, wait.Jitter(b.p.LeaseTTL/3))
 			continue
 		}
 		standingBy = false
@@ -70,20 +70,20 @@ func (b *Bot) lead(ctx, hctx context.Context, d *dispatcher, cancelHandlers cont
 	if !ok {
 		return
 	}
-	bo := newBackoff(b.p.Backoff)
+	bo := &wait.Backoff{Base: b.p.Backoff, Max: maxBackoff}
 	for lctx.Err() == nil {
 		updates, err := b.p.Client.GetUpdates(lctx, offset, pollLimit, b.p.PollTimeout, allowedUpdates())
 		if err != nil {
 			if lctx.Err() != nil {
 				return
 			}
-			sleep(lctx, b.pollFailed(lctx, err, bo, lose))
+			wait.Sleep(lctx, b.pollFailed(lctx, err, bo, lose))
 			continue
 		}
-		if bo.failures() > 0 {
-			b.log.Info("polling Telegram works again", "failures", bo.failures())
+		if bo.Failures() > 0 {
+			b.log.Info("polling Telegram works again", "failures", bo.Failures())
 		}
-		bo.reset()
+		bo.Reset()
 		next := offset
 		var batch sync.WaitGroup
 		for _, u := range updates {
@@ -141,7 +141,7 @@ func (b *Bot) waitBatch(ctx context.Context, batch *sync.WaitGroup, cancelHandle
 
 // loadOffset reads the stored offset, retrying until it can or ctx ends.
 func (b *Bot) loadOffset(ctx context.Context) (int64, bool) {
-	bo := newBackoff(b.p.Backoff)
+	bo := &wait.Backoff{Base: b.p.Backoff, Max: maxBackoff}
 	for {
 		offset, err := b.p.Store.Offset(ctx)
 		if err == nil {
@@ -150,18 +150,18 @@ func (b *Bot) loadOffset(ctx context.Context) (int64, bool) {
 		if ctx.Err() != nil {
 			return 0, false
 		}
-		wait := bo.next()
-		if bo.failures() == 1 || bo.failures()%10 == 0 {
-			b.log.Error("cannot read the update offset; retrying", "error", err, "failures", bo.failures())
+		pause := bo.Next()
+		if bo.Failures() == 1 || bo.Failures()%10 == 0 {
+			b.log.Error("cannot read the update offset; retrying", "error", err, "failures", bo.Failures())
 		}
-		if !sleep(ctx, wait) {
+		if !wait.Sleep(ctx, pause) {
 			return 0, false
 		}
 	}
 }
 
 // pollFailed decides how long to pause after a failed getUpdates.
-func (b *Bot) pollFailed(ctx context.Context, err error, bo *backoff, lose context.CancelFunc) time.Duration {
+func (b *Bot) pollFailed(ctx context.Context, err error, bo *wait.Backoff, lose context.CancelFunc) time.Duration {
 	var te *tg.Error
 	if errors.As(err, &te) && te.Code == 409 {
 		if strings.Contains(strings.ToLower(te.Description), "webhook") {
@@ -170,7 +170,7 @@ func (b *Bot) pollFailed(ctx context.Context, err error, bo *backoff, lose conte
 			b.log.Warn("a webhook is set while configured for long polling; deleting it")
 			if _, err := b.p.Client.Do(ctx, tgbotapi.DeleteWebhookConfig{}); err != nil {
 				b.log.Error("cannot delete the webhook", "error", err)
-				return bo.next()
+				return bo.Next()
 			}
 			return 0
 		}
@@ -180,16 +180,16 @@ func (b *Bot) pollFailed(ctx context.Context, err error, bo *backoff, lose conte
 		if held, lerr := b.p.Store.RenewLease(ctx, pollLease, b.p.ReplicaID, b.p.LeaseTTL); lerr == nil && !held {
 			lose()
 		}
-		return bo.next()
+		return bo.Next()
 	}
-	wait := bo.next()
+	pause := bo.Next()
 	if d, ok := tg.RetryAfter(err); ok {
-		wait = d
+		pause = d
 	}
-	if bo.failures() == 1 || bo.failures()%10 == 0 {
-		b.log.Warn("getUpdates failed; retrying", "error", err, "failures", bo.failures(), "wait", wait)
+	if bo.Failures() == 1 || bo.Failures()%10 == 0 {
+		b.log.Warn("getUpdates failed; retrying", "error", err, "failures", bo.Failures(), "wait", pause)
 	}
-	return wait
+	return pause
 }
 
 // keepLease renews the polling lease every third of its ttl and calls lose
@@ -311,50 +311,4 @@ func chatOf(u tgbotapi.Update) int64 {
 		return u.EditedMessage.Chat.ID
 	}
 	return 0
-}
-
-// backoff is a capped exponential backoff with jitter.
-type backoff struct {
-	base, cur time.Duration
-	n         int
-}
-
-func newBackoff(base time.Duration) *backoff { return &backoff{base: base} }
-
-// next counts a failure and returns the pause before the next attempt:
-// base, 2·base, 4·base... up to maxBackoff, each jittered by ±25%.
-func (b *backoff) next() time.Duration {
-	b.n++
-	if b.cur == 0 {
-		b.cur = b.base
-	} else {
-		b.cur = min(b.cur*2, max(maxBackoff, b.base))
-	}
-	return jitter(b.cur)
-}
-
-func (b *backoff) failures() int { return b.n }
-func (b *backoff) reset()        { b.cur, b.n = 0, 0 }
-
-// jitter returns d ±25%, so that replicas and retries do not march in step.
-func jitter(d time.Duration) time.Duration {
-	if d <= 0 {
-		return 0
-	}
-	return d*3/4 + rand.N(d/2+1)
-}
-
-// sleep waits d or until ctx ends; it reports whether the full d passed.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

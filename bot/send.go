@@ -10,6 +10,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/bulletinbot/bulletinbot/bot/internal/wait"
 	"github.com/bulletinbot/bulletinbot/bot/render"
 	"github.com/bulletinbot/bulletinbot/bot/tg"
 )
@@ -167,7 +168,7 @@ func (b *Bot) answerCallback(ctx context.Context, id, text string) error {
 // failure retried, a migrated group followed to its new id, and a chat that
 // is gone unsubscribed.
 func (b *Bot) call(ctx context.Context, method string, chatID int64, params tgbotapi.Params) (json.RawMessage, error) {
-	bo := newBackoff(b.p.Backoff)
+	bo := &wait.Backoff{Base: b.p.Backoff, Max: maxBackoff}
 	for attempt := 1; ; attempt++ {
 		if chatID != 0 {
 			params["chat_id"] = strconv.FormatInt(chatID, 10)
@@ -188,15 +189,15 @@ func (b *Bot) call(ctx context.Context, method string, chatID int64, params tgbo
 			b.migrate(ctx, chatID, to)
 			chatID = to
 		case tg.KindRetryAfter:
-			wait, _ := tg.RetryAfter(err)
-			if wait > maxReplyWait {
+			pause, _ := tg.RetryAfter(err)
+			if pause > maxReplyWait {
 				return nil, err
 			}
-			if !sleep(ctx, wait) {
+			if !wait.Sleep(ctx, pause) {
 				return nil, err
 			}
 		case tg.KindTransient:
-			if !sleep(ctx, bo.next()) {
+			if !wait.Sleep(ctx, bo.Next()) {
 				return nil, err
 			}
 		case tg.KindGone:

@@ -13,6 +13,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/bulletinbot/bulletinbot/bot/internal/wait"
 	"github.com/bulletinbot/bulletinbot/bot/tg"
 )
 
@@ -56,7 +57,7 @@ func (b *Bot) setWebhook(ctx context.Context) error {
 		"secret_token":    b.p.WebhookSecret,
 		"allowed_updates": string(allowed),
 	}
-	bo := newBackoff(b.p.Backoff)
+	bo := &wait.Backoff{Base: b.p.Backoff, Max: maxBackoff}
 	for {
 		_, err := b.p.Client.Call(ctx, "setWebhook", params)
 		if err == nil {
@@ -65,16 +66,16 @@ func (b *Bot) setWebhook(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		wait := bo.next()
+		pause := bo.Next()
 		switch tg.Classify(err) {
 		case tg.KindRetryAfter:
-			wait, _ = tg.RetryAfter(err)
+			pause, _ = tg.RetryAfter(err)
 		case tg.KindTransient:
 		default:
 			return fmt.Errorf("bot: telegram refused the webhook (check WEBHOOK_URL): %w", err)
 		}
-		b.log.Warn("setWebhook failed; retrying", "error", err, "wait", wait)
-		if !sleep(ctx, wait) {
+		b.log.Warn("setWebhook failed; retrying", "error", err, "wait", pause)
+		if !wait.Sleep(ctx, pause) {
 			return ctx.Err()
 		}
 	}

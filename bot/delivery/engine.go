@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/bulletinbot/bulletinbot/bot/internal/wait"
 	"github.com/bulletinbot/bulletinbot/bot/render"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
@@ -361,7 +362,7 @@ func (e *Engine) publicationAnnouncement(ctx context.Context, pubID string) (Ann
 
 // intakeLoop turns new publications into announcements.
 func (e *Engine) intakeLoop(ctx context.Context) {
-	bo := newBackoff()
+	bo := &wait.Backoff{Base: loopBackoffBase, Max: loopBackoffMax}
 	next := time.Time{}
 	for ctx.Err() == nil {
 		var reclaim time.Duration
@@ -372,11 +373,11 @@ func (e *Engine) intakeLoop(ctx context.Context) {
 		if err != nil {
 			if ctx.Err() == nil {
 				e.log.Error("read new publications", slog.Any("error", err))
-				bo.wait(ctx)
+				wait.Sleep(ctx, bo.Next())
 			}
 			continue
 		}
-		bo.reset()
+		bo.Reset()
 		for _, ev := range evs {
 			if err := e.announcePublication(ctx, ev); err != nil {
 				if ctx.Err() == nil {
@@ -415,17 +416,17 @@ func (e *Engine) announcePublication(ctx context.Context, ev PublicationEvent) e
 
 // fanoutLoop leases unfinished fan-outs and walks their audiences.
 func (e *Engine) fanoutLoop(ctx context.Context) {
-	bo := newBackoff()
+	bo := &wait.Backoff{Base: loopBackoffBase, Max: loopBackoffMax}
 	for ctx.Err() == nil {
 		f, ok, err := e.p.Store.ClaimFanout(ctx, time.Now().Add(e.p.FanoutLease))
 		if err != nil {
 			if ctx.Err() == nil {
 				e.log.Error("claim fan-out", slog.Any("error", err))
-				bo.wait(ctx)
+				wait.Sleep(ctx, bo.Next())
 			}
 			continue
 		}
-		bo.reset()
+		bo.Reset()
 		if !ok {
 			t := time.NewTimer(e.p.PollInterval)
 			select {
@@ -438,7 +439,7 @@ func (e *Engine) fanoutLoop(ctx context.Context) {
 		}
 		if err := e.fanout(ctx, f); err != nil && ctx.Err() == nil {
 			e.log.Error("fan-out stopped", slog.String("announcement", f.Announcement.ID), slog.Any("error", err))
-			bo.wait(ctx)
+			wait.Sleep(ctx, bo.Next())
 		}
 	}
 }
@@ -500,44 +501,11 @@ func (e *Engine) announcement(ctx context.Context, id string) (Announcement, err
 	return st.Announcement, nil
 }
 
-// backoff paces a loop that keeps failing: capped exponential with jitter.
-type backoff struct{ n int }
-
-func newBackoff() *backoff { return &backoff{} }
-
-func (b *backoff) reset() { b.n = 0 }
-
-func (b *backoff) wait(ctx context.Context) {
-	b.n++
-	sleep(ctx, jitter(capped(100*time.Millisecond, 5*time.Second, b.n)))
-}
-
-func capped(base, ceiling time.Duration, attempt int) time.Duration {
-	d := base
-	for i := 1; i < attempt && d < ceiling; i++ {
-		d *= 2
-	}
-	return min(d, ceiling)
-}
-
-// jitter spreads d over [0.8d, 1.2d) so that replicas do not move in step.
-func jitter(d time.Duration) time.Duration {
-	return time.Duration(float64(d) * (0.8 + 0.4*rand.Float64()))
-}
-
-// sleep waits d or until ctx ends, and reports whether ctx is still live.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
+// loopBackoffBase and loopBackoffMax pace a loop that keeps failing on the
+// store: quick to retry a blip, never more than a few seconds behind.
+const (
+	loopBackoffBase = 100 * time.Millisecond
+	loopBackoffMax  = 5 * time.Second
+)
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -12,6 +12,7 @@ import (
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
+	"github.com/bulletinbot/bulletinbot/bot/internal/wait"
 	"github.com/bulletinbot/bulletinbot/bot/render"
 	"github.com/bulletinbot/bulletinbot/bot/tg"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
@@ -79,7 +80,7 @@ func (s *sender) run(ctx context.Context) {
 // for each, and returns the deliveries it holds but has not begun.
 func (s *sender) dispatch(ctx, sendCtx context.Context, sends *sync.WaitGroup) []Delivery {
 	e := s.e
-	bo := newBackoff()
+	bo := &wait.Backoff{Base: loopBackoffBase, Max: loopBackoffMax}
 	var held []Delivery
 	nextReclaim := time.Time{}
 	for ctx.Err() == nil {
@@ -99,11 +100,11 @@ func (s *sender) dispatch(ctx, sendCtx context.Context, sends *sync.WaitGroup) [
 			if err != nil {
 				if ctx.Err() == nil {
 					e.log.Error("lease deliveries", slog.Any("error", err))
-					bo.wait(ctx)
+					wait.Sleep(ctx, bo.Next())
 				}
 				continue
 			}
-			bo.reset()
+			bo.Reset()
 			held = s.adopt(ds)
 			continue
 		}
@@ -111,16 +112,16 @@ func (s *sender) dispatch(ctx, sendCtx context.Context, sends *sync.WaitGroup) [
 		free := cap(s.slots) - len(s.slots)
 		k := min(len(held), max(free, 1))
 		if e.p.Rate > 0 {
-			n, wait, err := e.p.Store.AllowSends(ctx, e.p.Rate, e.burst, min(k, takeFor(e.burst)))
+			n, retryIn, err := e.p.Store.AllowSends(ctx, e.p.Rate, e.burst, min(k, takeFor(e.burst)))
 			if err != nil {
 				if ctx.Err() == nil {
 					e.log.Error("take send tokens", slog.Any("error", err))
-					bo.wait(ctx)
+					wait.Sleep(ctx, bo.Next())
 				}
 				continue
 			}
 			if n == 0 {
-				sleep(ctx, wait)
+				wait.Sleep(ctx, retryIn)
 				continue
 			}
 			k = n
@@ -130,13 +131,13 @@ func (s *sender) dispatch(ctx, sendCtx context.Context, sends *sync.WaitGroup) [
 		if err != nil {
 			if ctx.Err() == nil {
 				e.log.Error("begin deliveries", slog.Any("error", err))
-				bo.wait(ctx)
+				wait.Sleep(ctx, bo.Next())
 			}
 			continue
 		}
-		bo.reset()
+		bo.Reset()
 		if pause > 0 {
-			sleep(ctx, pause)
+			wait.Sleep(ctx, pause)
 			continue
 		}
 		held = held[k:]
@@ -205,7 +206,7 @@ func (s *sender) forgetExcept(chunk, ready []Delivery) {
 func (s *sender) finisher(ctx context.Context) {
 	e := s.e
 	batch := make([]Result, 0, finishBatch)
-	bo := newBackoff()
+	bo := &wait.Backoff{Base: loopBackoffBase, Max: loopBackoffMax}
 	for r := range s.results {
 		batch = append(batch[:0], r)
 	fill:
@@ -227,7 +228,7 @@ func (s *sender) finisher(ctx context.Context) {
 			err := e.p.Store.Finish(wctx, batch, e.p.Now())
 			cancel()
 			if err == nil {
-				bo.reset()
+				bo.Reset()
 				break
 			}
 			if ctx.Err() != nil {
@@ -235,7 +236,7 @@ func (s *sender) finisher(ctx context.Context) {
 				break
 			}
 			e.log.Error("record delivery results", slog.Int("results", len(batch)), slog.Any("error", err))
-			bo.wait(ctx)
+			wait.Sleep(ctx, bo.Next())
 		}
 		s.mu.Lock()
 		for _, r := range batch {
@@ -260,7 +261,7 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 	}
 	if err != nil {
 		// The store is unreachable: try again shortly, no attempt spent.
-		return Result{Delivery: d, Outcome: Requeued, Next: withoutID(d), At: now.Add(jitter(e.p.RetryBase))}
+		return Result{Delivery: d, Outcome: Requeued, Next: withoutID(d), At: now.Add(wait.Jitter(e.p.RetryBase))}
 	}
 	text, ok := a.Text(d.Language, e.p.Languages[0])
 	if !ok {
@@ -315,7 +316,7 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 	case tg.KindGone:
 		if _, uerr := e.p.Subscribers.Unsubscribe(ctx, d.ChatID); uerr != nil {
 			log.Error("remove subscriber whose chat is gone", slog.Any("error", uerr))
-			return Result{Delivery: d, Outcome: Requeued, Next: withoutID(d), At: now.Add(jitter(e.p.RetryBase))}
+			return Result{Delivery: d, Outcome: Requeued, Next: withoutID(d), At: now.Add(wait.Jitter(e.p.RetryBase))}
 		}
 		log.Info("chat gone: subscriber removed", slog.Any("error", err))
 		return Result{Delivery: d, Outcome: Removed}
@@ -324,7 +325,7 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 		to, _ := tg.MigratedTo(err)
 		if merr := e.p.Subscribers.Migrate(ctx, d.ChatID, to); merr != nil {
 			log.Error("move subscriber of a migrated group", slog.Int64("to", to), slog.Any("error", merr))
-			return Result{Delivery: d, Outcome: Requeued, Next: withoutID(d), At: now.Add(jitter(e.p.RetryBase))}
+			return Result{Delivery: d, Outcome: Requeued, Next: withoutID(d), At: now.Add(wait.Jitter(e.p.RetryBase))}
 		}
 		log.Info("group migrated: subscriber moved, message follows", slog.Int64("to", to))
 		next := withoutID(d)
@@ -355,8 +356,8 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 		log.Warn("send failed; will retry", slog.Int("attempt", attempt), slog.Any("error", err))
 		next := withoutID(d)
 		next.Attempt = attempt
-		wait := jitter(capped(e.p.RetryBase, e.p.RetryMax, attempt))
-		return Result{Delivery: d, Outcome: Requeued, Next: next, At: now.Add(wait), Retry: true}
+		pause := wait.Jitter(wait.Capped(e.p.RetryBase, e.p.RetryMax, attempt))
+		return Result{Delivery: d, Outcome: Requeued, Next: next, At: now.Add(pause), Retry: true}
 
 	default: // permanent, too long, not modified: retrying cannot help
 		log.Error("Telegram refused the message; dead-lettered", slog.Any("error", err))

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/bulletinbot/bulletinbot/bot/i18n"
+	"github.com/bulletinbot/bulletinbot/bot/internal/wait"
 	"github.com/bulletinbot/bulletinbot/bot/tg"
 )
 
@@ -28,8 +29,8 @@ func (s *Staff) watchHealth(ctx context.Context) {
 			failures = 0
 		}
 		// Jitter keeps replicas from checking in step.
-		wait := time.Duration(float64(s.p.CheckEvery) * (0.9 + 0.2*rand.Float64()))
-		if !sleep(ctx, wait) {
+		pause := time.Duration(float64(s.p.CheckEvery) * (0.9 + 0.2*rand.Float64()))
+		if !wait.Sleep(ctx, pause) {
 			return
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/bulletinbot/bulletinbot/bot"
 	"github.com/bulletinbot/bulletinbot/bot/delivery"
 	"github.com/bulletinbot/bulletinbot/bot/i18n"
+	"github.com/bulletinbot/bulletinbot/bot/internal/wait"
 	"github.com/bulletinbot/bulletinbot/bot/tg"
 )
 
@@ -73,7 +74,7 @@ func (s *Staff) watchBroadcasts(ctx context.Context) {
 				s.follow(ctx, id)
 			})
 		}
-		if !sleep(ctx, s.pollEvery()) {
+		if !wait.Sleep(ctx, s.pollEvery()) {
 			return
 		}
 	}
@@ -101,7 +102,7 @@ func (s *Staff) follow(ctx context.Context, id string) {
 		} else {
 			failures = 0
 		}
-		if finished || !sleep(ctx, s.pollEvery()) {
+		if finished || !wait.Sleep(ctx, s.pollEvery()) {
 			return
 		}
 		ok, err := s.p.Store.AcquireLease(ctx, leaseName(id), s.p.ReplicaID, s.p.WatchLease)
@@ -304,7 +305,7 @@ func (s *Staff) deleteCopy(ctx context.Context, c delivery.SentCopy) (copyOutcom
 				return copyFailed, ctx.Err()
 			}
 			if attempt < 3 {
-				sleep(ctx, time.Duration(attempt)*500*time.Millisecond)
+				wait.Sleep(ctx, time.Duration(attempt)*500*time.Millisecond)
 				continue
 			}
 		case tg.KindPermanent:

@@ -30,6 +30,7 @@ import (
 	"github.com/bulletinbot/bulletinbot/bot"
 	"github.com/bulletinbot/bulletinbot/bot/delivery"
 	"github.com/bulletinbot/bulletinbot/bot/i18n"
+	"github.com/bulletinbot/bulletinbot/bot/internal/wait"
 	"github.com/bulletinbot/bulletinbot/poller"
 	"github.com/bulletinbot/bulletinbot/poller/category"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
@@ -274,21 +275,6 @@ func newID() string {
 	return string(b[:])
 }
 
-// sleep waits d or until ctx ends, and reports whether ctx is still live.
-func sleep(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
-}
-
 // pacer makes staff calls (recall deletions, status edits, alerts) take
 // their turn in the engine's shared send budget and wait out a 429 pause
 // that any replica reported.
@@ -309,7 +295,7 @@ func (p *pacer) take(ctx context.Context) error {
 			return err
 		}
 		if pause > 0 {
-			if !sleep(ctx, pause) {
+			if !wait.Sleep(ctx, pause) {
 				return ctx.Err()
 			}
 			continue
@@ -317,14 +303,14 @@ func (p *pacer) take(ctx context.Context) error {
 		if p.rate <= 0 {
 			return nil
 		}
-		n, wait, err := p.store.AllowSends(ctx, p.rate, p.burst, 1)
+		n, retryIn, err := p.store.AllowSends(ctx, p.rate, p.burst, 1)
 		if err != nil {
 			return err
 		}
 		if n > 0 {
 			return nil
 		}
-		if !sleep(ctx, wait) {
+		if !wait.Sleep(ctx, retryIn) {
 			return ctx.Err()
 		}
 	}
