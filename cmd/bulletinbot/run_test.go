@@ -170,8 +170,10 @@ func TestRunEmbeddedEndToEnd(t *testing.T) {
 		t.Fatalf("alert %q (html %q), want the new press release with its link", alert.Text, alert.HTML)
 	}
 
-	metrics := get(t, "http://"+addr+"/metrics")
-	for _, series := range []string{"bulletinbot_polls_total", "bulletinbot_new_publications_total", "bulletinbot_sends_total", "bulletinbot_subscribers 1"} {
+	// The engine counts a send when Telegram's answer is back, just after
+	// the fake has shown the message: scrape until the count is there.
+	metrics := waitMetrics(t, ctx, addr, `bulletinbot_sends_total{result="sent"} 1`)
+	for _, series := range []string{"bulletinbot_polls_total", "bulletinbot_new_publications_total", "bulletinbot_queue_depth", "bulletinbot_subscribers 1"} {
 		if !strings.Contains(metrics, series) {
 			t.Errorf("/metrics lacks %s", series)
 		}
@@ -222,7 +224,23 @@ func waitReady(t testing.TB, ctx context.Context, addr string) {
 	}
 }
 
-func get(t *testing.T, url string) string {
+// waitMetrics scrapes /metrics until it holds series, and returns it.
+func waitMetrics(t testing.TB, ctx context.Context, addr, series string) string {
+	t.Helper()
+	for {
+		metrics := get(t, "http://"+addr+"/metrics")
+		if strings.Contains(metrics, series) {
+			return metrics
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("/metrics never showed %s:\n%s", series, metrics)
+		case <-time.After(20 * time.Millisecond): // a scrape is all there is to wait on
+		}
+	}
+}
+
+func get(t testing.TB, url string) string {
 	t.Helper()
 	resp, err := http.Get(url)
 	if err != nil {
