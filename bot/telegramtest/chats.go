@@ -30,6 +30,9 @@ type chat struct {
 	migratedTo int64
 	lastMsgID  int
 	messages   []*message // every message of the chat, the bot's and users', in order
+	// members are the users' statuses in a group-like chat; the bot's is
+	// botStatus.
+	members map[int64]*member
 }
 
 // message is the server's record of one message.
@@ -184,6 +187,9 @@ func (s *Server) SendText(chatID, fromUserID int64, text string) (updateID int64
 	if c.typ == "private" && c.botStatus == "kicked" {
 		s.memberUpdateLocked(c, u, "kicked", "member")
 	}
+	if c.isGroupLike() && c.typ != "channel" {
+		s.joinLocked("SendText", c, fromUserID)
+	}
 	now := s.now()
 	c.lastMsgID++
 	entities := detectEntities(text)
@@ -259,6 +265,11 @@ func (s *Server) PressButton(chatID, fromUserID int64, messageID int, data strin
 	if !m.callbacks[data] {
 		panic(fmt.Sprintf("telegramtest: PressButton: message %d in chat %d has no button with callback_data %q", messageID, chatID, data))
 	}
+	if c.isGroupLike() && c.memberStatus(fromUserID) == StatusKicked {
+		panic(fmt.Sprintf("telegramtest: PressButton: user %d is banned from chat %d", fromUserID, chatID))
+	}
+	// Pressing is no sign of membership: a public group's messages can be
+	// read, and their buttons pressed, by anyone.
 	u := s.userLocked(fromUserID)
 	s.nextQID++
 	id := strconv.FormatInt(s.botID*1000000000+s.nextQID, 10)
@@ -383,10 +394,10 @@ func (s *Server) MigrateGroup(chatID, newSupergroupID int64) {
 	if _, taken := s.chats[newSupergroupID]; taken {
 		panic(fmt.Sprintf("telegramtest: MigrateGroup: chat %d already exists", newSupergroupID))
 	}
-	sg := &chat{id: newSupergroupID, typ: "supergroup", title: old.title, botStatus: old.botStatus}
+	sg := &chat{id: newSupergroupID, typ: "supergroup", title: old.title, botStatus: old.botStatus, members: cloneMembers(old.members)}
 	s.chats[newSupergroupID] = sg
 	now := s.now()
-	anon := wireUser{ID: groupAnonymousBotID, IsBot: true, FirstName: "Group", Username: "GroupAnonymousBot"}
+	anon := anonymousAdminUser()
 	old.lastMsgID++
 	old.messages = append(old.messages, &message{id: old.lastMsgID, fromUser: anon.ID, date: now})
 	oldWire := old.wire()

@@ -2,15 +2,16 @@
 //
 // The fake speaks the Bot API's wire protocol (POST /bot<token>/<method> with
 // form, JSON or query parameters, answers in the {"ok":...} envelope) and keeps
-// the state Telegram keeps: chats and users, message ids per chat, the update
-// queue with offset confirmation, long polling, webhooks, commands, and the
-// flood limits. Its errors carry Telegram's own status codes and description
-// texts, so a bot's error handling is exercised as it would be in production.
+// the state Telegram keeps: chats and users, members' statuses in groups
+// (getChatMember), message ids per chat, the update queue with offset
+// confirmation, long polling, webhooks, commands, and the flood limits. Its
+// errors carry Telegram's own status codes and description texts, so a bot's
+// error handling is exercised as it would be in production.
 //
-// Tests drive the user side with SendText, PressButton, BlockBot and friends,
-// inspect what the bot did with Messages, CallbackAnswers and Commands, and
-// wait for the bot with WaitMessages or WaitFor, which are signalled on every
-// change of state rather than polled.
+// Tests drive the user side with SendText, PressButton, BlockBot, SetChatAdmin
+// and friends, inspect what the bot did with Messages, CallbackAnswers and
+// Commands, and wait for the bot with WaitMessages or WaitFor, which are
+// signalled on every change of state rather than polled.
 //
 // Where the fake is deliberately stricter than Telegram it says so: by default
 // an unescaped "&" or an unknown named entity such as "&nbsp;" in HTML text is

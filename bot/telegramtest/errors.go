@@ -58,6 +58,8 @@ const (
 	descNotFound          = "Not Found"
 	descChatNotFound      = "Bad Request: chat not found"
 	descChatIDEmpty       = "Bad Request: chat_id is empty"
+	descUserIDInvalid     = "Bad Request: invalid user_id specified"
+	descUserNotFound      = "Bad Request: user not found"
 	descBlocked           = "Forbidden: bot was blocked by the user"
 	descDeactivated       = "Forbidden: user is deactivated"
 	descCantInitiate      = "Forbidden: bot can't initiate conversation with a user"

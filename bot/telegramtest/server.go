@@ -181,6 +181,7 @@ func newServer(opts Options) *Server {
 		"deletemycommands":       s.deleteMyCommands,
 		"sendchataction":         s.sendChatAction,
 		"getchat":                s.getChat,
+		"getchatmember":          s.getChatMember,
 	}
 	s.wg.Add(1)
 	go s.deliverWebhooks()

@@ -72,10 +72,23 @@ type wireCallbackQuery struct {
 	Data         string       `json:"data,omitempty"`
 }
 
+// wireChatMember is any of the Bot API's ChatMember objects: which fields
+// are set depends on the status.
 type wireChatMember struct {
-	User      wireUser `json:"user"`
-	Status    string   `json:"status"`
-	UntilDate *int64   `json:"until_date,omitempty"`
+	User               wireUser `json:"user"`
+	Status             string   `json:"status"`
+	UntilDate          *int64   `json:"until_date,omitempty"`
+	IsAnonymous        *bool    `json:"is_anonymous,omitempty"`
+	CanBeEdited        *bool    `json:"can_be_edited,omitempty"`
+	CanManageChat      *bool    `json:"can_manage_chat,omitempty"`
+	CanChangeInfo      *bool    `json:"can_change_info,omitempty"`
+	CanDeleteMessages  *bool    `json:"can_delete_messages,omitempty"`
+	CanInviteUsers     *bool    `json:"can_invite_users,omitempty"`
+	CanRestrictMembers *bool    `json:"can_restrict_members,omitempty"`
+	CanPinMessages     *bool    `json:"can_pin_messages,omitempty"`
+	CanPromoteMembers  *bool    `json:"can_promote_members,omitempty"`
+	IsMember           *bool    `json:"is_member,omitempty"`
+	CanSendMessages    *bool    `json:"can_send_messages,omitempty"`
 }
 
 type wireChatMemberUpdated struct {
