@@ -196,3 +196,24 @@ func FuzzT(f *testing.F) {
 		}
 	})
 }
+
+// TestCallbackAnswersArePlain checks the texts the bot also gives as
+// callback answers, which Telegram shows as typed, in at most 200
+// characters.
+func TestCallbackAnswersArePlain(t *testing.T) {
+	keys := []Key{ButtonStale, ButtonNeedsStart, SlowDown, NotAllowed, Error, CategoriesAllOn, CategoriesAllOff,
+		LanguageChosen, GroupAdminsOnly, GroupAdminCheckFailed}
+	for lang, texts := range map[string]map[Key]string{"en": english(), "ru": russian()} {
+		for _, k := range keys {
+			t.Run(lang+"/"+string(k), func(t *testing.T) {
+				text := texts[k]
+				if strings.ContainsAny(text, "<>&") {
+					t.Errorf("got %q, want plain text without markup", text)
+				}
+				if got := utf8.RuneCountInString(text); got > 200 {
+					t.Errorf("got %d characters, want at most 200", got)
+				}
+			})
+		}
+	}
+}

@@ -68,6 +68,11 @@ const (
 	Error          Key = "error"
 	SlowDown       Key = "slow_down"
 	NotAllowed     Key = "not_allowed"
+	// GroupAdminsOnly refuses a group's settings to a member who is not
+	// one of its administrators; GroupAdminCheckFailed when Telegram could
+	// not say. Plain: also callback answers (at most 200 characters).
+	GroupAdminsOnly       Key = "group_admins_only"
+	GroupAdminCheckFailed Key = "group_admin_check_failed"
 )
 
 func english() map[Key]string {
@@ -140,6 +145,9 @@ func english() map[Key]string {
 		Error:          "Sorry, something went wrong. Please try again in a minute.",
 		SlowDown:       "Too many requests. Please wait a few seconds.",
 		NotAllowed:     "Sorry, this command is not available to you.",
+
+		GroupAdminsOnly:       "Only this group's administrators can change its subscription.",
+		GroupAdminCheckFailed: "I couldn't check whether you are an administrator of this group. Please try again in a minute.",
 	}
 	maps.Copy(m, staffEnglish())
 	return m
@@ -215,6 +223,9 @@ func russian() map[Key]string {
 		Error:          "Извините, что-то пошло не так. Попробуйте через минуту.",
 		SlowDown:       "Слишком много запросов. Подождите несколько секунд.",
 		NotAllowed:     "Извините, эта команда вам недоступна.",
+
+		GroupAdminsOnly:       "Менять подписку этой группы могут только её администраторы.",
+		GroupAdminCheckFailed: "Не удалось проверить, администратор ли вы в этой группе. Попробуйте ещё раз через минуту.",
 	}
 	maps.Copy(m, staffRussian())
 	return m
