@@ -1,9 +1,9 @@
 // Package bot owns everything Telegram: update intake (long polling under a
 // lease so that one replica polls at a time, or a webhook), the command and
 // callback registry with its middleware (panic recovery, per-user flood
-// limit, admin guard, logging), and the citizen commands, each answered in
-// the chat's language. Only bot and its subpackages know the Telegram client
-// library.
+// limit, admin guard, group administrators' guard, logging), and the citizen
+// commands, each answered in the chat's language. Only bot and its
+// subpackages know the Telegram client library.
 package bot
 
 import (
@@ -119,6 +119,8 @@ type Bot struct {
 	clocks  []clock
 	admins  map[int64]bool
 	limiter *userLimiter
+	// groupAdmins caches who administers which group.
+	groupAdmins *memberCache
 
 	mu        sync.RWMutex
 	commands  map[string]*entry
@@ -190,13 +192,14 @@ func New(p Params) (*Bot, error) {
 	p.UserBurst = cmp(p.UserBurst, defaultUserBurst)
 
 	b := &Bot{
-		p:         p,
-		log:       p.Logger,
-		cat:       cat,
-		admins:    make(map[int64]bool, len(p.Admins)),
-		limiter:   newUserLimiter(p.UserEvery, p.UserBurst, userLimiterSize),
-		commands:  map[string]*entry{},
-		callbacks: map[string]*entry{},
+		p:           p,
+		log:         p.Logger,
+		cat:         cat,
+		admins:      make(map[int64]bool, len(p.Admins)),
+		limiter:     newUserLimiter(p.UserEvery, p.UserBurst, userLimiterSize),
+		groupAdmins: newMemberCache(groupAdminCacheSize, groupAdminTTL),
+		commands:    map[string]*entry{},
+		callbacks:   map[string]*entry{},
 	}
 	for _, id := range p.Admins {
 		b.admins[id] = true

@@ -35,16 +35,20 @@ const (
 
 func (b *Bot) registerCitizenCommands() {
 	d := func(k i18n.Key) HandlerOption { return describeKey(b.cat, k) }
+	// In groups only administrators change the settings. /start is open to
+	// all: it subscribes a group that is not subscribed, which adding the
+	// bot does anyway, and changes nothing in one that is (its keyboard's
+	// buttons are guarded).
 	b.Handle("start", b.cmdStart, d(i18n.CmdStart))
-	b.Handle("stop", b.cmdStop, d(i18n.CmdStop))
+	b.Handle("stop", b.cmdStop, d(i18n.CmdStop), GroupAdminOnly())
 	b.Handle("help", b.cmdHelp, d(i18n.CmdHelp))
 	b.Handle("time", b.cmdTime, d(i18n.CmdTime))
 	b.Handle("consular", b.cmdConsular, d(i18n.CmdConsular))
 	b.Handle("latest", b.cmdLatest, d(i18n.CmdLatest))
-	b.Handle("categories", b.cmdCategories, d(i18n.CmdCategories))
-	b.Handle("language", b.cmdLanguage, d(i18n.CmdLanguage))
-	b.HandleCallback(prefixCategory, b.cbCategory)
-	b.HandleCallback(prefixLanguage, b.cbLanguage)
+	b.Handle("categories", b.cmdCategories, d(i18n.CmdCategories), GroupAdminOnly())
+	b.Handle("language", b.cmdLanguage, d(i18n.CmdLanguage), GroupAdminOnly())
+	b.HandleCallback(prefixCategory, b.cbCategory, GroupAdminOnly())
+	b.HandleCallback(prefixLanguage, b.cbLanguage, GroupAdminOnly())
 }
 
 // cmdStart subscribes the chat and offers the category choice.

@@ -59,6 +59,9 @@ func (b *Bot) onMessage(ctx context.Context, updateID int64, m *tgbotapi.Message
 	}
 	r := b.newRequest(ctx, updateID, m.Chat, m.From)
 	r.MessageID = m.MessageID
+	if m.SenderChat != nil {
+		r.senderChat = m.SenderChat.ID
+	}
 	r.Message = messageOf(m)
 	if !isCommand {
 		if private && !b.onText(ctx, r) {

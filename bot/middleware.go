@@ -16,10 +16,15 @@ import (
 
 // middleware wraps a handler in the chain every command and button press
 // goes through, outermost first: logging, panic recovery, the per-user
-// flood limit, and for staff commands the admin guard.
-func (b *Bot) middleware(h HandlerFunc, adminOnly bool) HandlerFunc {
-	if adminOnly {
+// flood limit (before the group check, so that a flood costs no calls),
+// for a group's settings the group admin guard, and for staff commands the
+// admin guard.
+func (b *Bot) middleware(h HandlerFunc, e *entry) HandlerFunc {
+	if e.adminOnly {
 		h = b.adminGuard(h)
+	}
+	if e.groupAdminOnly {
+		h = b.groupAdminGuard(h)
 	}
 	return b.logged(b.recovered(b.limited(h)))
 }
@@ -105,7 +110,12 @@ func (b *Bot) recovered(next HandlerFunc) HandlerFunc {
 func (b *Bot) limited(next HandlerFunc) HandlerFunc {
 	return func(ctx context.Context, r *Request) error {
 		key := r.UserID
-		if key == 0 {
+		switch {
+		case r.senderChat != 0:
+			// Sent as a chat (an anonymous admin, a linked channel): the
+			// sender is a placeholder user Telegram shares between groups.
+			key = r.senderChat
+		case key == 0:
 			key = r.Chat.ID // channel posts have no sender
 		}
 		ok, warn := b.limiter.allow(key, b.p.Now())

@@ -27,6 +27,15 @@ type HandlerOption func(*entry)
 // for admins only.
 func AdminOnly() HandlerOption { return func(e *entry) { e.adminOnly = true } }
 
+// GroupAdminOnly serves the command or button, in groups and supergroups,
+// to the group's administrators only (its creator, administrators, and an
+// administrator writing anonymously as the group), as Telegram's
+// getChatMember says; an answer is trusted for a minute. Anyone else is
+// refused politely (a button press with an alert), and so is everyone, with
+// a "try again", while Telegram cannot say. Private chats and channels are
+// not checked: their settings are their owners' already.
+func GroupAdminOnly() HandlerOption { return func(e *entry) { e.groupAdminOnly = true } }
+
 // Describe gives the command's description per language ("en", "ru"), for
 // /help and Telegram's command menu (plain text, at most 256 characters). A
 // command without one works but is listed nowhere.
@@ -73,10 +82,11 @@ func (b *Bot) HandleText(h TextFunc, opts ...HandlerOption) {
 }
 
 type entry struct {
-	name      string
-	adminOnly bool
-	desc      map[string]string
-	serve     HandlerFunc // the handler inside its middleware
+	name           string
+	adminOnly      bool
+	groupAdminOnly bool
+	desc           map[string]string
+	serve          HandlerFunc // the handler inside its middleware
 }
 
 // description returns the entry's description in lang, else in the
@@ -104,7 +114,7 @@ func (b *Bot) Handle(cmd string, h HandlerFunc, opts ...HandlerOption) {
 	for _, o := range opts {
 		o(e)
 	}
-	e.serve = b.middleware(h, e.adminOnly)
+	e.serve = b.middleware(h, e)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, dup := b.commands[cmd]; dup {
@@ -128,7 +138,7 @@ func (b *Bot) HandleCallback(prefix string, h CallbackFunc, opts ...HandlerOptio
 	for _, o := range opts {
 		o(e)
 	}
-	e.serve = b.middleware(HandlerFunc(h), e.adminOnly)
+	e.serve = b.middleware(HandlerFunc(h), e)
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if _, dup := b.callbacks[prefix]; dup {
@@ -188,6 +198,7 @@ type Request struct {
 
 	bot        *Bot
 	route      string // the callback prefix, for logs
+	senderChat int64  // the chat a message was sent as (sender_chat), if any
 	userLang   string // the sender's Telegram language_code
 	sub        subscriptions.Subscriber
 	subscribed bool
@@ -248,11 +259,16 @@ func (r *Request) EditKeyboard(ctx context.Context, kb Keyboard) error {
 // notice (text may be empty). Only the first answer counts; on anything
 // but a button press it does nothing.
 func (r *Request) Answer(ctx context.Context, text string) error {
+	return r.answer(ctx, text, false)
+}
+
+// answer is Answer, as an alert the user must dismiss when alert is set.
+func (r *Request) answer(ctx context.Context, text string, alert bool) error {
 	if r.callbackID == "" || r.answered {
 		return nil
 	}
 	r.answered = true
-	return r.bot.answerCallback(ctx, r.callbackID, text)
+	return r.bot.answerCallback(ctx, r.callbackID, text, alert)
 }
 
 // IsCallback reports whether the request is a button press.

@@ -156,9 +156,10 @@ func (b *Bot) editKeyboard(ctx context.Context, chatID int64, messageID int, kb 
 	return err
 }
 
-func (b *Bot) answerCallback(ctx context.Context, id, text string) error {
+func (b *Bot) answerCallback(ctx context.Context, id, text string, alert bool) error {
 	params := tgbotapi.Params{"callback_query_id": id}
 	params.AddNonEmpty("text", text)
+	params.AddBool("show_alert", alert)
 	_, err := b.call(ctx, "answerCallbackQuery", 0, params)
 	return err
 }
