@@ -36,6 +36,9 @@ type Health struct {
 	LastErrorAt         time.Time `json:"last_error_at"`
 	ConsecutiveFailures int       `json:"consecutive_failures"`
 	LastNewItem         time.Time `json:"last_new_item"`
+	// Version counts the saves of this health; the store fills it on read
+	// and increments it on every SaveHealth.
+	Version int64 `json:"-"`
 }
 
 // Store keeps what the poller has seen. Implementations must make Record

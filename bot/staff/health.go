@@ -11,6 +11,7 @@ import (
 	"github.com/bulletinbot/bulletinbot/bot/i18n"
 	"github.com/bulletinbot/bulletinbot/bot/internal/wait"
 	"github.com/bulletinbot/bulletinbot/bot/tg"
+	"github.com/bulletinbot/bulletinbot/poller"
 )
 
 // Alert states in the store: "" (none, the zero state) or alerted.
@@ -46,15 +47,24 @@ func (s *Staff) CheckHealth(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return s.applyHealth(ctx, health)
+}
+
+// applyHealth alerts the changes a snapshot of the sources' health shows.
+// Another replica may have acted on a newer snapshot meanwhile: each swap
+// carries the snapshot's version, so that the store refuses to let this
+// older one undo that replica's move.
+func (s *Staff) applyHealth(ctx context.Context, health map[string]poller.Health) error {
+	var err error
 	now := s.p.Now()
 	for _, src := range slices.Sorted(maps.Keys(health)) {
 		h := health[src]
 		switch {
 		case h.ConsecutiveFailures >= s.p.FailuresBeforeAlert:
-			err = s.transition(ctx, "failing:"+src, "", alerted, i18n.AlertFailing,
+			err = s.transition(ctx, h.Version, "failing:"+src, "", alerted, i18n.AlertFailing,
 				"source", src, "failures", h.ConsecutiveFailures, "error", cut(h.LastError, errorRunes))
 		case h.ConsecutiveFailures == 0 && !h.LastSuccess.IsZero():
-			err = s.transition(ctx, "failing:"+src, alerted, "", i18n.AlertRecovered, "source", src)
+			err = s.transition(ctx, h.Version, "failing:"+src, alerted, "", i18n.AlertRecovered, "source", src)
 		}
 		if err != nil {
 			return err
@@ -63,10 +73,10 @@ func (s *Staff) CheckHealth(ctx context.Context) error {
 			continue // never had a new item: silence says nothing
 		}
 		if silence := now.Sub(h.LastNewItem); silence > s.p.SilentAfter {
-			err = s.transition(ctx, "silent:"+src, "", alerted, i18n.AlertSilent,
+			err = s.transition(ctx, h.Version, "silent:"+src, "", alerted, i18n.AlertSilent,
 				"source", src, "days", strconv.Itoa(int(silence/(24*time.Hour))), "date", h.LastNewItem.In(s.p.Location).Format("02.01.2006"))
 		} else {
-			err = s.transition(ctx, "silent:"+src, alerted, "", i18n.AlertActive, "source", src)
+			err = s.transition(ctx, h.Version, "silent:"+src, alerted, "", i18n.AlertActive, "source", src)
 		}
 		if err != nil {
 			return err
@@ -75,10 +85,10 @@ func (s *Staff) CheckHealth(ctx context.Context) error {
 	return nil
 }
 
-// transition moves an alert from old to next and, if this call made the
-// move, tells every admin.
-func (s *Staff) transition(ctx context.Context, key, old, next string, text i18n.Key, kv ...any) error {
-	won, err := s.p.Store.SwapAlertState(ctx, key, old, next)
+// transition moves an alert from old to next, as health of the given
+// version says, and, if this call made the move, tells every admin.
+func (s *Staff) transition(ctx context.Context, version int64, key, old, next string, text i18n.Key, kv ...any) error {
+	won, err := s.p.Store.SwapAlertState(ctx, key, old, next, version)
 	if err != nil || !won {
 		return err
 	}

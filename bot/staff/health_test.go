@@ -118,3 +118,54 @@ func TestStaffHealthAlertsOnce(t *testing.T) {
 		t.Errorf("the stranger got %d messages", n)
 	}
 }
+
+// TestStaffHealthStaleSnapshot replays the race of two replicas' watchers
+// in its bad order: replica A checks a fresh health and alerts, then
+// replica B acts on the snapshot it read before the change. B must not
+// undo A's alert (no "has new publications again", no "works again"), nor
+// raise again an alert A cleared.
+func TestStaffHealthStaleSnapshot(t *testing.T) {
+	e := newEnv(t, options{noWatch: true})
+	e.start()
+	b := e.replica("staff-b", []int64{admin})
+	const src = "https://www.rusemb.org.uk/newarh/"
+	now := time.Now()
+	ctx := context.Background()
+	snapshot := func() map[string]poller.Health {
+		t.Helper()
+		h, err := e.st.SourceHealth(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return h
+	}
+	steps := []struct {
+		name   string
+		health poller.Health
+		alert  string // what A's fresh check alerts
+	}{
+		{"falls silent", poller.Health{LastSuccess: now, LastNewItem: now.Add(-15 * 24 * time.Hour)}, "Source silent"},
+		{"publishes again", poller.Health{LastSuccess: now, LastNewItem: now}, "Source has new publications again"},
+		{"fails", poller.Health{LastSuccess: now, ConsecutiveFailures: 3, LastError: "fetch: 503", LastNewItem: now}, "Source failing"},
+		{"works again", poller.Health{LastSuccess: now, LastNewItem: now}, "Source works again"},
+	}
+	e.saveHealth(src, poller.Health{LastSuccess: now, LastNewItem: now})
+	for i, st := range steps {
+		stale := snapshot()
+		e.saveHealth(src, st.health)
+		if err := e.staff.CheckHealth(ctx); err != nil {
+			t.Fatal(err)
+		}
+		e.waitNew(admin, st.alert)
+		if err := b.ApplyHealth(ctx, stale); err != nil {
+			t.Fatal(err)
+		}
+		var texts []string
+		for _, m := range e.received(admin) {
+			texts = append(texts, m.Text)
+		}
+		if len(texts) != i+1 {
+			t.Fatalf("%s: got %d alerts, want %d: %q", st.name, len(texts), i+1, texts)
+		}
+	}
+}

@@ -64,8 +64,10 @@ type Store interface {
 	SetBroadcastActive(ctx context.Context, id string, active bool) error
 
 	// SwapAlertState moves alert key from old to next ("" is none) and
-	// reports whether this call did: one replica wins each transition.
-	SwapAlertState(ctx context.Context, key, old, next string) (bool, error)
+	// reports whether this call did: one replica wins each transition. It
+	// refuses when version, that of the health snapshot deciding, is older
+	// than the version that made the current state.
+	SwapAlertState(ctx context.Context, key, old, next string, version int64) (bool, error)
 
 	CounterStore
 

@@ -57,6 +57,8 @@ type boltPubSource struct {
 	ETag         string          `json:"etag,omitempty"`
 	LastModified string          `json:"last_modified,omitempty"`
 	Health       json.RawMessage `json:"health,omitempty"`
+	// HealthVersion counts the saves of Health: Redis's health_version.
+	HealthVersion int64 `json:"health_version,omitempty"`
 }
 
 // boltAnnouncement is one entry of the announcement queue: the fields of a
@@ -363,6 +365,7 @@ func (b *Bolt) SaveHealth(ctx context.Context, source string, h poller.Health) e
 			return err
 		}
 		st.Health = body
+		st.HealthVersion++
 		return bs.saveSource(source, st)
 	})
 	if err != nil {
@@ -393,6 +396,7 @@ func (b *Bolt) SourceHealth(ctx context.Context) (map[string]poller.Health, erro
 					return fmt.Errorf("decode health of %s: %w", k, err)
 				}
 			}
+			h.Version = st.HealthVersion
 			out[string(k)] = h
 			return nil
 		})

@@ -24,6 +24,7 @@ const (
 	boltStaffIndex    = "staff_bc_index" // subKey(created ms) + id -> empty
 	boltStaffActive   = "staff_active"   // broadcast id -> empty
 	boltStaffAlerts   = "staff_alerts"   // alert key -> state
+	boltStaffAlertVer = "staff_alert_v"  // alert key -> 8-byte health version of its state
 	boltStaffCounters = "staff_counters" // day + "/" + counter -> 8-byte count
 )
 
@@ -332,20 +333,40 @@ func (b *Bolt) SetBroadcastActive(ctx context.Context, id string, active bool) e
 }
 
 // SwapAlertState sets the state of alert key to next if it is old (a key
-// never set is ""), atomically.
-func (b *Bolt) SwapAlertState(ctx context.Context, key, old, next string) (bool, error) {
+// never set is "") and version, that of the health snapshot deciding the
+// move, is not older than the one that made the current state; in one
+// transaction. The version outlives a state of none, so that a stale
+// snapshot cannot raise again an alert a newer one cleared.
+func (b *Bolt) SwapAlertState(ctx context.Context, key, old, next string, version int64) (bool, error) {
 	swapped := false
-	err := b.staffUpdate(ctx, boltStaffAlerts, func(bk *bolt.Bucket) error {
-		swapped = false
-		if string(bk.Get([]byte(key))) != old {
-			return nil
-		}
-		swapped = true
-		if next == "" {
-			return bk.Delete([]byte(key))
-		}
-		return bk.Put([]byte(key), []byte(next))
-	})
+	err := ctx.Err()
+	if err == nil {
+		err = b.db.Update(func(tx *bolt.Tx) error {
+			swapped = false
+			states, err := tx.CreateBucketIfNotExists([]byte(boltStaffAlerts))
+			if err != nil {
+				return err
+			}
+			versions, err := tx.CreateBucketIfNotExists([]byte(boltStaffAlertVer))
+			if err != nil {
+				return err
+			}
+			if string(states.Get([]byte(key))) != old {
+				return nil
+			}
+			if v := versions.Get([]byte(key)); len(v) == 8 && int64(binary.BigEndian.Uint64(v)) > version {
+				return nil
+			}
+			if err := versions.Put([]byte(key), binary.BigEndian.AppendUint64(nil, uint64(version))); err != nil {
+				return err
+			}
+			swapped = true
+			if next == "" {
+				return states.Delete([]byte(key))
+			}
+			return states.Put([]byte(key), []byte(next))
+		})
+	}
 	if err != nil {
 		return false, fmt.Errorf("store: swap alert state %s: %w", key, err)
 	}

@@ -231,6 +231,20 @@ func testPublicationStore(t *testing.T, open func(t *testing.T) publicationStore
 		if !got.LastSuccess.Equal(h.LastSuccess) || got.ConsecutiveFailures != 2 || got.LastError != h.LastError {
 			t.Fatalf("health %+v, want %+v", got, h)
 		}
+		if got.Version != 1 {
+			t.Fatalf("version after one save: got %d, want 1", got.Version)
+		}
+		// Every save counts, whatever the caller puts in Version.
+		h.ConsecutiveFailures, h.Version = 3, 100
+		if err := s.SaveHealth(ctx, src, h); err != nil {
+			t.Fatal(err)
+		}
+		if all, err = s.SourceHealth(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := all[src]; got.Version != 2 || got.ConsecutiveFailures != 3 {
+			t.Fatalf("after a second save: got version %d, %d failures, want 2, 3", got.Version, got.ConsecutiveFailures)
+		}
 	})
 }
 

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -135,8 +134,11 @@ func (r *Redis) SaveHealth(ctx context.Context, source string, h poller.Health) 
 	if err != nil {
 		return fmt.Errorf("store: encode health of %s: %w", source, err)
 	}
+	// The version moves with the health in one transaction, so that a
+	// reader of both can tell an older snapshot from a newer one.
 	pipe := r.rdb.TxPipeline()
 	pipe.HSet(ctx, sourceStateKey(source), "health", body)
+	pipe.HIncrBy(ctx, sourceStateKey(source), "health_version", 1)
 	pipe.SAdd(ctx, sourcesKey(), source)
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("store: save health of %s: %w", source, err)
@@ -152,17 +154,20 @@ func (r *Redis) SourceHealth(ctx context.Context) (map[string]poller.Health, err
 	}
 	out := make(map[string]poller.Health, len(sources))
 	for _, s := range sources {
-		body, err := r.rdb.HGet(ctx, sourceStateKey(s), "health").Bytes()
-		if errors.Is(err, redis.Nil) {
-			out[s] = poller.Health{}
-			continue
-		}
+		vals, err := r.rdb.HMGet(ctx, sourceStateKey(s), "health", "health_version").Result()
 		if err != nil {
 			return nil, fmt.Errorf("store: health of %s: %w", s, err)
 		}
 		var h poller.Health
-		if err := json.Unmarshal(body, &h); err != nil {
-			return nil, fmt.Errorf("store: decode health of %s: %w", s, err)
+		if body, ok := vals[0].(string); ok {
+			if err := json.Unmarshal([]byte(body), &h); err != nil {
+				return nil, fmt.Errorf("store: decode health of %s: %w", s, err)
+			}
+		}
+		if v, ok := vals[1].(string); ok {
+			if h.Version, err = strconv.ParseInt(v, 10, 64); err != nil {
+				return nil, fmt.Errorf("store: decode health version of %s: %w", s, err)
+			}
 		}
 		out[s] = h
 	}

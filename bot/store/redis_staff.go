@@ -21,6 +21,7 @@ func staffBroadcastKey(id string) string { return "bb:{staff}:bc:" + id }       
 func staffBroadcastsKey() string         { return "bb:{staff}:bcs" }                 // zset: broadcast id -> created (ms)
 func staffActiveKey() string             { return "bb:{staff}:active" }              // set: broadcast ids someone must watch
 func staffAlertsKey() string             { return "bb:{staff}:alerts" }              // hash: alert key -> state
+func staffAlertVersionsKey() string      { return "bb:{staff}:alert_versions" }      // hash: alert key -> health version of its state
 func staffCountersKey(day string) string { return "bb:{staff}:counters:" + day }     // hash: counter -> count of that day
 
 const (
@@ -222,27 +223,38 @@ func (r *Redis) SetBroadcastActive(ctx context.Context, id string, active bool) 
 	return nil
 }
 
-// swapAlertScript moves an alert's state from one value to another.
+// swapAlertScript moves an alert's state from one value to another,
+// unless the health snapshot asking is older than the one that made the
+// current state. The version outlives a state of none, so that a stale
+// snapshot cannot raise again an alert a newer one cleared.
 //
-// KEYS[1] alerts hash
+// KEYS[1] alerts hash  KEYS[2] alert versions hash
 // ARGV[1] alert key  ARGV[2] expected state ("" for none)  ARGV[3] new state
-// Returns 1 when the state was as expected and is now the new one, else 0.
+// ARGV[4] health version of the snapshot asking
+// Returns 1 when the state was as expected, its version not above ARGV[4],
+// and the state is now the new one with version ARGV[4]; else 0.
 var swapAlertScript = redis.NewScript(`
 local cur = redis.call('HGET', KEYS[1], ARGV[1]) or ''
 if cur ~= ARGV[2] then return 0 end
+local v = tonumber(redis.call('HGET', KEYS[2], ARGV[1]) or '0')
+if v > tonumber(ARGV[4]) then return 0 end
 if ARGV[3] == '' then
   redis.call('HDEL', KEYS[1], ARGV[1])
 else
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[3])
 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[4])
 return 1
 `)
 
 // SwapAlertState sets the state of alert key to next if it is old (a key
-// never set is ""), atomically: of replicas racing for one transition,
-// exactly one wins.
-func (r *Redis) SwapAlertState(ctx context.Context, key, old, next string) (bool, error) {
-	n, err := swapAlertScript.Run(ctx, r.rdb, []string{staffAlertsKey()}, key, old, next).Int()
+// never set is "") and version, that of the health snapshot deciding the
+// move, is not older than the one that made the current state;
+// atomically: of replicas racing for one transition, exactly one wins,
+// and a replica acting on a stale snapshot cannot undo a fresher one's
+// move. Equal versions pass: silence changes with the clock alone.
+func (r *Redis) SwapAlertState(ctx context.Context, key, old, next string, version int64) (bool, error) {
+	n, err := swapAlertScript.Run(ctx, r.rdb, []string{staffAlertsKey(), staffAlertVersionsKey()}, key, old, next, version).Int()
 	if err != nil {
 		return false, fmt.Errorf("store: swap alert state %s: %w", key, err)
 	}

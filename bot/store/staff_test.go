@@ -28,7 +28,7 @@ type staffStore interface {
 	RecentBroadcasts(ctx context.Context, n int) ([][]byte, error)
 	ActiveBroadcasts(ctx context.Context) ([]string, error)
 	SetBroadcastActive(ctx context.Context, id string, active bool) error
-	SwapAlertState(ctx context.Context, key, old, next string) (bool, error)
+	SwapAlertState(ctx context.Context, key, old, next string, version int64) (bool, error)
 	AddStaffCounters(ctx context.Context, day string, deltas map[string]int64) error
 	StaffCounters(ctx context.Context, day string) (map[string]int64, error)
 	QueueDepth(ctx context.Context) (int64, error)
@@ -212,7 +212,7 @@ func TestStaffAlertStateHasOneWinner(t *testing.T) {
 		)
 		for range 8 {
 			wg.Go(func() {
-				ok, err := s.SwapAlertState(ctx, "failing:x", "", "alerted")
+				ok, err := s.SwapAlertState(ctx, "failing:x", "", "alerted", 1)
 				if err != nil {
 					t.Error(err)
 				}
@@ -227,17 +227,53 @@ func TestStaffAlertStateHasOneWinner(t *testing.T) {
 		if wins != 1 {
 			t.Fatalf("got %d winners, want 1", wins)
 		}
-		if ok, _ := s.SwapAlertState(ctx, "failing:x", "", "alerted"); ok {
+		if ok, _ := s.SwapAlertState(ctx, "failing:x", "", "alerted", 1); ok {
 			t.Fatal("swapped from a state that is no longer there")
 		}
-		if ok, _ := s.SwapAlertState(ctx, "failing:y", "alerted", ""); ok {
+		if ok, _ := s.SwapAlertState(ctx, "failing:y", "alerted", "", 1); ok {
 			t.Fatal("swapped another key's state")
 		}
-		if ok, err := s.SwapAlertState(ctx, "failing:x", "alerted", ""); !ok || err != nil {
+		if ok, err := s.SwapAlertState(ctx, "failing:x", "alerted", "", 1); !ok || err != nil {
 			t.Fatalf("back to none: got %v %v", ok, err)
 		}
-		if ok, _ := s.SwapAlertState(ctx, "failing:x", "", "alerted"); !ok {
+		if ok, _ := s.SwapAlertState(ctx, "failing:x", "", "alerted", 1); !ok {
 			t.Fatal("a cleared state cannot be set again")
+		}
+	})
+}
+
+// TestStaffAlertStateRefusesStaleVersions: a replica acting on a health
+// snapshot older than the one that made an alert's state cannot move it,
+// not even back from none; equal and newer snapshots can.
+func TestStaffAlertStateRefusesStaleVersions(t *testing.T) {
+	forEachStaffBackend(t, func(t *testing.T, s staffStore) {
+		ctx := context.Background()
+		steps := []struct {
+			name      string
+			old, next string
+			version   int64
+			want      bool
+		}{
+			{"alert on version 5", "", "alerted", 5, true},
+			{"older clears", "alerted", "", 4, false},
+			{"equal clears", "alerted", "", 5, true},
+			{"older raises again the cleared", "", "alerted", 4, false},
+			{"newer raises", "", "alerted", 7, true},
+			{"older still refused", "alerted", "", 6, false},
+			{"newer clears", "alerted", "", 8, true},
+		}
+		for _, st := range steps {
+			got, err := s.SwapAlertState(ctx, "silent:x", st.old, st.next, st.version)
+			if err != nil {
+				t.Fatalf("%s: %v", st.name, err)
+			}
+			if got != st.want {
+				t.Fatalf("%s: got %v, want %v", st.name, got, st.want)
+			}
+		}
+		// Versions are per alert key.
+		if ok, err := s.SwapAlertState(ctx, "silent:y", "", "alerted", 1); !ok || err != nil {
+			t.Fatalf("another key: got %v %v, want true", ok, err)
 		}
 	})
 }
