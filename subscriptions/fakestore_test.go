@@ -110,8 +110,7 @@ func (f *fakeStore) SubscribersPage(_ context.Context, flt Filter, cursor string
 			return out, strconv.FormatInt(ids[i-1], 10), nil
 		}
 		s := f.subs[id]
-		if (flt.Category == "" || slices.Contains(s.Categories, flt.Category)) &&
-			(flt.Language == "" || s.Language == flt.Language) {
+		if flt.Matches(s) {
 			s.Categories = slices.Clone(s.Categories)
 			out = append(out, s)
 		}

@@ -167,15 +167,9 @@ func (s *Service) Migrate(ctx context.Context, from, to int64) error {
 // may be short, or even empty, while next is not "": walk until next is "".
 // limit <= 0 means DefaultPageSize; more than MaxPageSize is cut to it.
 func (s *Service) Page(ctx context.Context, f Filter, cursor string, limit int) ([]Subscriber, string, error) {
-	if f.Category != "" && !s.known(f.Category) {
-		return nil, "", fmt.Errorf("subscriptions: page of category %q: %w", f.Category, ErrUnknownCategory)
-	}
-	if f.Language != "" {
-		lang := NormalizeLanguage(f.Language, s.languages, "")
-		if lang == "" {
-			return nil, "", fmt.Errorf("subscriptions: page of language %q: %w", f.Language, ErrUnknownLanguage)
-		}
-		f.Language = lang
+	f, err := s.checkFilter(f)
+	if err != nil {
+		return nil, "", fmt.Errorf("subscriptions: page: %w", err)
 	}
 	if limit <= 0 {
 		limit = DefaultPageSize
@@ -189,6 +183,55 @@ func (s *Service) Page(ctx context.Context, f Filter, cursor string, limit int) 
 		subs[i] = s.clean(subs[i])
 	}
 	return subs, next, nil
+}
+
+// Count counts the subscribers f selects, each once however many of its
+// categories they want. It walks them page by page: Counts has the size
+// of one category or language, not of a union.
+func (s *Service) Count(ctx context.Context, f Filter) (int, error) {
+	f, err := s.checkFilter(f)
+	if err != nil {
+		return 0, fmt.Errorf("subscriptions: count: %w", err)
+	}
+	n, cursor := 0, ""
+	for {
+		subs, next, err := s.store.SubscribersPage(ctx, f, cursor, MaxPageSize)
+		if err != nil {
+			return 0, fmt.Errorf("subscriptions: count: %w", err)
+		}
+		n += len(subs)
+		if next == "" {
+			return n, nil
+		}
+		cursor = next
+	}
+}
+
+// checkFilter rejects unknown categories and languages and returns f with
+// its categories as one sorted list and its language normalised.
+func (s *Service) checkFilter(f Filter) (Filter, error) {
+	cats := f.AnyOf()
+	for _, c := range cats {
+		if !s.known(c) {
+			return Filter{}, fmt.Errorf("category %q: %w", c, ErrUnknownCategory)
+		}
+	}
+	f.Category, f.Categories = "", nil
+	switch len(cats) {
+	case 0:
+	case 1:
+		f.Category = cats[0]
+	default:
+		f.Categories = cats
+	}
+	if f.Language != "" {
+		lang := NormalizeLanguage(f.Language, s.languages, "")
+		if lang == "" {
+			return Filter{}, fmt.Errorf("language %q: %w", f.Language, ErrUnknownLanguage)
+		}
+		f.Language = lang
+	}
+	return f, nil
 }
 
 // Counts counts subscribers, and joins and leaves since the given time

@@ -186,6 +186,14 @@ func TestErrors(t *testing.T) {
 		{"set unsupported language", func() error { _, err := s.SetLanguage(ctx, 1, "de"); return err }, ErrUnknownLanguage},
 		{"set language not subscribed", func() error { _, err := s.SetLanguage(ctx, 2, "ru"); return err }, ErrNotSubscribed},
 		{"page of unknown category", func() error { _, _, err := s.Page(ctx, Filter{Category: "weather"}, "", 10); return err }, ErrUnknownCategory},
+		{"page of several, one unknown", func() error {
+			_, _, err := s.Page(ctx, Filter{Categories: []string{"consular", "weather"}}, "", 10)
+			return err
+		}, ErrUnknownCategory},
+		{"count of unknown category", func() error {
+			_, err := s.Count(ctx, Filter{Category: "other", Categories: []string{"weather"}})
+			return err
+		}, ErrUnknownCategory},
 		{"page of unsupported language", func() error { _, _, err := s.Page(ctx, Filter{Language: "de"}, "", 10); return err }, ErrUnknownLanguage},
 	}
 	for _, tt := range tests {
@@ -391,6 +399,64 @@ func TestPage(t *testing.T) {
 		if id%3 != 0 {
 			t.Fatalf("language filter returned %d, which is en", id)
 		}
+	}
+}
+
+// TestPageOfSeveralCategories walks and counts the union of categories,
+// each subscriber once, with the language on top.
+func TestPageOfSeveralCategories(t *testing.T) {
+	s, _, _ := newTestService(t)
+	ctx := context.Background()
+	set := func(id int64, lang string, cats ...string) {
+		t.Helper()
+		mustSubscribe(t, s, id, lang)
+		if _, err := s.SetCategories(ctx, id, cats); err != nil {
+			t.Fatal(err)
+		}
+	}
+	set(1, "en", "consular", "statements")
+	set(2, "ru", "consular")
+	set(3, "en", "statements", "other")
+	set(4, "en", "other")
+	set(5, "en")
+	set(6, "ru", "statements")
+	for _, tc := range []struct {
+		name string
+		f    Filter
+		want []int64
+	}{
+		{"two categories", Filter{Categories: []string{"statements", "consular"}}, []int64{1, 2, 3, 6}},
+		{"Category joins Categories", Filter{Category: "other", Categories: []string{"consular"}}, []int64{1, 2, 3, 4}},
+		{"one in Categories", Filter{Categories: []string{"other"}}, []int64{3, 4}},
+		{"with a language", Filter{Categories: []string{"statements", "consular"}, Language: "ru"}, []int64{2, 6}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var got []int64
+			cursor := ""
+			for range 100 {
+				page, next, err := s.Page(ctx, tc.f, cursor, 1)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, sub := range page {
+					got = append(got, sub.ChatID)
+				}
+				if next == "" {
+					break
+				}
+				cursor = next
+			}
+			if !slices.Equal(got, tc.want) {
+				t.Errorf("page: got %v, want %v", got, tc.want)
+			}
+			n, err := s.Count(ctx, tc.f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n != len(tc.want) {
+				t.Errorf("count: got %d, want %d", n, len(tc.want))
+			}
+		})
 	}
 }
 

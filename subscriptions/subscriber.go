@@ -41,8 +41,35 @@ func (s Subscriber) Wants(category string) bool {
 
 // Filter selects subscribers; a zero field matches everyone.
 type Filter struct {
-	Category string
-	Language string
+	// Category and Categories select the subscribers wanting any of them:
+	// their union. Category predates Categories and stays because stored
+	// announcements hold filters as JSON.
+	Category   string
+	Categories []string `json:",omitempty"`
+	Language   string
+}
+
+// AnyOf returns the categories the filter selects, sorted and unique; none
+// means every category.
+func (f Filter) AnyOf() []string {
+	cats := slices.Clone(f.Categories)
+	if f.Category != "" {
+		cats = append(cats, f.Category)
+	}
+	slices.Sort(cats)
+	return slices.Compact(cats)
+}
+
+// Matches reports whether s is among the subscribers f selects.
+func (f Filter) Matches(s Subscriber) bool {
+	if f.Language != "" && s.Language != f.Language {
+		return false
+	}
+	cats := f.AnyOf()
+	if len(cats) == 0 {
+		return true
+	}
+	return slices.ContainsFunc(cats, s.Wants)
 }
 
 // Counts summarises the subscribers.
