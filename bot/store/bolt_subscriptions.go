@@ -286,9 +286,10 @@ func (b *Bolt) MigrateSubscriber(_ context.Context, from, to int64) (bool, error
 	return existed, nil
 }
 
-// SubscribersPage implements subscriptions.Store. It walks the index the
-// filter names (its category, else its language, else everyone) inside one
-// read transaction, so what it returns is a consistent snapshot.
+// SubscribersPage implements subscriptions.Store. It walks the indexes the
+// filter names (its categories, else its language, else everyone) inside
+// one read transaction, so what it returns is a consistent snapshot.
+// Several categories are walked with a cursor each, merged in chat id order.
 func (b *Bolt) SubscribersPage(_ context.Context, f subscriptions.Filter, cursor string, limit int) ([]subscriptions.Subscriber, string, error) {
 	if limit <= 0 {
 		return nil, "", fmt.Errorf("store: subscribers page: limit %d is not positive", limit)
@@ -301,53 +302,105 @@ func (b *Bolt) SubscribersPage(_ context.Context, f subscriptions.Filter, cursor
 	next := ""
 	err = b.db.View(func(tx *bolt.Tx) error {
 		subs := tx.Bucket([]byte(boltSubscribers))
-		walk := subs
-		var prefix []byte
-		switch {
-		case f.Category != "":
-			walk, prefix = tx.Bucket([]byte(boltSubIndex)), subIndexPrefix(subIndexCategory, f.Category)
-		case f.Language != "":
-			walk, prefix = tx.Bucket([]byte(boltSubIndex)), subIndexPrefix(subIndexLanguage, f.Language)
-		}
-		if subs == nil || walk == nil {
+		index := tx.Bucket([]byte(boltSubIndex))
+		if subs == nil {
 			return nil
 		}
-		c := walk.Cursor()
-		var k []byte
-		switch {
-		case after == nil && prefix == nil:
-			k, _ = c.First()
-		case after == nil:
-			k, _ = c.Seek(prefix)
-		default:
-			from := append(bytes.Clone(prefix), subKey(*after)...)
-			if k, _ = c.Seek(from); bytes.Equal(k, from) {
-				k, _ = c.Next()
+		var walks []*subIndexWalk
+		switch cats := f.AnyOf(); {
+		case len(cats) > 0 && index != nil:
+			for _, c := range cats {
+				walks = append(walks, newSubIndexWalk(index, subIndexPrefix(subIndexCategory, c), after))
 			}
+		case len(cats) > 0:
+			return nil
+		case f.Language != "" && index != nil:
+			walks = append(walks, newSubIndexWalk(index, subIndexPrefix(subIndexLanguage, f.Language), after))
+		case f.Language != "":
+			return nil
+		default:
+			walks = append(walks, newSubIndexWalk(subs, nil, after))
 		}
 		last := ""
-		for ; k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+8; k, _ = c.Next() {
+		for {
+			// The smallest id any walk is at; every walk there moves on.
+			var chatID int64
+			found := false
+			for _, w := range walks {
+				if w.ok && (!found || w.id < chatID) {
+					chatID, found = w.id, true
+				}
+			}
+			if !found {
+				return nil
+			}
 			if len(out) == limit {
 				next = last
 				return nil
 			}
-			chatID := subKeyID(k[len(prefix):])
+			for _, w := range walks {
+				if w.ok && w.id == chatID {
+					w.next()
+				}
+			}
 			last = strconv.FormatInt(chatID, 10)
 			rec, ok, err := subLoad(subs, chatID)
 			if err != nil {
 				return err
 			}
-			if !ok || (f.Language != "" && rec.Lang != f.Language) {
+			if !ok {
 				continue
 			}
-			out = append(out, rec.subscriber(chatID))
+			if s := rec.subscriber(chatID); f.Matches(s) {
+				out = append(out, s)
+			}
 		}
-		return nil
 	})
 	if err != nil {
 		return nil, "", fmt.Errorf("store: subscribers page: %w", err)
 	}
 	return out, next, nil
+}
+
+// subIndexWalk walks the chat ids of one index (keys prefix + subKey), or
+// of the subscribers bucket with a nil prefix.
+type subIndexWalk struct {
+	c      *bolt.Cursor
+	prefix []byte
+	id     int64 // where the walk is, when ok
+	ok     bool
+}
+
+// newSubIndexWalk starts a walk at the first id above after (nil: the
+// first id).
+func newSubIndexWalk(bucket *bolt.Bucket, prefix []byte, after *int64) *subIndexWalk {
+	w := &subIndexWalk{c: bucket.Cursor(), prefix: prefix}
+	var k []byte
+	switch {
+	case after == nil && prefix == nil:
+		k, _ = w.c.First()
+	case after == nil:
+		k, _ = w.c.Seek(prefix)
+	default:
+		from := append(bytes.Clone(prefix), subKey(*after)...)
+		if k, _ = w.c.Seek(from); bytes.Equal(k, from) {
+			k, _ = w.c.Next()
+		}
+	}
+	w.at(k)
+	return w
+}
+
+func (w *subIndexWalk) next() {
+	k, _ := w.c.Next()
+	w.at(k)
+}
+
+func (w *subIndexWalk) at(k []byte) {
+	w.ok = k != nil && bytes.HasPrefix(k, w.prefix) && len(k) == len(w.prefix)+8
+	if w.ok {
+		w.id = subKeyID(k[len(w.prefix):])
+	}
 }
 
 // SubscriberCounts implements subscriptions.Store.

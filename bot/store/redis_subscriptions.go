@@ -224,10 +224,12 @@ func (r *Redis) MigrateSubscriber(ctx context.Context, from, to int64) (bool, er
 	return n != 0, nil
 }
 
-// SubscribersPage implements subscriptions.Store. It walks the index the
-// filter names (its category, else its language, else everyone) and checks
-// each hash against the whole filter: a chat may change between the ZRANGE
-// and the HGETALL, and a filter on category and language needs it.
+// SubscribersPage implements subscriptions.Store. It walks the indexes the
+// filter names (its categories, else its language, else everyone) and
+// checks each hash against the whole filter: a chat may change between the
+// ZRANGE and the HGETALL, and a filter on category and language needs it.
+// Several categories are walked together: each round reads the next ids of
+// every category's index, and keeps the smallest of their union.
 func (r *Redis) SubscribersPage(ctx context.Context, f subscriptions.Filter, cursor string, limit int) ([]subscriptions.Subscriber, string, error) {
 	if limit <= 0 {
 		return nil, "", fmt.Errorf("store: subscribers page: limit %d is not positive", limit)
@@ -236,37 +238,35 @@ func (r *Redis) SubscribersPage(ctx context.Context, f subscriptions.Filter, cur
 	if err != nil {
 		return nil, "", err
 	}
-	index := subscribersKey()
-	switch {
-	case f.Category != "":
-		index = subscriberCategoryKey(f.Category)
-	case f.Language != "":
-		index = subscriberLanguageKey(f.Language)
+	indexes := []string{subscribersKey()}
+	if cats := f.AnyOf(); len(cats) > 0 {
+		indexes = indexes[:0]
+		for _, c := range cats {
+			indexes = append(indexes, subscriberCategoryKey(c))
+		}
+	} else if f.Language != "" {
+		indexes = []string{subscriberLanguageKey(f.Language)}
 	}
 	lower := "-inf"
 	if after != nil {
 		lower = "(" + strconv.FormatInt(*after, 10)
 	}
 	// One id more than the page holds tells whether another page follows.
-	batch := int64(limit) + 1
+	batch := limit + 1
 	out := make([]subscriptions.Subscriber, 0, limit)
 	last := "" // the last chat id looked at: the next page's cursor
 	for {
-		ids, err := r.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: index, Start: lower, Stop: "+inf", ByScore: true, Count: batch}).Result()
+		chatIDs, more, err := r.subNextIDs(ctx, indexes, lower, batch)
 		if err != nil {
-			return nil, "", fmt.Errorf("store: subscribers page: %w", err)
+			return nil, "", err
 		}
-		if len(ids) == 0 {
+		if len(chatIDs) == 0 {
 			return out, "", nil
 		}
-		chatIDs := make([]int64, len(ids))
 		pipe := r.rdb.Pipeline()
-		cmds := make([]*redis.MapStringStringCmd, len(ids))
-		for i, id := range ids {
-			if chatIDs[i], err = strconv.ParseInt(id, 10, 64); err != nil {
-				return nil, "", fmt.Errorf("store: subscribers page: bad chat id %q in %s", id, index)
-			}
-			cmds[i] = pipe.HGetAll(ctx, subscriberKey(chatIDs[i]))
+		cmds := make([]*redis.MapStringStringCmd, len(chatIDs))
+		for i, id := range chatIDs {
+			cmds[i] = pipe.HGetAll(ctx, subscriberKey(id))
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
 			return nil, "", fmt.Errorf("store: subscribers page: %w", err)
@@ -275,20 +275,52 @@ func (r *Redis) SubscribersPage(ctx context.Context, f subscriptions.Filter, cur
 			if len(out) == limit {
 				return out, last, nil
 			}
-			last = ids[i]
+			last = strconv.FormatInt(chatIDs[i], 10)
 			if len(h.Val()) == 0 {
 				continue // removed since the ZRANGE
 			}
-			s := subFromHash(chatIDs[i], h.Val())
-			if (f.Category == "" || s.Wants(f.Category)) && (f.Language == "" || s.Language == f.Language) {
+			if s := subFromHash(chatIDs[i], h.Val()); f.Matches(s) {
 				out = append(out, s)
 			}
 		}
-		if int64(len(ids)) < batch {
+		if !more {
 			return out, "", nil
 		}
 		lower = "(" + last
 	}
+}
+
+// subNextIDs returns the n smallest chat ids above lower in the union of
+// the indexes, in order, and whether any index may hold more. Each index
+// gives its own n smallest: the union's n smallest are among them.
+func (r *Redis) subNextIDs(ctx context.Context, indexes []string, lower string, n int) ([]int64, bool, error) {
+	pipe := r.rdb.Pipeline()
+	cmds := make([]*redis.StringSliceCmd, len(indexes))
+	for i, key := range indexes {
+		cmds[i] = pipe.ZRangeArgs(ctx, redis.ZRangeArgs{Key: key, Start: lower, Stop: "+inf", ByScore: true, Count: int64(n)})
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, false, fmt.Errorf("store: subscribers page: %w", err)
+	}
+	var ids []int64
+	more := false
+	for i, cmd := range cmds {
+		got := cmd.Val()
+		more = more || len(got) == n
+		for _, m := range got {
+			id, err := strconv.ParseInt(m, 10, 64)
+			if err != nil {
+				return nil, false, fmt.Errorf("store: subscribers page: bad chat id %q in %s", m, indexes[i])
+			}
+			ids = append(ids, id)
+		}
+	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	if len(ids) > n {
+		ids, more = ids[:n], true
+	}
+	return ids, more, nil
 }
 
 // SubscriberCounts implements subscriptions.Store.

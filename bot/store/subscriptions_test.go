@@ -325,6 +325,73 @@ func testSubscriptionStore(t *testing.T, open func(t *testing.T) subscriptions.S
 		}
 	})
 
+	t.Run("union of categories", func(t *testing.T) {
+		st := open(t)
+		// Three overlapping categories and one that nobody in them has.
+		has := func(i int64) []string {
+			var cats []string
+			if i%2 == 0 {
+				cats = append(cats, "a")
+			}
+			if i%3 == 0 {
+				cats = append(cats, "b")
+			}
+			if i%5 == 0 {
+				cats = append(cats, "c")
+			}
+			if i%7 == 1 {
+				cats = append(cats, "d")
+			}
+			return cats
+		}
+		lang := func(i int64) string { return []string{"en", "ru"}[(i/4)%2] }
+		for i := range int64(200) {
+			subSave(t, st, subNew(i*1000-100_000, lang(i), has(i)...))
+		}
+		svc := subscriptions.NewService(st, []string{"a", "b", "c", "d", "e"}, "en", nil)
+		tests := []struct {
+			name string
+			f    subscriptions.Filter
+			want func(i int64) bool
+		}{
+			{"three", subscriptions.Filter{Categories: []string{"c", "a", "b"}},
+				func(i int64) bool { return i%2 == 0 || i%3 == 0 || i%5 == 0 }},
+			{"three in ru", subscriptions.Filter{Categories: []string{"a", "b", "c"}, Language: "ru"},
+				func(i int64) bool { return (i%2 == 0 || i%3 == 0 || i%5 == 0) && lang(i) == "ru" }},
+			{"Category and Categories", subscriptions.Filter{Category: "d", Categories: []string{"b", "d"}},
+				func(i int64) bool { return i%3 == 0 || i%7 == 1 }},
+			{"with an empty one", subscriptions.Filter{Categories: []string{"e", "c"}, Language: "en"},
+				func(i int64) bool { return i%5 == 0 && lang(i) == "en" }},
+		}
+		for _, tt := range tests {
+			t.Run(tt.name, func(t *testing.T) {
+				var want []int64
+				for i := range int64(200) {
+					if tt.want(i) {
+						want = append(want, i*1000-100_000)
+					}
+				}
+				for _, limit := range []int{1, 3, 7, 50, 1000} {
+					got := subWalk(t, st, tt.f, limit, func(page []subscriptions.Subscriber) {
+						for _, s := range page {
+							if !tt.f.Matches(s) {
+								t.Errorf("limit %d: got %+v, which the filter does not select", limit, s)
+							}
+						}
+					})
+					subAssertSameOrdered(t, subIDs(got), want)
+				}
+				n, err := svc.Count(ctx, tt.f)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if n != len(want) {
+					t.Errorf("count: got %d, want %d", n, len(want))
+				}
+			})
+		}
+	})
+
 	t.Run("bad page arguments", func(t *testing.T) {
 		st := open(t)
 		if _, _, err := st.SubscribersPage(ctx, subscriptions.Filter{}, "x", 10); err == nil {
