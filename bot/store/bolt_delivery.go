@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -94,6 +95,7 @@ type boltDlvAnn struct {
 	Kind     string            `json:"kind"`
 	Pub      string            `json:"pub,omitempty"`
 	Category string            `json:"category,omitempty"`
+	Cats     []string          `json:"categories,omitempty"`
 	Language string            `json:"language,omitempty"`
 	Created  int64             `json:"created"` // ms
 	Texts    map[string]string `json:"texts"`
@@ -123,7 +125,7 @@ func (a *boltDlvAnn) stats(id string) delivery.Stats {
 			Kind:          delivery.Kind(a.Kind),
 			PublicationID: a.Pub,
 			Texts:         texts,
-			Filter:        subscriptions.Filter{Category: a.Category, Language: a.Language},
+			Filter:        subscriptions.Filter{Category: a.Category, Categories: slices.Clone(a.Cats), Language: a.Language},
 			CreatedAt:     time.UnixMilli(a.Created).UTC(),
 		},
 		State:     delivery.State(a.State),
@@ -431,8 +433,8 @@ func (b *Bolt) AddAnnouncement(ctx context.Context, a delivery.Announcement) err
 			texts[k] = v
 		}
 		rec := &boltDlvAnn{
-			Kind: string(a.Kind), Pub: a.PublicationID, Category: a.Filter.Category, Language: a.Filter.Language,
-			Created: a.CreatedAt.UnixMilli(), Texts: texts, State: string(delivery.StateFanningOut),
+			Kind: string(a.Kind), Pub: a.PublicationID, Category: a.Filter.Category, Cats: slices.Clone(a.Filter.Categories),
+			Language: a.Filter.Language, Created: a.CreatedAt.UnixMilli(), Texts: texts, State: string(delivery.StateFanningOut),
 			Expires: t.wall.Add(announcementRetention).UnixMilli(),
 		}
 		t.cache[a.ID] = rec

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"testing"
 	"time"
 
@@ -43,7 +44,7 @@ func forEachDeliveryBackend(t *testing.T, test func(t *testing.T, s deliveryStor
 func addAnnouncement(t *testing.T, s delivery.Store, id string) delivery.Announcement {
 	t.Helper()
 	a := delivery.Announcement{ID: id, Kind: delivery.KindBroadcast, Texts: map[string]string{"": "<b>hi</b>", "ru": "<b>привет</b>"},
-		Filter: subscriptions.Filter{Category: "consular"}, CreatedAt: t0}
+		Filter: subscriptions.Filter{Category: "consular", Categories: []string{"press", "statements"}}, CreatedAt: t0}
 	if err := s.AddAnnouncement(context.Background(), a); err != nil {
 		t.Fatalf("AddAnnouncement: %v", err)
 	}
@@ -96,7 +97,8 @@ func testDeliveryAnnouncementAndFanout(t *testing.T, s deliveryStore) {
 		t.Fatalf("second AddAnnouncement: got %v, want ErrDuplicate", err)
 	}
 	st := stats(t, s, "b-1")
-	if st.State != delivery.StateFanningOut || st.Announcement.Texts["ru"] != "<b>привет</b>" || st.Announcement.Filter.Category != "consular" || !st.Announcement.CreatedAt.Equal(t0) {
+	if st.State != delivery.StateFanningOut || st.Announcement.Texts["ru"] != "<b>привет</b>" || st.Announcement.Filter.Category != "consular" ||
+		!slices.Equal(st.Announcement.Filter.Categories, []string{"press", "statements"}) || !st.Announcement.CreatedAt.Equal(t0) {
 		t.Fatalf("got %+v, want the announcement as added, fanning out", st)
 	}
 

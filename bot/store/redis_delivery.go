@@ -40,6 +40,7 @@ const (
 	annPub       = "pub"
 	annCategory  = "category"
 	annLanguage  = "language"
+	annCats      = "categories" // the filter's Categories, comma-separated
 	annCreated   = "created"
 	annState     = "state"
 	annCursor    = "cursor"
@@ -102,7 +103,7 @@ return 1
 func (r *Redis) AddAnnouncement(ctx context.Context, a delivery.Announcement) error {
 	args := []any{a.ID, int64(announcementRetention / time.Second),
 		annKind, string(a.Kind), annPub, a.PublicationID,
-		annCategory, a.Filter.Category, annLanguage, a.Filter.Language,
+		annCategory, a.Filter.Category, annCats, strings.Join(a.Filter.Categories, ","), annLanguage, a.Filter.Language,
 		annCreated, a.CreatedAt.UnixMilli(), annState, string(delivery.StateFanningOut),
 		annCursor, "", annTargeted, 0, annDelivered, 0, annRemoved, 0, annFailed, 0,
 		annCancelled, 0, annRetries, 0, annMoved, 0}
@@ -140,6 +141,9 @@ func statsFromHash(id string, h map[string]string) delivery.Stats {
 		Filter:        subscriptions.Filter{Category: h[annCategory], Language: h[annLanguage]},
 		CreatedAt:     time.UnixMilli(num(annCreated)).UTC(),
 		Texts:         map[string]string{},
+	}
+	if c := h[annCats]; c != "" {
+		a.Filter.Categories = strings.Split(c, ",")
 	}
 	for k, v := range h {
 		if lang, ok := strings.CutPrefix(k, annTextPfx); ok {
