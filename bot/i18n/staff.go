@@ -21,7 +21,10 @@ const (
 
 	AudienceEveryone Key = "audience_everyone" // plain
 	AudienceCategory Key = "audience_category" // plain, {category}
-	AudienceLanguage Key = "audience_language" // plain, {language}
+	// AudienceCategories is several categories: anyone wanting one of them.
+	AudienceCategories Key = "audience_categories" // plain, {categories}
+	AudienceQuoted     Key = "audience_quoted"     // plain, {category}: one name in that list
+	AudienceLanguage   Key = "audience_language"   // plain, {language}
 
 	ButtonSend      Key = "button_send"       // plain
 	ButtonAudience  Key = "button_audience"   // plain
@@ -98,12 +101,14 @@ func staffEnglish() map[Key]string {
 		BroadcastInvalid:   "This formatting cannot be sent. Please send the announcement again with simpler formatting.",
 		BroadcastControl: "👆 This is the announcement exactly as subscribers will see it.\n\n" +
 			"Audience: <b>{audience}</b> — {count} subscribers.\nNothing is sent until you press Send.",
-		BroadcastAudience:  "Who should receive the announcement?\nNow: <b>{audience}</b> — {count} subscribers.",
+		BroadcastAudience:  "Who should receive the announcement? Tick one or more categories, or choose everyone or one language.\nNow: <b>{audience}</b> — {count} subscribers.",
 		BroadcastCancelled: "✖️ Cancelled. Nothing was sent.",
 
-		AudienceEveryone: "everyone",
-		AudienceCategory: "category “{category}”",
-		AudienceLanguage: "language: {language}",
+		AudienceEveryone:   "everyone",
+		AudienceCategory:   "category “{category}”",
+		AudienceCategories: "any of the categories {categories}",
+		AudienceQuoted:     "“{category}”",
+		AudienceLanguage:   "language: {language}",
 
 		ButtonSend:      "📣 Send",
 		ButtonAudience:  "👥 Change audience",
@@ -182,12 +187,14 @@ func staffRussian() map[Key]string {
 		BroadcastInvalid:   "Такое оформление отправить нельзя. Пришлите объявление ещё раз с более простым оформлением.",
 		BroadcastControl: "👆 Так объявление увидят подписчики.\n\n" +
 			"Получатели: <b>{audience}</b> — {count} подписчиков.\nНичего не отправится, пока вы не нажмёте «Отправить».",
-		BroadcastAudience:  "Кому отправить объявление?\nСейчас: <b>{audience}</b> — {count} подписчиков.",
+		BroadcastAudience:  "Кому отправить объявление? Отметьте одну или несколько категорий или выберите всех либо один язык.\nСейчас: <b>{audience}</b> — {count} подписчиков.",
 		BroadcastCancelled: "✖️ Отменено. Ничего не отправлено.",
 
-		AudienceEveryone: "все подписчики",
-		AudienceCategory: "категория «{category}»",
-		AudienceLanguage: "язык: {language}",
+		AudienceEveryone:   "все подписчики",
+		AudienceCategory:   "категория «{category}»",
+		AudienceCategories: "любая из категорий {categories}",
+		AudienceQuoted:     "«{category}»",
+		AudienceLanguage:   "язык: {language}",
 
 		ButtonSend:      "📣 Отправить",
 		ButtonAudience:  "👥 Получатели",
