@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -25,7 +26,7 @@ const callbackPrefix = "st"
 const (
 	actSend         = "s"  // draft: send
 	actAudience     = "a"  // draft: show the audience choice
-	actCategory     = "t"  // draft: audience is category number arg
+	actCategory     = "t"  // draft: audience is the categories in bitmask arg (base 36, bit i: category i)
 	actLanguage     = "l"  // draft: audience is language arg
 	actEveryone     = "e"  // draft: audience is everyone
 	actBack         = "b"  // draft: back to the main buttons
@@ -38,16 +39,28 @@ const (
 	announcementPfx = "bc-"
 )
 
-// Audience is who receives a broadcast: everyone, one category's
-// subscribers, or one language's.
+// Audience is who receives a broadcast: everyone, the subscribers of any
+// of the chosen categories, or one language's.
 type Audience struct {
-	Category string `json:"category,omitempty"`
-	Language string `json:"language,omitempty"`
+	// Category is what records made before several categories could be
+	// chosen hold; new ones use Categories.
+	Category   string   `json:"category,omitempty"`
+	Categories []string `json:"categories,omitempty"`
+	Language   string   `json:"language,omitempty"`
 }
 
 func (a Audience) filter() subscriptions.Filter {
-	return subscriptions.Filter{Category: a.Category, Language: a.Language}
+	return subscriptions.Filter{Category: a.Category, Categories: a.Categories, Language: a.Language}
 }
+
+// cats returns the chosen categories, sorted and unique.
+func (a Audience) cats() []string { return a.filter().AnyOf() }
+
+func (a Audience) everyone() bool { return len(a.cats()) == 0 && a.Language == "" }
+
+// maxCategoryButtons is how many categories the audience picker offers:
+// the bits of the callback's mask.
+const maxCategoryButtons = 64
 
 // State is where a broadcast stands in the audit log.
 type State string
@@ -228,10 +241,21 @@ func (s *Staff) audienceMessage(ctx context.Context, lang string, d draft) (stri
 		}
 		return label
 	}
-	kb := bot.Keyboard{{{Text: mark(d.Audience == Audience{}, s.cat.Text(lang, i18n.ButtonEveryone)), Data: data(actEveryone, d.ID)}}}
+	kb := bot.Keyboard{{{Text: mark(d.Audience.everyone(), s.cat.Text(lang, i18n.ButtonEveryone)), Data: data(actEveryone, d.ID)}}}
+	// Each category button carries the whole choice it leads to, that
+	// category toggled: pressing it twice, or on two replicas, is harmless.
+	cats := s.p.Categories.Categories()
+	cats = cats[:min(len(cats), maxCategoryButtons)]
+	var chosen uint64
+	for i, c := range cats {
+		if slices.Contains(d.Audience.cats(), c.ID) {
+			chosen |= 1 << i
+		}
+	}
 	var row []bot.Button
-	for i, c := range s.p.Categories.Categories() {
-		row = append(row, bot.Button{Text: mark(d.Audience.Category == c.ID, s.p.Categories.Name(c.ID, lang)), Data: data(actCategory, d.ID, strconv.Itoa(i))})
+	for i, c := range cats {
+		mask := strconv.FormatUint(chosen^(1<<i), 36)
+		row = append(row, bot.Button{Text: mark(chosen&(1<<i) != 0, s.p.Categories.Name(c.ID, lang)), Data: data(actCategory, d.ID, mask)})
 		if len(row) == 2 {
 			kb, row = append(kb, row), nil
 		}
@@ -247,15 +271,20 @@ func (s *Staff) audienceMessage(ctx context.Context, lang string, d draft) (stri
 	return text, kb, nil
 }
 
-// audienceSize counts an audience from the subscriber counts.
+// audienceSize counts an audience: from the subscriber counts, except a
+// union of categories, which needs its own count.
 func (s *Staff) audienceSize(ctx context.Context, a Audience) (int, error) {
+	cats := a.cats()
+	if len(cats) > 1 {
+		return s.p.Subscribers.Count(ctx, a.filter())
+	}
 	c, err := s.p.Subscribers.Counts(ctx, s.p.Now())
 	if err != nil {
 		return 0, err
 	}
 	switch {
-	case a.Category != "":
-		return c.ByCategory[a.Category], nil
+	case len(cats) == 1:
+		return c.ByCategory[cats[0]], nil
 	case a.Language != "":
 		return c.ByLanguage[a.Language], nil
 	}
@@ -264,9 +293,16 @@ func (s *Staff) audienceSize(ctx context.Context, a Audience) (int, error) {
 
 // audienceName says who an audience is, in lang (plain text).
 func (s *Staff) audienceName(lang string, a Audience) string {
+	cats := a.cats()
 	switch {
-	case a.Category != "":
-		return s.cat.Text(lang, i18n.AudienceCategory, "category", s.p.Categories.Name(a.Category, lang))
+	case len(cats) == 1:
+		return s.cat.Text(lang, i18n.AudienceCategory, "category", s.p.Categories.Name(cats[0], lang))
+	case len(cats) > 1:
+		names := make([]string, len(cats))
+		for i, c := range cats {
+			names[i] = s.cat.Text(lang, i18n.AudienceQuoted, "category", s.p.Categories.Name(c, lang))
+		}
+		return s.cat.Text(lang, i18n.AudienceCategories, "categories", strings.Join(names, ", "))
 	case a.Language != "":
 		return s.cat.Text(lang, i18n.AudienceLanguage, "language", s.cat.Text(a.Language, i18n.LanguageName))
 	}
@@ -345,7 +381,12 @@ func (s *Staff) onButton(ctx context.Context, r *bot.Request) error {
 		if err := s.saveDraft(ctx, d); err != nil {
 			return err
 		}
-		if err := s.redraw(ctx, r, d, s.controlMessage); err != nil {
+		// Categories are ticked one by one, so their picker stays.
+		view := s.controlMessage
+		if action == actCategory {
+			view = s.audienceMessage
+		}
+		if err := s.redraw(ctx, r, d, view); err != nil {
 			return err
 		}
 		return r.Answer(ctx, r.Text(i18n.AnswerAudienceSet, "audience", s.audienceName(r.Lang, a)))
@@ -359,11 +400,18 @@ func (s *Staff) parseAudience(action, arg string) (Audience, bool) {
 		return Audience{}, true
 	case actCategory:
 		cats := s.p.Categories.Categories()
-		i, err := strconv.Atoi(arg)
-		if err != nil || i < 0 || i >= len(cats) {
+		mask, err := strconv.ParseUint(arg, 36, 64)
+		if err != nil || (len(cats) < 64 && mask>>len(cats) != 0) {
 			return Audience{}, false
 		}
-		return Audience{Category: cats[i].ID}, true
+		var a Audience
+		for i, c := range cats[:min(len(cats), maxCategoryButtons)] {
+			if mask&(1<<i) != 0 {
+				a.Categories = append(a.Categories, c.ID)
+			}
+		}
+		slices.Sort(a.Categories)
+		return a, true
 	case actLanguage:
 		for _, l := range i18n.Languages() {
 			if l == arg {
@@ -419,7 +467,7 @@ func (s *Staff) send(ctx context.Context, r *bot.Request, d draft) error {
 		s.log.Warn("cannot delete a sent draft; it expires", "draft", d.ID, "error", err)
 	}
 	s.log.Info("broadcast sent", "user_id", r.UserID, "broadcast", b.ID,
-		"category", b.Audience.Category, "language", b.Audience.Language, "audience_size", size)
+		"categories", strings.Join(b.Audience.cats(), ","), "language", b.Audience.Language, "audience_size", size)
 	if err := r.Edit(ctx, text, kb); err != nil && !stale(err) {
 		s.log.Warn("cannot show a broadcast's status", "broadcast", b.ID, "error", err)
 	}

@@ -96,6 +96,8 @@ type Engine interface {
 // Subscribers is the part of *subscriptions.Service the staff tools use.
 type Subscribers interface {
 	Counts(ctx context.Context, since time.Time) (subscriptions.Counts, error)
+	// Count sizes an audience Counts cannot: a union of categories.
+	Count(ctx context.Context, f subscriptions.Filter) (int, error)
 	Get(ctx context.Context, chatID int64) (subscriptions.Subscriber, bool, error)
 }
 

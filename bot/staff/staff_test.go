@@ -97,6 +97,9 @@ func TestStaffBroadcastToCategory(t *testing.T) {
 	e.press(admin, control, "Change audience")
 	control = e.waitText(admin, control.MessageID, "Who should receive")
 	e.press(admin, control, "Consular")
+	control = e.waitText(admin, control.MessageID, "Now: category “Consular")
+	mustContain(t, "picker", control.Text, "3 subscribers")
+	e.press(admin, control, "Back")
 	control = e.waitText(admin, control.MessageID, "Nothing is sent")
 	mustContain(t, "control", control.Text, "Audience: category “Consular", "3 subscribers")
 	for _, c := range append(slices.Clone(consular), others...) {
@@ -125,7 +128,7 @@ func TestStaffBroadcastToCategory(t *testing.T) {
 	e.pressData(admin, control, sendData)
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
 	defer cancel()
-	answers, err := e.fake.WaitCallbackAnswers(ctx, 4)
+	answers, err := e.fake.WaitCallbackAnswers(ctx, 5)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,6 +146,79 @@ func TestStaffBroadcastToCategory(t *testing.T) {
 	list := e.waitMessage(admin, 3)
 	mustContain(t, "/broadcasts", list.Text, "Recent announcements", "Ada", "category “Consular", "sent",
 		"😀 Consular section closed <Monday> & Tuesday. Details", "Delivered 3, blocked or removed 0, failed 0, not sent 0.")
+}
+
+// TestStaffBroadcastToSeveralCategories ticks two categories: the
+// announcement reaches each subscriber wanting either once, and nobody
+// else, and every view names both and counts their union.
+func TestStaffBroadcastToSeveralCategories(t *testing.T) {
+	e := newEnv(t, options{})
+	e.start()
+	e.subscriber(5001, "en", "consular")
+	e.subscriber(5002, "ru", "statements")
+	e.subscriber(5003, "en", "consular", "statements", "speeches")
+	e.subscriber(5004, "en", "press-releases")
+	e.subscriber(5005, "ru", "speeches", "briefings")
+	audience := []int64{5001, 5002, 5003}
+	others := []int64{5004, 5005}
+
+	e.say(admin, "/broadcast Visa centre moves on Monday")
+	e.waitMessage(admin, 1)
+	control := e.waitMessage(admin, 2)
+	mustContain(t, "control", control.Text, "everyone — 5 subscribers")
+	e.press(admin, control, "Change audience")
+	control = e.waitText(admin, control.MessageID, "Who should receive")
+	e.press(admin, control, "Consular")
+	control = e.waitText(admin, control.MessageID, "Now: category “Consular notices” — 2 subscribers")
+	// Ticking one more and unticking it again is a toggle.
+	e.press(admin, control, "Briefings")
+	control = e.waitText(admin, control.MessageID, "— 3 subscribers")
+	e.press(admin, control, "Briefings")
+	control = e.waitText(admin, control.MessageID, "Now: category “Consular notices” — 2 subscribers")
+	e.press(admin, control, "Statements")
+	const both = "any of the categories “Consular notices”, “Statements”"
+	control = e.waitText(admin, control.MessageID, "Now: "+both+" — 3 subscribers")
+	for _, label := range []string{"✅ Consular notices", "✅ Statements"} {
+		if buttonData(control, label) == "" {
+			t.Errorf("picker: no button %q: %+v", label, control.InlineKeyboard())
+		}
+	}
+	for _, row := range control.InlineKeyboard() {
+		for _, b := range row {
+			if len(b.CallbackData) > 64 {
+				t.Errorf("button %q: callback data %q is %d bytes, want at most 64", b.Text, b.CallbackData, len(b.CallbackData))
+			}
+			if strings.HasPrefix(b.Text, "✅") && !strings.Contains(b.Text, "Consular") && !strings.Contains(b.Text, "Statements") {
+				t.Errorf("picker: %q is ticked, want only the two categories", b.Text)
+			}
+		}
+	}
+	e.press(admin, control, "Back")
+	control = e.waitText(admin, control.MessageID, "Nothing is sent")
+	mustContain(t, "control", control.Text, "Audience: "+both+" — 3 subscribers")
+	for _, c := range append(slices.Clone(audience), others...) {
+		if n := len(e.received(c)); n != 0 {
+			t.Fatalf("chat %d got %d messages before Send", c, n)
+		}
+	}
+
+	e.press(admin, control, "Send")
+	status := e.waitText(admin, control.MessageID, "Announcement sent")
+	mustContain(t, "report", status.Text, both, "Delivered: 3", "Failed: 0")
+	for _, c := range audience {
+		if msgs := e.received(c); len(msgs) != 1 || msgs[0].Text != "Visa centre moves on Monday" {
+			t.Errorf("chat %d: got %+v, want the announcement once", c, msgs)
+		}
+	}
+	for _, c := range others {
+		if n := len(e.received(c)); n != 0 {
+			t.Errorf("chat %d outside the audience got %d messages", c, n)
+		}
+	}
+
+	e.say(admin, "/broadcasts")
+	list := e.waitMessage(admin, 3)
+	mustContain(t, "/broadcasts", list.Text, both, "Delivered 3, blocked or removed 0, failed 0, not sent 0.")
 }
 
 // TestStaffBroadcastFromNextMessageToLanguage writes the text in the
