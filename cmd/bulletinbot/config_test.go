@@ -228,3 +228,17 @@ func TestSendRateAboveTelegramsFreeLimitNeedsPaidBroadcast(t *testing.T) {
 		t.Fatalf("with paid broadcasts: %v", err)
 	}
 }
+
+func TestRedisLoggerThrottles(t *testing.T) {
+	var out bytes.Buffer
+	l := newRedisLogger(slog.New(slog.NewTextHandler(&out, nil)))
+	for range 50 {
+		l.Printf(t.Context(), "redis: connection pool: failed to dial after %d attempts", 5)
+	}
+	if n := strings.Count(out.String(), "redis client"); n != 1 {
+		t.Fatalf("%d lines for 50 messages within ten seconds, want 1:\n%s", n, out.String())
+	}
+	if l.suppressed.Load() != 49 {
+		t.Fatalf("suppressed %d, want 49", l.suppressed.Load())
+	}
+}

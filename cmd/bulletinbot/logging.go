@@ -6,6 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"strings"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // newLogger builds the process logger. Besides the Secret type, which never
@@ -57,9 +61,27 @@ func scrubber(secrets ...string) func(string) string {
 }
 
 // redisLogger routes go-redis's own messages (connection pool trouble) into
-// the process log instead of the standard logger's stderr.
-type redisLogger struct{ logger *slog.Logger }
+// the process log instead of the standard logger's stderr. While Redis is
+// down the pool reports every failed dial; one line in ten seconds, with the
+// count of those left out, says as much.
+type redisLogger struct {
+	logger     *slog.Logger
+	sometimes  *rate.Sometimes
+	suppressed *atomic.Int64
+}
+
+func newRedisLogger(logger *slog.Logger) redisLogger {
+	return redisLogger{logger: logger, sometimes: &rate.Sometimes{First: 1, Interval: 10 * time.Second}, suppressed: new(atomic.Int64)}
+}
 
 func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
-	l.logger.WarnContext(ctx, "redis client", slog.String("detail", fmt.Sprintf(format, v...)))
+	logged := false
+	l.sometimes.Do(func() {
+		logged = true
+		l.logger.WarnContext(ctx, "redis client", slog.String("detail", fmt.Sprintf(format, v...)),
+			slog.Int64("similar_messages_left_out", l.suppressed.Swap(0)))
+	})
+	if !logged {
+		l.suppressed.Add(1)
+	}
 }

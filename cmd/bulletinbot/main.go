@@ -61,7 +61,7 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 			fmt.Fprintf(stderr, "bulletinbot: %v\n", err)
 			return 2
 		}
-		redis.SetLogger(redisLogger{logger})
+		redis.SetLogger(newRedisLogger(logger))
 		if err := run(ctx, cfg, file, logger); err != nil {
 			logger.Error("bulletinbot stopped", slog.Any("error", err))
 			return 1
