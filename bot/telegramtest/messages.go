@@ -291,12 +291,7 @@ func (s *Server) editMessageText(_ context.Context, p params) (any, *APIError) {
 		return nil, errTooMany(retry)
 	}
 	m.text, m.raw, m.parseMode, m.entities, m.noPreview = f.text, f.raw, f.parseMode, f.entities, f.noPreview
-	m.markup = mk
-	m.rememberCallbacks()
-	m.edits++
-	m.editDate = now
-	s.notifyLocked()
-	return s.wireMessageLocked(c, m), nil
+	return s.editedLocked(c, m, mk, now), nil
 }
 
 func (s *Server) editMessageReplyMarkup(_ context.Context, p params) (any, *APIError) {
@@ -313,13 +308,18 @@ func (s *Server) editMessageReplyMarkup(_ context.Context, p params) (any, *APIE
 	if sameMarkup(mk, m.markup) {
 		return nil, errBadRequest(descNotModified)
 	}
-	now := s.now()
+	return s.editedLocked(c, m, mk, s.now()), nil
+}
+
+// editedLocked finishes an edit of m, whichever method made it: the new
+// markup's buttons become pressable, the edit is counted and waiters woken.
+func (s *Server) editedLocked(c *chat, m *message, mk *markup, now time.Time) *wireMessage {
 	m.markup = mk
 	m.rememberCallbacks()
 	m.edits++
 	m.editDate = now
 	s.notifyLocked()
-	return s.wireMessageLocked(c, m), nil
+	return s.wireMessageLocked(c, m)
 }
 
 func (s *Server) deleteMessage(_ context.Context, p params) (any, *APIError) {
