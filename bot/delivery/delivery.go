@@ -181,11 +181,16 @@ type Stats struct {
 
 // DeadLetter is a delivery given up on, for staff to look at.
 type DeadLetter struct {
-	AnnouncementID string    `json:"announcement_id"`
-	ChatID         int64     `json:"chat_id"`
-	Attempts       int       `json:"attempts"`
-	Error          string    `json:"error"`
-	At             time.Time `json:"at"`
+	AnnouncementID string `json:"announcement_id"`
+	ChatID         int64  `json:"chat_id"`
+	// ChatType, Language and Plain let a retry send what the delivery
+	// would have sent; dead letters of earlier releases lack them.
+	ChatType string    `json:"chat_type,omitempty"`
+	Language string    `json:"language,omitempty"`
+	Plain    bool      `json:"plain,omitempty"`
+	Attempts int       `json:"attempts"`
+	Error    string    `json:"error"`
+	At       time.Time `json:"at"`
 }
 
 // PublicationEvent is a new publication in the poller's queue.
