@@ -126,6 +126,7 @@ func runHelper() error {
 	out := &lineWriter{w: os.Stdout}
 	eng, err := delivery.New(delivery.Params{
 		Store:        &printingStore{Store: st, out: out},
+		Liveness:     st, // the wrapper hides it
 		Telegram:     tg.New(os.Getenv("BB_TG_TOKEN"), os.Getenv("BB_TG_ENDPOINT"), pooledHTTP(num("BB_WORKERS")+8)),
 		Subscribers:  &slowSubscribers{Service: subscriptions.NewService(st, categories, "en", nil), delay: dur("BB_PAGE_DELAY")},
 		Rate:         float64(num("BB_RATE")),
@@ -324,6 +325,89 @@ func TestDeliveryKill9Subprocess(t *testing.T) {
 		t.Errorf("got %d duplicates, want at most the %d sends that can be in flight", dup, 2*workers)
 	}
 	checkDuplicatesPredate(t, e, chats, killed.Add(time.Second))
+}
+
+// TestDeliveryKill9RestartResumesWithinSeconds kills a replica with
+// SIGKILL while it holds leased deliveries and is walking a fan-out, with
+// the production defaults for every takeover setting (ClaimIdle 1 min,
+// FanoutLease 10 s, heartbeat every 2 s with a TTL of 10 s), restarts one,
+// and checks that every subscriber has the alert within 15 s of the
+// restart. The design's bound is the TTL plus one beat, 12 s, plus the
+// sending of what is left, well under a second here.
+func TestDeliveryKill9RestartResumesWithinSeconds(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts processes")
+	}
+	t.Parallel()
+	ctx := context.Background()
+	e := newEnv(t, telegramtest.Options{GlobalRate: -1})
+	chats := e.privateSubscribers(1, 300)
+	e.fake.SetLatency(20 * time.Millisecond)
+	if err := e.engine(nil).Enqueue(ctx, broadcast("b-1", subscriptions.Filter{}, map[string]string{"": "<b>alert</b>"})); err != nil {
+		t.Fatal(err)
+	}
+	const workers = 8
+	first := startChild(t, e, "first", "BB_RATE=150", "BB_WORKERS="+strconv.Itoa(workers), "BB_PAGE_SIZE=10", "BB_PAGE_DELAY=60ms")
+	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if err := e.fake.WaitFor(wctx, func() bool { total, _, _ := e.copies(chats); return total >= 60 }); err != nil {
+		t.Fatal(err)
+	}
+	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	<-first.exited
+	held, err := e.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: "bb:{dlv}:queue", Group: "senders", Start: "-", End: "+", Count: 1000, Consumer: "first"}).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := e.st.Announcement(ctx, "b-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	before, _, _ := e.copies(chats)
+	if len(held) == 0 || st.State != delivery.StateFanningOut || before >= len(chats) {
+		t.Fatalf("at the kill: got %d deliveries held, state %s, %d messages; want held deliveries and the fan-out unfinished", len(held), st.State, before)
+	}
+	t.Logf("killed after %d messages, holding %d deliveries, %d of %d subscribers queued", before, len(held), st.Targeted, len(chats))
+
+	restarted := time.Now()
+	second := startChild(t, e, "second", "BB_RATE=1000", "BB_WORKERS="+strconv.Itoa(workers), "BB_PAGE_SIZE=10", "BB_PAGE_DELAY=1ms")
+	e.waitEveryChat(chats, 30*time.Second)
+	var last time.Time
+	for _, c := range chats {
+		if d := e.fake.Messages(c)[0].Date; d.After(last) {
+			last = d
+		}
+	}
+	took := last.Sub(restarted)
+	t.Logf("every subscriber had the alert %v after the restart (%v after the kill)", took.Round(time.Millisecond), last.Sub(killed).Round(time.Millisecond))
+	if took > 15*time.Second {
+		t.Errorf("the last subscriber got the alert %v after the restart, want within 15s", took)
+	}
+	if err := second.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-second.exited; err != nil {
+		t.Errorf("second replica after SIGTERM: got %v, want a clean exit", err)
+	}
+	total, dup, missing := e.copies(chats)
+	st, err = e.st.Announcement(ctx, "b-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if missing != 0 || st.State != delivery.StateDone || st.Delivered != int64(len(chats)) || st.Targeted != int64(len(chats)) {
+		t.Fatalf("got %d chats missing and %+v, want every subscriber targeted once and delivered", missing, st)
+	}
+	if dup > 2*workers {
+		t.Errorf("got %d duplicates of %d messages, want at most the %d sends that can be in flight", dup, total, 2*workers)
+	}
+	checkDuplicatesPredate(t, e, chats, killed.Add(time.Second))
+	// A clean stop leaves no heartbeat to wait for.
+	if n, err := e.rdb.ZScore(ctx, "bb:{dlv}:replicas", "second").Result(); err != nil || n != 0 {
+		t.Errorf("second replica's heartbeat after SIGTERM: got %v, %v; want it ended (0)", n, err)
+	}
 }
 
 // TestDeliveryThreeReplicas runs three engines on one Redis: each
