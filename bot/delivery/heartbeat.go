@@ -38,14 +38,26 @@ type Takeover struct {
 	Publications int
 }
 
+// takeOverEvery is how often a replica looks for dead ones: the delay it
+// adds to a lapsed heartbeat's TTL before the work is put back.
+const takeOverEvery = time.Second
+
 // heartbeat keeps this replica's heartbeat and takes over the work of dead
-// replicas until ctx ends. The first beat and takeover are at once, so that
-// a replica restarted after a crash resumes its predecessor's work as soon
-// as that one's heartbeat lapses.
+// replicas until ctx ends. The first beat and look are at once, so that a
+// replica restarted after a crash resumes its predecessor's work as soon as
+// that one's heartbeat lapses.
+//
+// A replica that could not beat (the store unreachable) takes nothing over
+// until it has beaten again for a whole TTL: the other replicas could not
+// beat either, and each needs that long to show it is alive, or after an
+// outage longer than the TTL every replica would take the others' work,
+// in-flight sends included, and send it twice.
 func (e *Engine) heartbeat(ctx context.Context) {
 	l := e.p.Liveness
+	tick := min(e.p.HeartbeatEvery, takeOverEvery)
 	t := time.NewTimer(0)
 	defer t.Stop()
+	var lastBeat, trustFrom time.Time
 	failing := false
 	for {
 		select {
@@ -53,24 +65,37 @@ func (e *Engine) heartbeat(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		// The next beat is timed from this one's start: a slow store
-		// must not stretch the interval towards the TTL.
-		t.Reset(e.p.HeartbeatEvery)
-		err := l.Heartbeat(ctx, e.p.ReplicaID, e.p.HeartbeatTTL)
-		if err == nil {
-			var to Takeover
-			if to, err = l.TakeOver(ctx); err == nil && (to.Deliveries > 0 || to.Publications > 0 || len(to.Replicas) > 0) {
-				e.log.Warn("took over the work of replicas that stopped beating", slog.Any("replicas", to.Replicas),
-					slog.Int("deliveries", to.Deliveries), slog.Int("publications", to.Publications))
+		// Timed from this round's start: a slow store must not stretch
+		// the interval towards the TTL.
+		t.Reset(tick)
+		now := time.Now()
+		if lastBeat.IsZero() || now.Sub(lastBeat) >= e.p.HeartbeatEvery-tick/2 {
+			if err := l.Heartbeat(ctx, e.p.ReplicaID, e.p.HeartbeatTTL); err != nil {
+				if ctx.Err() == nil && !failing {
+					e.log.Error("heartbeat failed; other replicas take this one's work over if it keeps failing", slog.Any("error", err))
+				}
+				failing = true
+				continue
 			}
+			if failing {
+				failing, trustFrom = false, now.Add(e.p.HeartbeatTTL)
+				e.log.Info("heartbeat works again; taking over dead replicas' work resumes after one TTL", slog.Duration("ttl", e.p.HeartbeatTTL))
+			}
+			lastBeat = now
 		}
-		switch {
-		case err != nil && ctx.Err() == nil && !failing:
-			failing = true
-			e.log.Error("heartbeat failed; other replicas take this one's work over if it keeps failing", slog.Any("error", err))
-		case err == nil && failing:
-			failing = false
-			e.log.Info("heartbeat works again")
+		if now.Before(trustFrom) {
+			continue
+		}
+		to, err := l.TakeOver(ctx)
+		if err != nil {
+			if ctx.Err() == nil {
+				e.log.Warn("take over dead replicas' work", slog.Any("error", err))
+			}
+			continue
+		}
+		if to.Deliveries > 0 || to.Publications > 0 || len(to.Replicas) > 0 {
+			e.log.Warn("took over the work of replicas that stopped beating", slog.Any("replicas", to.Replicas),
+				slog.Int("deliveries", to.Deliveries), slog.Int("publications", to.Publications))
 		}
 	}
 }
