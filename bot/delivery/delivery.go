@@ -12,7 +12,8 @@
 //     walks its audience page by page, queueing one delivery per subscriber
 //     and persisting its cursor with each page, so a crash resumes where it
 //     stopped and memory stays flat;
-//   - sending: replicas lease deliveries from the shared queue (a leased
+//   - sending: replicas lease deliveries from the shared queue (what a
+//     replica whose heartbeat lapsed held is put back at once, and a leased
 //     delivery that is not finished is reclaimed once idle), take tokens
 //     from the shared global rate, reserve the chat (one message a second to
 //     a private chat, one every three seconds to a group or channel, which
@@ -26,7 +27,8 @@
 // chat removes the subscriber; a migrated group moves the subscriber and the
 // message follows it; a message Telegram cannot parse is sent once more as
 // plain text; transient failures are retried with capped backoff and, after
-// Params.MaxAttempts, go to the dead-letter list.
+// Params.MaxAttempts, go to the dead-letter list, from which staff may put
+// them back in the queue (each once) or discard them.
 package delivery
 
 import (
