@@ -11,6 +11,12 @@ import (
 	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
 
+// onBothStores runs test on Redis and on the embedded store.
+func onBothStores(t *testing.T, test func(t *testing.T, o options)) {
+	t.Run("redis", func(t *testing.T) { test(t, options{}) })
+	t.Run("embedded", func(t *testing.T) { test(t, options{embedded: true}) })
+}
+
 // answersTo returns the callback answers to queries on a message.
 func (e *env) answersTo(messageID int) []string {
 	var out []string
@@ -46,8 +52,10 @@ func (e *env) deadLetters(id string, f subscriptions.Filter, n int) {
 // TestStaffDeadLettersRetryOnce lists dead letters, has a non-admin's
 // forged press refused, and retries them with a double press: every chat
 // gets the message once, in its language, and nothing is sent twice.
-func TestStaffDeadLettersRetryOnce(t *testing.T) {
-	e := newEnv(t, options{})
+func TestStaffDeadLettersRetryOnce(t *testing.T) { onBothStores(t, testStaffDeadLettersRetryOnce) }
+
+func testStaffDeadLettersRetryOnce(t *testing.T, o options) {
+	e := newEnv(t, o)
 	e.start()
 	ctx := context.Background()
 	chats := []int64{9101, 9102, 9103}
@@ -120,8 +128,10 @@ func TestStaffDeadLettersRetryOnce(t *testing.T) {
 
 // TestStaffDeadLettersDiscard discards what the list showed, and only that:
 // a letter dead-lettered after the list was shown stays.
-func TestStaffDeadLettersDiscard(t *testing.T) {
-	e := newEnv(t, options{})
+func TestStaffDeadLettersDiscard(t *testing.T) { onBothStores(t, testStaffDeadLettersDiscard) }
+
+func testStaffDeadLettersDiscard(t *testing.T, o options) {
+	e := newEnv(t, o)
 	e.start()
 	ctx := context.Background()
 	e.subscriber(9201, "en")
