@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/bulletinbot/bulletinbot/bot/delivery"
+	"github.com/bulletinbot/bulletinbot/bot/store"
+	"github.com/bulletinbot/bulletinbot/bot/store/storetest"
 	"github.com/bulletinbot/bulletinbot/poller"
 )
 
@@ -44,7 +46,8 @@ func chatsOf(ds []delivery.Delivery) []int64 {
 // replica's are left alone.
 func TestRedisTakeOver(t *testing.T) {
 	ctx := context.Background()
-	s := openRedis(t)
+	rdb := storetest.Redis(t)
+	s := store.NewRedis(rdb)
 	a := addAnnouncement(t, s, "b-1")
 	queue(t, s, a, 1, 2, 3)
 	recordNew(t, s, "new1", "new2")
@@ -83,6 +86,18 @@ func TestRedisTakeOver(t *testing.T) {
 	}
 	if again, err := s.TakeOver(ctx); err != nil || again.Deliveries != 0 || again.Publications != 0 || len(again.Replicas) != 0 {
 		t.Fatalf("a second TakeOver: got %+v, %v; want nothing left", again, err)
+	}
+	// Replicas come and go with new ids: the dead one leaves the groups.
+	for stream, group := range map[string]string{"bb:{dlv}:queue": "senders", "bb:{pub}:announce": "delivery"} {
+		consumers, err := rdb.XInfoConsumers(ctx, stream, group).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range consumers {
+			if c.Name == "dying" {
+				t.Errorf("%s group %s: the dead replica is still a consumer", stream, group)
+			}
+		}
 	}
 	// The heir takes them as new work, with no idle time to wait out.
 	if got := chatsOf(lease(t, s, "heir", 10, 0)); !slices.Equal(got, chatsOf(dying)) {
