@@ -12,7 +12,8 @@
 //     walks its audience page by page, queueing one delivery per subscriber
 //     and persisting its cursor with each page, so a crash resumes where it
 //     stopped and memory stays flat;
-//   - sending: replicas lease deliveries from the shared queue (a leased
+//   - sending: replicas lease deliveries from the shared queue (what a
+//     replica whose heartbeat lapsed held is put back at once, and a leased
 //     delivery that is not finished is reclaimed once idle), take tokens
 //     from the shared global rate, reserve the chat (one message a second to
 //     a private chat, one every three seconds to a group or channel, which
@@ -26,7 +27,8 @@
 // chat removes the subscriber; a migrated group moves the subscriber and the
 // message follows it; a message Telegram cannot parse is sent once more as
 // plain text; transient failures are retried with capped backoff and, after
-// Params.MaxAttempts, go to the dead-letter list.
+// Params.MaxAttempts, go to the dead-letter list, from which staff may put
+// them back in the queue (each once) or discard them.
 package delivery
 
 import (
@@ -181,11 +183,16 @@ type Stats struct {
 
 // DeadLetter is a delivery given up on, for staff to look at.
 type DeadLetter struct {
-	AnnouncementID string    `json:"announcement_id"`
-	ChatID         int64     `json:"chat_id"`
-	Attempts       int       `json:"attempts"`
-	Error          string    `json:"error"`
-	At             time.Time `json:"at"`
+	AnnouncementID string `json:"announcement_id"`
+	ChatID         int64  `json:"chat_id"`
+	// ChatType, Language and Plain let a retry send what the delivery
+	// would have sent; dead letters of earlier releases lack them.
+	ChatType string    `json:"chat_type,omitempty"`
+	Language string    `json:"language,omitempty"`
+	Plain    bool      `json:"plain,omitempty"`
+	Attempts int       `json:"attempts"`
+	Error    string    `json:"error"`
+	At       time.Time `json:"at"`
 }
 
 // PublicationEvent is a new publication in the poller's queue.

@@ -28,7 +28,7 @@ const (
 	DefaultRetryMax     = 5 * time.Minute
 	DefaultSendTimeout  = 15 * time.Second
 	DefaultClaimIdle    = time.Minute
-	DefaultFanoutLease  = 30 * time.Second
+	DefaultFanoutLease  = 10 * time.Second
 	DefaultPollInterval = time.Second
 	DefaultDrainTimeout = 10 * time.Second
 	// PaidBroadcastMaxRate is Telegram's ceiling with allow_paid_broadcast.
@@ -89,8 +89,20 @@ type Params struct {
 	// SendTimeout: a send begun is finished or abandoned within that.
 	ClaimIdle time.Duration
 	// FanoutLease is how long a fan-out stays with a replica that stopped
-	// renewing it (DefaultFanoutLease).
+	// renewing it (DefaultFanoutLease). Every page renews it, so it only
+	// needs to outlast one page; it bounds how long a dead replica's
+	// fan-out waits to be resumed.
 	FanoutLease time.Duration
+	// Liveness, when set, keeps this replica's heartbeat in the store and
+	// takes over dead replicas' work as soon as their heartbeat lapses;
+	// ClaimIdle stays the backstop for a replica alive but stuck. Default:
+	// Store, when it implements Liveness.
+	Liveness Liveness
+	// HeartbeatEvery and HeartbeatTTL pace the heartbeat
+	// (DefaultHeartbeatEvery, DefaultHeartbeatTTL): a replica is taken for
+	// dead HeartbeatTTL after its last beat. The TTL must allow several
+	// beats, so that one slow store call does not pass for a death.
+	HeartbeatEvery, HeartbeatTTL time.Duration
 	// PollInterval is the longest wait for new work (DefaultPollInterval).
 	PollInterval time.Duration
 	// DrainTimeout bounds how long Run waits for sends in flight after its
@@ -146,6 +158,14 @@ func (p Params) withDefaults() (Params, error) {
 	setDefault(&p.FanoutLease, DefaultFanoutLease)
 	setDefault(&p.PollInterval, DefaultPollInterval)
 	setDefault(&p.DrainTimeout, DefaultDrainTimeout)
+	setDefault(&p.HeartbeatEvery, DefaultHeartbeatEvery)
+	setDefault(&p.HeartbeatTTL, DefaultHeartbeatTTL)
+	if p.HeartbeatTTL < 2*p.HeartbeatEvery {
+		return p, fmt.Errorf("delivery: HeartbeatTTL %v must be at least twice HeartbeatEvery %v, or one late beat would pass for a death", p.HeartbeatTTL, p.HeartbeatEvery)
+	}
+	if l, ok := p.Store.(Liveness); ok && p.Liveness == nil {
+		p.Liveness = l
+	}
 	if p.ClaimIdle <= p.SendTimeout {
 		return p, fmt.Errorf("delivery: ClaimIdle %v must exceed SendTimeout %v, or a slow send could be taken over and sent twice", p.ClaimIdle, p.SendTimeout)
 	}
@@ -227,9 +247,20 @@ func (e *Engine) Run(ctx context.Context) error {
 		loops.Go(func() { e.intakeLoop(ctx) })
 	}
 	loops.Go(func() { e.fanoutLoop(ctx) })
+	// The heartbeat outlives ctx until the sends in flight are drained:
+	// a replica that stopped beating while it still sends would have its
+	// deliveries taken over and sent twice.
+	beating, stopBeating := context.WithCancel(context.WithoutCancel(ctx))
+	if e.p.Liveness != nil {
+		loops.Go(func() { e.heartbeat(beating) })
+	}
 	s := newSender(e)
 	s.run(ctx)
+	stopBeating()
 	loops.Wait()
+	if e.p.Liveness != nil {
+		e.depart(ctx)
+	}
 	return nil
 }
 

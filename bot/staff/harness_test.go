@@ -55,7 +55,7 @@ const (
 type env struct {
 	t      *testing.T
 	fake   *telegramtest.Server
-	st     *store.Redis
+	st     testStore
 	subs   *subscriptions.Service
 	cats   *category.Categorizer
 	logs   *logBuffer
@@ -68,8 +68,20 @@ type env struct {
 	o      options
 }
 
+// testStore is what an env's store is: *store.Redis, or *store.Bolt with
+// options.embedded.
+type testStore interface {
+	staff.Store
+	delivery.Store
+	subscriptions.Store
+	bot.Store
+	bot.PublicationReader
+	SaveHealth(ctx context.Context, source string, h poller.Health) error
+}
+
 // options tune one env.
 type options struct {
+	embedded bool                  // the embedded store instead of Redis
 	fake     *telegramtest.Options // default: no flood limits
 	rate     float64               // SEND_RATE; 0 for none
 	admins   []int64
@@ -97,7 +109,17 @@ func newEnv(t *testing.T, o options) *env {
 	for _, c := range cats.Categories() {
 		ids = append(ids, c.ID)
 	}
-	st := store.NewRedis(storetest.Redis(t))
+	var st testStore
+	if o.embedded {
+		b, err := store.OpenBolt(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = b.Close() })
+		st = b
+	} else {
+		st = store.NewRedis(storetest.Redis(t))
+	}
 	e := &env{t: t, fake: fake, st: st, cats: cats, logs: &logBuffer{}, o: o,
 		subs: subscriptions.NewService(st, ids, "en", nil)}
 	e.nextID.Store(700000000)

@@ -70,6 +70,7 @@ type Store interface {
 	SwapAlertState(ctx context.Context, key, old, next string, version int64) (bool, error)
 
 	CounterStore
+	DeadLetterStore
 
 	// QueueDepth counts deliveries not finished.
 	QueueDepth(ctx context.Context) (int64, error)
@@ -218,9 +219,9 @@ type Staff struct {
 	running sync.Mutex // one Run at a time
 }
 
-// Register checks p, registers /broadcast, /broadcasts and /stats (staff
-// only, in admins' command menus) and their buttons on b, and returns the
-// component whose Run must run for progress, recall and alerts. Call it
+// Register checks p, registers /broadcast, /broadcasts, /stats and
+// /deadletters (staff only, in admins' command menus) and their buttons on
+// b, and returns the component whose Run must run for progress, recall and alerts. Call it
 // before b.Run.
 func Register(b *bot.Bot, p Params) (*Staff, error) {
 	if b == nil {
@@ -247,7 +248,9 @@ func Register(b *bot.Bot, p Params) (*Staff, error) {
 	b.Handle("broadcast", s.cmdBroadcast, bot.AdminOnly(), describe(i18n.CmdBroadcast))
 	b.Handle("broadcasts", s.cmdBroadcasts, bot.AdminOnly(), describe(i18n.CmdBroadcasts))
 	b.Handle("stats", s.cmdStats, bot.AdminOnly(), describe(i18n.CmdStats))
+	b.Handle("deadletters", s.cmdDeadLetters, bot.AdminOnly(), describe(i18n.CmdDeadLetters))
 	b.HandleCallback(callbackPrefix, s.onButton, bot.AdminOnly())
+	b.HandleCallback(deadPrefix, s.onDeadButton, bot.AdminOnly())
 	b.HandleText(s.onText, bot.AdminOnly())
 	return s, nil
 }

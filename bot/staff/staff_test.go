@@ -17,7 +17,7 @@ func TestStaffCommandsRefusedToCitizens(t *testing.T) {
 	e.start()
 	const citizen = 2001
 	e.subscriber(citizen, "en")
-	for i, cmd := range []string{"/broadcast hello everyone", "/stats", "/broadcasts"} {
+	for i, cmd := range []string{"/broadcast hello everyone", "/stats", "/broadcasts", "/deadletters"} {
 		e.say(citizen, cmd)
 		m := e.waitMessage(citizen, i+1)
 		if m.Text != "Sorry, this command is not available to you." {
@@ -25,16 +25,16 @@ func TestStaffCommandsRefusedToCitizens(t *testing.T) {
 		}
 	}
 	logs := e.logs.String()
-	for _, cmd := range []string{"command=broadcast", "command=stats", "command=broadcasts"} {
+	for _, cmd := range []string{"command=broadcast", "command=stats", "command=broadcasts", "command=deadletters"} {
 		mustContain(t, "logs", logs, "staff command refused", "user_id=2001 "+cmd)
 	}
 	// A citizen's plain text is not taken for an announcement.
 	e.say(citizen, "hello everyone")
-	if m := e.waitMessage(citizen, 4); !strings.Contains(m.Text, "I answer commands") {
+	if m := e.waitMessage(citizen, 5); !strings.Contains(m.Text, "I answer commands") {
 		t.Errorf("citizen's text: got %q, want the usual hint", m.Text)
 	}
-	if n := e.fake.Calls("sendMessage"); n != 4 {
-		t.Errorf("got %d sendMessage calls, want 4 (the answers): nothing was broadcast", n)
+	if n := e.fake.Calls("sendMessage"); n != 5 {
+		t.Errorf("got %d sendMessage calls, want 5 (the answers): nothing was broadcast", n)
 	}
 
 	// The menu: staff commands in the admin's chat only.
@@ -51,7 +51,7 @@ func TestStaffCommandsRefusedToCitizens(t *testing.T) {
 	for _, lang := range []string{"", "en", "ru"} {
 		public := names(e.fake.Commands(telegramtest.CommandScope{}, lang))
 		staffMenu := names(e.fake.Commands(telegramtest.CommandScope{Type: "chat", ChatID: admin}, lang))
-		for _, cmd := range []string{"broadcast", "broadcasts", "stats"} {
+		for _, cmd := range []string{"broadcast", "broadcasts", "stats", "deadletters"} {
 			if slices.Contains(public, cmd) {
 				t.Errorf("menu %q: the public menu lists /%s", lang, cmd)
 			}

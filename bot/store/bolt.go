@@ -39,6 +39,10 @@ func OpenBolt(dir string) (*Bolt, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: clear leases of %s: %w", path, err)
 	}
+	if err := b.releaseHeld(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: release deliveries held by the previous process in %s: %w", path, err)
+	}
 	return b, nil
 }
 

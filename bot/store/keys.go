@@ -55,3 +55,4 @@ func deliveryChatKey(chat int64) string { return "bb:{dlv}:chat:" + strconv.Form
 func deliveryDeadKey() string           { return "bb:{dlv}:dead" }     // list of dead-letter JSON, newest first
 func deliveryCountersKey() string       { return "bb:{dlv}:counters" } // hash: dead (all-time dead letters)
 func deliveryRateKey() string           { return "bb:{dlv}:rate" }     // redis_rate's GCRA state (prefixed "rate:")
+func deliveryReplicasKey() string       { return "bb:{dlv}:replicas" } // zset: replica id -> heartbeat deadline (ms, Redis's clock)

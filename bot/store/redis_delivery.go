@@ -611,8 +611,7 @@ func (r *Redis) Finish(ctx context.Context, rs []delivery.Result, now time.Time)
 			outcome = "removed"
 		case delivery.Failed:
 			outcome = "failed"
-			body, err := json.Marshal(delivery.DeadLetter{AnnouncementID: res.Delivery.AnnouncementID, ChatID: res.Delivery.ChatID,
-				Attempts: res.Delivery.Attempt + 1, Error: res.Error, At: now.UTC()})
+			body, err := json.Marshal(delivery.NewDeadLetter(res.Delivery, res.Error, now))
 			if err != nil {
 				return fmt.Errorf("store: encode dead letter: %w", err)
 			}
