@@ -44,6 +44,38 @@ func (r readiness) check(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// httpLimits bound what one client of the listener can hold: a slow or
+// idle connection is closed, so a few hundred of them cannot starve it.
+type httpLimits struct {
+	readHeader, read, write, idle time.Duration
+	maxHeaderBytes                int
+}
+
+// defaultHTTPLimits fit the listener's clients: probes and scrapes that
+// answer in milliseconds and webhook calls of at most 1 MiB, which Telegram
+// sends in one go.
+func defaultHTTPLimits() httpLimits {
+	return httpLimits{
+		readHeader:     5 * time.Second,
+		read:           15 * time.Second,
+		write:          30 * time.Second,
+		idle:           60 * time.Second,
+		maxHeaderBytes: 16 << 10,
+	}
+}
+
+// newHTTPServer serves h within l.
+func newHTTPServer(h http.Handler, l httpLimits) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: l.readHeader,
+		ReadTimeout:       l.read,
+		WriteTimeout:      l.write,
+		IdleTimeout:       l.idle,
+		MaxHeaderBytes:    l.maxHeaderBytes,
+	}
+}
+
 // newHTTPHandler serves /healthz, /readyz, /metrics and, in webhook mode,
 // the webhook path.
 func newHTTPHandler(m *metrics, ready func(ctx context.Context) error, webhookPath string, webhook http.Handler) http.Handler {
