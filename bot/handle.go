@@ -12,7 +12,7 @@ import (
 	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
 
-// handleUpdate routes one update. It runs on a dispatcher worker, after the
+// handleUpdate routes one update. It runs on its chat's goroutine, after the
 // previous update of the same chat.
 func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update) {
 	defer func() {
@@ -93,8 +93,6 @@ func (b *Bot) onText(ctx context.Context, r *Request) bool {
 		if t.adminOnly && !r.IsAdmin() {
 			continue
 		}
-		// Not flood-limited here: a message no handler takes is limited
-		// by the hint, and one taken is an admin's answer to the bot.
 		var took bool
 		h := b.logged(b.recovered(func(ctx context.Context, r *Request) error {
 			var err error
@@ -141,12 +139,12 @@ func entitiesOf(es []tgbotapi.MessageEntity) []Entity {
 	return out
 }
 
-// hint answers text the bot does not understand, through the middleware so
-// that it is rate-limited like commands.
+// hint answers text the bot does not understand (flood-limited at intake
+// like commands).
 func (b *Bot) hint(ctx context.Context, r *Request, key i18n.Key) {
-	h := b.logged(b.recovered(b.limited(func(ctx context.Context, r *Request) error {
+	h := b.logged(b.recovered(func(ctx context.Context, r *Request) error {
 		return r.Reply(ctx, r.T(key))
-	})))
+	}))
 	_ = h(ctx, r)
 }
 

@@ -26,7 +26,7 @@ func (b *Bot) middleware(h HandlerFunc, e *entry) HandlerFunc {
 	if e.groupAdminOnly {
 		h = b.groupAdminGuard(h)
 	}
-	return b.logged(b.recovered(b.limited(h)))
+	return b.logged(b.recovered(h))
 }
 
 // logAttrs describe a request in logs: never the token, never message text.
@@ -100,36 +100,6 @@ func (b *Bot) recovered(next HandlerFunc) HandlerFunc {
 			}
 		}()
 		return next(ctx, r)
-	}
-}
-
-// limited drops the requests of a user who floods the bot. The first
-// dropped command gets a "slow down" reply and the rest silence until the
-// user's budget refills; a dropped button press is still answered, as
-// Telegram shows a spinner until it is.
-func (b *Bot) limited(next HandlerFunc) HandlerFunc {
-	return func(ctx context.Context, r *Request) error {
-		key := r.UserID
-		switch {
-		case r.senderChat != 0:
-			// Sent as a chat (an anonymous admin, a linked channel): the
-			// sender is a placeholder user Telegram shares between groups.
-			key = r.senderChat
-		case key == 0:
-			key = r.Chat.ID // channel posts have no sender
-		}
-		ok, warn := b.limiter.allow(key, b.p.Now())
-		if ok {
-			return next(ctx, r)
-		}
-		if r.IsCallback() {
-			return r.Answer(ctx, r.Text(i18n.SlowDown))
-		}
-		if !warn {
-			return nil
-		}
-		b.log.Info("flood limit reached; dropping the user's commands for a while", logAttrs(r)...)
-		return r.Reply(ctx, r.T(i18n.SlowDown))
 	}
 }
 

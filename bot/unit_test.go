@@ -160,20 +160,6 @@ func TestUserLimiterStaysBounded(t *testing.T) {
 	}
 }
 
-func TestShardSpreadsAndIsStable(t *testing.T) {
-	seen := map[int]bool{}
-	for _, id := range []int64{1, 2, 3, -1, -100, -1001234567890, 1 << 40, 7, 8, 9, 10, 11} {
-		s := shard(id, 4)
-		if s < 0 || s >= 4 || s != shard(id, 4) {
-			t.Fatalf("shard(%d) = %d, not stable in [0,4)", id, s)
-		}
-		seen[s] = true
-	}
-	if len(seen) < 3 {
-		t.Errorf("12 chats fell on %d of 4 workers", len(seen))
-	}
-}
-
 func TestSettingsYAML(t *testing.T) {
 	const doc = `
 default_language: ru
