@@ -1,11 +1,16 @@
 package bot
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/bulletinbot/bulletinbot/poller/category"
@@ -231,4 +236,85 @@ func TestKeyboardRefusesLongData(t *testing.T) {
 	if want := `{"inline_keyboard":[[{"text":"a\u0026b","callback_data":"cat:x"},{"text":"site","url":"https://x"}]]}`; got != want {
 		t.Errorf("got %s, want %s", got, want)
 	}
+}
+
+func TestDispatcherQueuesPerChat(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var mu sync.Mutex
+		var order []int
+		handled := map[int64]int{}
+		d := newDispatcher(t.Context(), 2, func(_ context.Context, j job) {
+			chat := j.update.Message.Chat.ID
+			if chat == 1 {
+				<-release // chat 1's handler is slow
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			handled[chat]++
+			if chat == 1 {
+				order = append(order, j.update.UpdateID)
+			}
+		})
+		update := func(id int, chat int64) job {
+			return job{update: tgbotapi.Update{UpdateID: id, Message: &tgbotapi.Message{Chat: &tgbotapi.Chat{ID: chat}}}}
+		}
+		// One handler of chat 1 runs and chatQueueLimit more wait; the
+		// next is refused.
+		for i := range chatQueueLimit + 1 {
+			if err := d.submit(t.Context(), 1, update(i, 1)); err != nil {
+				t.Fatalf("update %d of chat 1: %v", i, err)
+			}
+			synctest.Wait()
+		}
+		if err := d.submit(t.Context(), 1, update(999, 1)); !errors.Is(err, errChatQueueFull) {
+			t.Fatalf("past the chat's limit: got %v, want errChatQueueFull", err)
+		}
+		// Another chat is handled while chat 1 waits.
+		if err := d.submit(t.Context(), 2, update(1000, 2)); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		mu.Lock()
+		if handled[2] != 1 || handled[1] != 0 {
+			t.Fatalf("handled %v, want chat 2's update while chat 1's first is still running", handled)
+		}
+		mu.Unlock()
+		if got, want := d.busy(), chatQueueLimit+1; got != want {
+			t.Fatalf("busy %d, want %d", got, want)
+		}
+		close(release)
+		d.close()
+		d.wait()
+		if err := d.submit(t.Context(), 3, update(1001, 3)); err == nil {
+			t.Fatal("a closed dispatcher took an update")
+		}
+		if len(order) != chatQueueLimit+1 || !slices.IsSorted(order) {
+			t.Fatalf("chat 1's updates handled %v, want all %d in order", order, chatQueueLimit+1)
+		}
+		if d.busy() != 0 {
+			t.Fatalf("busy %d after wait, want 0", d.busy())
+		}
+	})
+}
+
+func TestDispatcherWaitsForRoomOverall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		d := newDispatcher(t.Context(), 1, func(context.Context, job) { <-release })
+		// Fill the room with chats of one update each.
+		for i := range queueLimit {
+			if err := d.submit(t.Context(), int64(i+1), job{update: tgbotapi.Update{UpdateID: i}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		if err := d.submit(ctx, -1, job{}); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("with no room: got %v, want to wait until the context ends", err)
+		}
+		close(release)
+		d.close()
+		d.wait()
+	})
 }
