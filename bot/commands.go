@@ -35,10 +35,11 @@ const (
 
 func (b *Bot) registerCitizenCommands() {
 	d := func(k i18n.Key) HandlerOption { return describeKey(b.cat, k) }
-	// In groups only administrators change the settings. /start is open to
-	// all: it subscribes a group that is not subscribed, which adding the
-	// bot does anyway, and changes nothing in one that is (its keyboard's
-	// buttons are guarded).
+	// In groups and channels only administrators change the settings.
+	// /start is open to all in a subscribed group (it changes nothing, and
+	// its keyboard's buttons are guarded); in one that is not, it
+	// subscribes only for an administrator, so that a member cannot undo
+	// the administrators' /stop.
 	b.Handle("start", b.cmdStart, d(i18n.CmdStart))
 	b.Handle("stop", b.cmdStop, d(i18n.CmdStop), GroupAdminOnly())
 	b.Handle("help", b.cmdHelp, d(i18n.CmdHelp))
@@ -53,6 +54,11 @@ func (b *Bot) registerCitizenCommands() {
 
 // cmdStart subscribes the chat and offers the category choice.
 func (b *Bot) cmdStart(ctx context.Context, r *Request) error {
+	if _, subscribed := r.Subscriber(); !subscribed && r.Chat.Type != subscriptions.ChatPrivate {
+		if ok, err := b.chatAdminOrRefuse(ctx, r); !ok {
+			return err
+		}
+	}
 	sub, created, err := b.p.Subscriptions.Subscribe(ctx, r.Chat.ID, r.Chat.Type, r.Lang)
 	if err != nil {
 		return err

@@ -162,6 +162,15 @@ func (b *Bot) onCallback(ctx context.Context, updateID int64, q *tgbotapi.Callba
 	}
 	prefix, data, _ := strings.Cut(q.Data, ":")
 	r.route, r.Data = prefix, data
+	if r.Chat.Type == subscriptions.ChatPrivate && r.UserID != r.Chat.ID {
+		// Telegram shows a private chat's buttons to its owner only: this
+		// press was forged to act for someone else's chat.
+		b.log.Warn("button press for another user's private chat refused", logAttrs(r)...)
+		if err := r.answer(ctx, r.Text(i18n.NotYourChat), true); err != nil {
+			b.log.Debug("cannot answer a refused callback", append(logAttrs(r), "error", err)...)
+		}
+		return
+	}
 	if e := b.callback(prefix); e != nil && q.Message != nil {
 		_ = e.serve(ctx, r)
 	} else if err := r.Answer(ctx, r.Text(i18n.ButtonStale)); err != nil {

@@ -104,13 +104,19 @@ func (b *Bot) recovered(next HandlerFunc) HandlerFunc {
 }
 
 // adminGuard serves staff commands to admins only, refusing everyone else
-// politely and without saying why, and logging every refusal.
+// politely and without saying why, and logging every refusal. Staff
+// buttons act only in the admin's own private chat, where the bot put
+// them: one pressed in a group was forged.
 func (b *Bot) adminGuard(next HandlerFunc) HandlerFunc {
 	return func(ctx context.Context, r *Request) error {
-		if r.IsAdmin() {
+		switch {
+		case !r.IsAdmin():
+			b.log.Warn("staff command refused to a non-admin", logAttrs(r)...)
+		case r.IsCallback() && r.Chat.ID != r.UserID:
+			b.log.Warn("staff button refused outside the admin's private chat", logAttrs(r)...)
+		default:
 			return next(ctx, r)
 		}
-		b.log.Warn("staff command refused to a non-admin", logAttrs(r)...)
 		if r.IsCallback() {
 			return r.Answer(ctx, r.Text(i18n.NotAllowed))
 		}
