@@ -223,7 +223,7 @@ func Extract(resp *fetch.Response, src Source, c *category.Categorizer, now time
 			Source:   src.URL,
 			URL:      e.Link,
 			Title:    e.Title,
-			Date:     e.Date,
+			Date:     ClampDate(e.Date, now.UTC()),
 			Category: c.Categorize(e.Title, e.Categories),
 			Summary:  e.Summary,
 			SeenAt:   now.UTC(),
