@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bulletinbot/bulletinbot/poller/redact"
 )
 
 // Secret holds a value that must never reach a log line, an error or a
@@ -223,7 +225,7 @@ func (c *Config) Validate(needToken bool) error {
 	}
 	for _, s := range c.Sources {
 		if u, err := url.Parse(s); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("SOURCES: %q is not an http(s) URL", s))
+			errs = append(errs, fmt.Errorf("SOURCES: %q is not an http(s) URL", redact.URL(s)))
 		}
 	}
 	if c.PollInterval != 0 && c.PollInterval < time.Second {

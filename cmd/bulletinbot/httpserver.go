@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/bulletinbot/bulletinbot/poller"
+
+	"github.com/bulletinbot/bulletinbot/poller/redact"
 )
 
 // readiness decides /readyz: the store answers and every source was polled
@@ -36,9 +38,9 @@ func (r readiness) check(ctx context.Context) error {
 		h := all[s]
 		switch {
 		case h.LastSuccess.IsZero():
-			errs = append(errs, fmt.Errorf("source %s: not polled successfully yet", s))
+			errs = append(errs, fmt.Errorf("source %s: not polled successfully yet", redact.URL(s)))
 		case r.now().Sub(h.LastSuccess) > r.staleAfter:
-			errs = append(errs, fmt.Errorf("source %s: last successful poll %s ago", s, r.now().Sub(h.LastSuccess).Round(time.Second)))
+			errs = append(errs, fmt.Errorf("source %s: last successful poll %s ago", redact.URL(s), r.now().Sub(h.LastSuccess).Round(time.Second)))
 		}
 	}
 	return errors.Join(errs...)

@@ -146,7 +146,8 @@ type Response struct {
 	Status   int
 }
 
-// Fetch performs one conditional GET. Errors carry the URL without userinfo.
+// Fetch performs one conditional GET. Errors name the URL as redact.URL
+// shows it.
 // A non-2xx, non-304 status is a *StatusError; a body over the cap wraps
 // ErrBodyTooLarge; a redirect chain over the limit wraps ErrTooManyRedirects;
 // running past Config.Timeout wraps context.DeadlineExceeded.
@@ -155,7 +156,7 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	safe := redact(u)
+	safe := shown(u)
 
 	reqCtx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
@@ -183,7 +184,7 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 		ContentType:  resp.Header.Get("Content-Type"),
 		ETag:         resp.Header.Get("ETag"),
 		LastModified: resp.Header.Get("Last-Modified"),
-		FinalURL:     redact(resp.Request.URL),
+		FinalURL:     withoutUserinfo(resp.Request.URL),
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
@@ -243,10 +244,10 @@ func (f *Fetcher) requestError(parent, reqCtx context.Context, safe, what string
 
 func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 	if f.maxRedirects < 0 || len(via) > f.maxRedirects {
-		return fmt.Errorf("%w: stopped after %d, next was %s", ErrTooManyRedirects, len(via)-1, redact(req.URL))
+		return fmt.Errorf("%w: stopped after %d, next was %s", ErrTooManyRedirects, len(via)-1, shown(req.URL))
 	}
 	if s := req.URL.Scheme; s != "http" && s != "https" {
-		return fmt.Errorf("redirect to %s: %w %q (want http or https)", redact(req.URL), ErrUnsupportedScheme, s)
+		return fmt.Errorf("redirect to %s: %w %q (want http or https)", shown(req.URL), ErrUnsupportedScheme, s)
 	}
 	return nil
 }
