@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bulletinbot/bulletinbot/bot"
+	"github.com/bulletinbot/bulletinbot/bot/store"
 	"github.com/bulletinbot/bulletinbot/bot/telegramtest"
 )
 
@@ -15,14 +16,27 @@ import (
 // chat, against the fake's real limits (one message a second per chat, a
 // burst of 3, 30 a second overall) and the bot's default flood limit, then
 // times another chat's /time: it must be answered within 2 s, in polling
-// and in webhook mode. The flooder gets its burst of answers and one
+// and in webhook mode, on both stores. The flooder gets its burst of answers and one
 // notice; the rest of its flood is dropped.
 func TestFloodDoesNotDelayOtherChats(t *testing.T) {
 	const floods, within = 200, 2 * time.Second
-	for _, mode := range []string{"polling", "webhook"} {
-		t.Run(mode, func(t *testing.T) {
+	for _, tc := range []struct{ mode, store string }{
+		{"polling", "redis"}, {"webhook", "redis"}, {"polling", "embedded"}, {"webhook", "embedded"},
+	} {
+		mode := tc.mode
+		t.Run(tc.mode+"/"+tc.store, func(t *testing.T) {
 			t.Parallel()
-			e := newEnv(t, telegramtest.Options{})
+			var e *env
+			if tc.store == "redis" {
+				e = newEnv(t, telegramtest.Options{})
+			} else {
+				st, err := store.OpenBolt(t.TempDir())
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { _ = st.Close() })
+				e = newEnvOn(t, st, telegramtest.Options{})
+			}
 			change := func(p *bot.Params) { p.UserBurst, p.UserEvery = 0, 0 } // the defaults: 10, then one a second
 			var b *bot.Bot
 			if mode == "webhook" {
@@ -55,7 +69,7 @@ func TestFloodDoesNotDelayOtherChats(t *testing.T) {
 			if err != nil {
 				t.Fatalf("the other chat's /time was never answered: %v\nlogs:\n%s", err, e.logs)
 			}
-			t.Logf("%s: the other chat's /time answered in %v during a flood of %d", mode, took.Round(time.Millisecond), floods)
+			t.Logf("%s on %s: the other chat's /time answered in %v during a flood of %d", mode, tc.store, took.Round(time.Millisecond), floods)
 			mustContain(t, "other chat's answer", msgs[0].Text, "Moscow")
 			if took > within {
 				t.Errorf("the other chat waited %v for /time, want at most %v", took, within)

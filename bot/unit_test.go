@@ -318,3 +318,43 @@ func TestDispatcherWaitsForRoomOverall(t *testing.T) {
 		d.wait()
 	})
 }
+
+func TestFloodKeyCountsOnlyWhatTheBotAnswers(t *testing.T) {
+	b := &Bot{commands: map[string]*entry{"time": {name: "time"}}}
+	name := "bulletin_bot"
+	b.username.Store(&name)
+	user := &tgbotapi.User{ID: 7}
+	msg := func(chatType, text string) tgbotapi.Update {
+		return tgbotapi.Update{Message: &tgbotapi.Message{Chat: &tgbotapi.Chat{ID: -5, Type: chatType}, From: user, Text: text}}
+	}
+	anonymous := msg("supergroup", "/time")
+	anonymous.Message.SenderChat = &tgbotapi.Chat{ID: -5}
+	migrated := msg("group", "")
+	migrated.Message.MigrateToChatID = -1005
+	tests := []struct {
+		name    string
+		u       tgbotapi.Update
+		key     int64
+		limited bool
+	}{
+		{"private text", msg("private", "hello"), 7, true},
+		{"private command", msg("private", "/time"), 7, true},
+		{"group command for this bot", msg("group", "/time"), 7, true},
+		{"group command naming this bot", msg("group", "/frobnicate@bulletin_bot"), 7, true},
+		{"group command for another bot", msg("group", "/time@other_bot"), 0, false},
+		{"group unknown bare command", msg("group", "/frobnicate"), 0, false},
+		{"group chatter", msg("group", "hello everyone"), 0, false},
+		{"service message", migrated, 0, false},
+		{"anonymous admin", anonymous, -5, true},
+		{"button press", tgbotapi.Update{CallbackQuery: &tgbotapi.CallbackQuery{From: user, Data: "cat:x"}}, 7, true},
+		{"membership change", tgbotapi.Update{MyChatMember: &tgbotapi.ChatMemberUpdated{Chat: tgbotapi.Chat{ID: -5}}}, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key, limited := b.floodKey(tt.u)
+			if key != tt.key || limited != tt.limited {
+				t.Errorf("got %d, %v; want %d, %v", key, limited, tt.key, tt.limited)
+			}
+		})
+	}
+}
