@@ -196,7 +196,7 @@ func (p *Poller) saveHealth(ctx context.Context, source string, at time.Time, fr
 	p.health[source] = h
 	p.mu.Unlock()
 	if err := p.p.Store.SaveHealth(ctx, source, h); err != nil && ctx.Err() == nil {
-		p.p.Logger.Warn("save source health failed", slog.String("source", source), slog.Any("error", err))
+		p.p.Logger.Warn("save source health failed", slog.String("source", redact.URL(source)), slog.Any("error", err))
 	}
 }
 
