@@ -1,8 +1,9 @@
 // Package bot owns everything Telegram: update intake (long polling under a
-// lease so that one replica polls at a time, or a webhook), the command and
-// callback registry with its middleware (panic recovery, per-user flood
-// limit, admin guard, group administrators' guard, logging), and the citizen
-// commands, each answered in the chat's language. Only bot and its
+// lease so that one replica polls at a time, or a webhook) into per-chat
+// queues behind a per-user flood limit, the command and callback registry
+// with its middleware (panic recovery, admin guard, group and channel
+// administrators' guard, logging), and the citizen commands, each answered
+// in the chat's language. Only bot and its
 // subpackages know the Telegram client library.
 package bot
 

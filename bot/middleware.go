@@ -15,10 +15,10 @@ import (
 )
 
 // middleware wraps a handler in the chain every command and button press
-// goes through, outermost first: logging, panic recovery, the per-user
-// flood limit (before the group check, so that a flood costs no calls),
-// for a group's settings the group admin guard, and for staff commands the
-// admin guard.
+// goes through, outermost first: logging, panic recovery, for a group's or
+// channel's settings the administrators' guard, and for staff commands the
+// admin guard. The per-user flood limit comes before all of them, at intake
+// (admit), so that a flood's excess costs neither a store read nor a call.
 func (b *Bot) middleware(h HandlerFunc, e *entry) HandlerFunc {
 	if e.adminOnly {
 		h = b.adminGuard(h)
