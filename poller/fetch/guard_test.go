@@ -69,6 +69,7 @@ func TestRedirectsStayOnPublicAddresses(t *testing.T) {
 		{"public source to a file", hostile.URL + "/to-file", fetch.ErrUnsupportedScheme, ""},
 		{"public source to another public one", hostile.URL + "/to-public", nil, "public page"},
 		{"internal source itself", internal.URL + "/", nil, "internal secrets"},
+		{"internal source by a name", "http://localhost:" + internalPort + "/", nil, "internal secrets"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
