@@ -1,8 +1,9 @@
 // Package bot owns everything Telegram: update intake (long polling under a
-// lease so that one replica polls at a time, or a webhook), the command and
-// callback registry with its middleware (panic recovery, per-user flood
-// limit, admin guard, group administrators' guard, logging), and the citizen
-// commands, each answered in the chat's language. Only bot and its
+// lease so that one replica polls at a time, or a webhook) into per-chat
+// queues behind a per-user flood limit, the command and callback registry
+// with its middleware (panic recovery, admin guard, group and channel
+// administrators' guard, logging), and the citizen commands, each answered
+// in the chat's language. Only bot and its
 // subpackages know the Telegram client library.
 package bot
 
@@ -74,7 +75,7 @@ type Params struct {
 	Now                       func() time.Time // default time.Now
 	ReplicaID                 string           // lease holder id; default hostname-pid-random
 
-	Workers         int           // updates handled at once, one chat at a time each; default 8
+	Workers         int           // updates handled at once, each chat's in order; default 8
 	PollTimeout     time.Duration // getUpdates long-poll timeout; default 25s
 	LeaseTTL        time.Duration // polling lease; renewed every third of it; default 30s
 	Backoff         time.Duration // first pause after a failed call, doubling up to 30s; default 1s
@@ -135,6 +136,9 @@ type Bot struct {
 	// them; nil otherwise. Guarded by intakeMu.
 	intakeMu sync.RWMutex
 	intake   *dispatcher
+	// queue is the last Run's dispatcher, for tests that wait until every
+	// update taken is handled.
+	queue atomic.Pointer[dispatcher]
 }
 
 type clock struct {
@@ -267,19 +271,19 @@ func (b *Bot) Run(ctx context.Context) error {
 	// from Telegram is finished and its offset saved.
 	hctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancel()
-	d := newDispatcher(b.p.Workers, b.handleUpdate)
-	d.start(hctx)
+	d := newDispatcher(hctx, b.p.Workers, b.runJob)
+	b.queue.Store(d)
 
 	if b.p.WebhookURL != "" {
 		err = b.serveWebhook(ctx, d)
 	} else {
-		b.poll(ctx, hctx, d, cancel)
+		b.poll(ctx, hctx, d)
 	}
 	b.drain(d, cancel)
 	return err
 }
 
-// drain closes the queues and waits for the workers, cancelling the
+// drain closes the queues and waits until what they hold is handled, cancelling the
 // handlers' context if they take longer than ShutdownTimeout.
 func (b *Bot) drain(d *dispatcher, cancel context.CancelFunc) {
 	d.close()

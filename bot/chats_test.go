@@ -19,6 +19,8 @@ func TestGroupCommands(t *testing.T) {
 	e.tg.AddUser(21, "Ann", "ru")
 	e.tg.AddGroup(group, "Friends", false)
 	e.tg.AddGroup(super, "Big friends", true)
+	e.tg.SetChatAdmin(group, 21)
+	e.tg.SetChatAdmin(super, 22)
 
 	mustContain(t, "/start@bot", e.say(group, 21, "/start@"+botName, 1).Text, "Этот чат подписан")
 	if s, ok := e.subscriber(group); !ok || s.Type != subscriptions.ChatGroup || s.Language != "ru" {
@@ -106,6 +108,7 @@ func TestGroupMigrationMovesTheSubscription(t *testing.T) {
 	e.start()
 	const group, super = -700, -1000000000700
 	e.tg.AddGroup(group, "Old", false)
+	e.tg.SetChatAdmin(group, 41)
 	e.say(group, 41, "/start", 1)
 	if _, err := e.subs.SetCategories(context.Background(), group, []string{"consular"}); err != nil {
 		t.Fatal(err)
@@ -128,6 +131,7 @@ func TestReplyToAMigratedGroupFollowsIt(t *testing.T) {
 	const group, super = -800, -1000000000800
 	e.tg.AddGroup(group, "Old", false)
 	e.tg.AddGroup(super, "Old", true)
+	e.tg.SetChatAdmin(group, 51)
 	e.say(group, 51, "/start", 1)
 	// Telegram refuses the reply: the group moved (its service message is
 	// still on the way).

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bulletinbot/bulletinbot/bot/i18n"
+	"github.com/bulletinbot/bulletinbot/bot/render"
 	"github.com/bulletinbot/bulletinbot/bot/tg"
 	"github.com/bulletinbot/bulletinbot/poller"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
@@ -21,6 +22,12 @@ const (
 	latestMax     = 20
 	// maxTitleRunes keeps one publication well within a message.
 	maxTitleRunes = 300
+	// maxQueryRunes is as much of an unknown category as /latest echoes.
+	maxQueryRunes = 64
+	// latestSlack is how many more publications /latest reads than it
+	// shows: those stored with a date far in the future (before the poller
+	// clamped dates) then sort by when they were seen, below newer ones.
+	latestSlack = 10
 )
 
 // Callback prefixes of the citizen keyboards.
@@ -35,10 +42,11 @@ const (
 
 func (b *Bot) registerCitizenCommands() {
 	d := func(k i18n.Key) HandlerOption { return describeKey(b.cat, k) }
-	// In groups only administrators change the settings. /start is open to
-	// all: it subscribes a group that is not subscribed, which adding the
-	// bot does anyway, and changes nothing in one that is (its keyboard's
-	// buttons are guarded).
+	// In groups and channels only administrators change the settings.
+	// /start is open to all in a subscribed group (it changes nothing, and
+	// its keyboard's buttons are guarded); in one that is not, it
+	// subscribes only for an administrator, so that a member cannot undo
+	// the administrators' /stop.
 	b.Handle("start", b.cmdStart, d(i18n.CmdStart))
 	b.Handle("stop", b.cmdStop, d(i18n.CmdStop), GroupAdminOnly())
 	b.Handle("help", b.cmdHelp, d(i18n.CmdHelp))
@@ -53,6 +61,11 @@ func (b *Bot) registerCitizenCommands() {
 
 // cmdStart subscribes the chat and offers the category choice.
 func (b *Bot) cmdStart(ctx context.Context, r *Request) error {
+	if _, subscribed := r.Subscriber(); !subscribed && r.Chat.Type != subscriptions.ChatPrivate {
+		if ok, err := b.chatAdminOrRefuse(ctx, r); !ok {
+			return err
+		}
+	}
 	sub, created, err := b.p.Subscriptions.Subscribe(ctx, r.Chat.ID, r.Chat.Type, r.Lang)
 	if err != nil {
 		return err
@@ -206,13 +219,14 @@ func (b *Bot) cmdLatest(ctx context.Context, r *Request) error {
 		for _, c := range cats {
 			lines = append(lines, r.T(i18n.LatestCategoryLine, "id", c.ID, "name", b.p.Categorizer.Name(c.ID, r.Lang)))
 		}
-		return r.Reply(ctx, r.T(i18n.LatestUnknownCategory, "query", unknown,
+		return r.Reply(ctx, r.T(i18n.LatestUnknownCategory, "query", truncate(render.Line(unknown), maxQueryRunes),
 			"categories", i18n.HTML(strings.Join(lines, "\n")), "example", cats[0].ID))
 	}
-	pubs, err := b.p.Publications.Latest(ctx, q.category, q.n)
+	pubs, err := b.p.Publications.Latest(ctx, q.category, q.n+latestSlack)
 	if err != nil {
 		return err
 	}
+	pubs = newest(pubs, q.n)
 	catName := b.p.Categorizer.Name(q.category, r.Lang)
 	if len(pubs) == 0 {
 		if q.category != "" {
@@ -237,13 +251,29 @@ func (b *Bot) cmdLatest(ctx context.Context, r *Request) error {
 	return nil
 }
 
-func (b *Bot) latestItem(lang string, p poller.Publication) string {
-	day := p.Date
-	if day.IsZero() {
-		day = p.SeenAt
+// newest returns the n newest of pubs (which come newest first, as the
+// store orders them), each dated no later than a day after it was seen.
+func newest(pubs []poller.Publication, n int) []poller.Publication {
+	for i := range pubs {
+		pubs[i].Date = poller.ClampDate(pubs[i].Date, pubs[i].SeenAt)
 	}
-	date := day.Format("02.01.2006")
-	title := truncate(strings.TrimSpace(p.Title), maxTitleRunes)
+	// The store's order within a day (the page's) is kept.
+	slices.SortStableFunc(pubs, func(a, b poller.Publication) int { return shownDay(b).Compare(shownDay(a)) })
+	return pubs[:min(n, len(pubs))]
+}
+
+// shownDay is the day /latest gives a publication: its date, or when the
+// source gives none, when it was seen.
+func shownDay(p poller.Publication) time.Time {
+	if p.Date.IsZero() {
+		return p.SeenAt
+	}
+	return p.Date
+}
+
+func (b *Bot) latestItem(lang string, p poller.Publication) string {
+	date := shownDay(p).Format("02.01.2006")
+	title := truncate(render.Line(p.Title), maxTitleRunes)
 	cat := b.p.Categorizer.Name(p.Category, lang)
 	if safeURL(p.URL) {
 		return b.cat.T(lang, i18n.LatestItem, "date", date, "category", cat, "url", p.URL, "title", title)

@@ -319,3 +319,42 @@ func TestEscapingSurvivesStrictHTML(t *testing.T) {
 	e.tg.AddBotToGroup(-500, 13)
 	mustContain(t, "group greeting", e.waitMessages(-500, 1)[0].Text, `Hello, <Friends> & "Co"!`)
 }
+
+// TestLatestIsSafeFromHostileSources: /latest strips the invisible and
+// bidi characters alerts strip, shows an item stored with a date in year
+// 9999 (before the poller clamped dates) as of the day it was seen, below
+// newer ones, and survives a 4,000-character unknown category.
+func TestLatestIsSafeFromHostileSources(t *testing.T) {
+	e := newEnv(t)
+	seen := day(1)
+	e.seed(
+		poller.Publication{ID: "future", URL: "https://www.rusemb.org.uk/fnapr/9999", Title: "Forever \u202eon top\u202c",
+			Date: time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC), SeenAt: seen, Category: "statements"},
+		poller.Publication{ID: "newer", URL: "https://www.rusemb.org.uk/fnapr/2", Title: "Newer \u2066isolated\u2069 statement",
+			Date: seen.AddDate(0, 0, 2), SeenAt: seen.AddDate(0, 0, 2), Category: "statements"},
+		poller.Publication{ID: "older", URL: "https://www.rusemb.org.uk/fnapr/1", Title: "Older\u200b statement\u00ad",
+			Date: seen.AddDate(0, 0, -3), SeenAt: seen, Category: "statements"},
+	)
+	e.start()
+	const user = 10
+	e.tg.AddPrivateChat(user, "Ivan", "en")
+
+	m := e.say(user, user, "/latest 2", 1)
+	if strings.ContainsAny(m.Text, "\u202e\u202c\u2066\u2069\u200b\u00ad") {
+		t.Errorf("/latest kept an invisible or bidi character: %q", m.Text)
+	}
+	mustContain(t, "/latest", m.Text, "Newer isolated statement", "Forever on top", seen.Format("02.01.2006"))
+	if strings.Index(m.Text, "Newer") > strings.Index(m.Text, "Forever") {
+		t.Errorf("the item dated 9999 is above a newer one: %q", m.Text)
+	}
+	if strings.Contains(m.Text, "9999") || strings.Contains(m.Text, "Older") {
+		t.Errorf("got %q, want the two newest by the day shown, the 9999 one dated when seen", m.Text)
+	}
+
+	word := strings.Repeat("x", 4000)
+	m = e.say(user, user, "/latest "+word, 2)
+	mustContain(t, "long unknown category", m.Text, "I don't know the category", strings.Repeat("x", 60)+"…")
+	if strings.Contains(m.Text, strings.Repeat("x", 100)) {
+		t.Errorf("the reply echoes the whole argument (%d characters)", len(m.Text))
+	}
+}

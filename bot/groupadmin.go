@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -29,31 +30,43 @@ const (
 	groupAdminTimeout = 5 * time.Second
 )
 
-// groupAdminGuard serves a group's settings to its administrators only. In
-// private chats and channels (where only administrators can post) it lets
-// everything through without asking Telegram. A sender whose standing
-// Telegram could not give right now is refused with a "try again" rather
-// than let through.
+// groupAdminGuard serves a group's or channel's settings to its
+// administrators only. Private chats are their owner's (onCallback refuses a
+// press by anyone else). A sender whose standing Telegram could not give
+// right now is refused with a "try again" rather than let through.
 func (b *Bot) groupAdminGuard(next HandlerFunc) HandlerFunc {
 	return func(ctx context.Context, r *Request) error {
-		if r.Chat.Type != subscriptions.ChatGroup && r.Chat.Type != subscriptions.ChatSupergroup {
+		if r.Chat.Type == subscriptions.ChatPrivate {
 			return next(ctx, r)
 		}
-		admin, err := b.groupAdmin(ctx, r)
-		switch {
-		case err != nil:
-			b.log.Warn("cannot check the sender's standing in the group; refused for now", append(logAttrs(r), "error", err)...)
-			return r.refuse(ctx, i18n.GroupAdminCheckFailed)
-		case !admin:
-			b.log.Info("group setting refused to a member who is not an administrator", logAttrs(r)...)
-			return r.refuse(ctx, i18n.GroupAdminsOnly)
+		if ok, err := b.chatAdminOrRefuse(ctx, r); !ok {
+			return err
 		}
 		return next(ctx, r)
 	}
 }
 
-// groupAdmin reports whether the request's sender administers its group:
-// an anonymous administrator does, and anyone else is asked of Telegram
+// chatAdminOrRefuse reports whether r's sender administers its group or
+// channel, and refuses r politely when not (err is the refusal's).
+func (b *Bot) chatAdminOrRefuse(ctx context.Context, r *Request) (ok bool, err error) {
+	admin, err := b.groupAdmin(ctx, r)
+	switch {
+	case err != nil:
+		b.log.Warn("cannot check the sender's standing in the chat; refused for now", append(logAttrs(r), slog.Any("error", err))...)
+		return false, r.refuse(ctx, i18n.GroupAdminCheckFailed)
+	case !admin:
+		b.log.Info("chat setting refused to a member who is not an administrator", append(logAttrs(r), slog.String("chat_type", string(r.Chat.Type)))...)
+		if r.Chat.Type == subscriptions.ChatChannel {
+			return false, r.refuse(ctx, i18n.ChannelAdminsOnly)
+		}
+		return false, r.refuse(ctx, i18n.GroupAdminsOnly)
+	}
+	return true, nil
+}
+
+// groupAdmin reports whether the request's sender administers its group or
+// channel: an anonymous administrator, or a post in the channel, does, and
+// anyone else is asked of Telegram
 // (getChatMember) unless a recent answer is cached. An error means Telegram
 // could not answer now; a refusal by Telegram (user not found...) means no.
 func (b *Bot) groupAdmin(ctx context.Context, r *Request) (bool, error) {
@@ -91,9 +104,13 @@ func (b *Bot) groupAdmin(ctx context.Context, r *Request) (bool, error) {
 }
 
 // anonymousAdmin reports a message an anonymous administrator sent as the
-// group: only Telegram can make sender_chat the group itself.
+// group, or a post in a channel (only its administrators post): only
+// Telegram can make sender_chat the chat itself.
 func (r *Request) anonymousAdmin() bool {
-	return r.senderChat != 0 && r.senderChat == r.Chat.ID && r.UserID == groupAnonymousBotID
+	if r.senderChat == 0 || r.senderChat != r.Chat.ID {
+		return false
+	}
+	return r.Chat.Type == subscriptions.ChatChannel || r.UserID == groupAnonymousBotID
 }
 
 // refuse answers a button press with an alert, or a command with a reply.

@@ -29,9 +29,10 @@ func newGroupEnv(t *testing.T) *groupEnv {
 	g := &groupEnv{env: e, group: -1000000000900, admin: 901, member: 902}
 	e.tg.AddGroup(g.group, "Club", true)
 	e.tg.SetChatAdmin(g.group, g.admin)
-	// Anyone may subscribe a group that is not subscribed: adding the bot
-	// does as much. It costs no getChatMember.
-	mustContain(t, "member's /start", e.say(g.group, g.member, "/start", 1).Text, "This chat is now subscribed")
+	// An administrator writing as the group subscribes it, which costs
+	// no getChatMember.
+	e.tg.SendTextAsAnonymousAdmin(g.group, g.admin, "/start")
+	mustContain(t, "anonymous admin's /start", e.waitMessages(g.group, 1)[0].Text, "This chat is now subscribed")
 	if got := e.tg.Calls("getChatMember"); got != 0 {
 		t.Fatalf("/start asked getChatMember %d times, want 0", got)
 	}
@@ -142,11 +143,29 @@ func TestGroupBasicGroupIsGuardedToo(t *testing.T) {
 	const group, creator, member = -910, 911, 912
 	e.tg.AddGroup(group, "Basic", false)
 	e.tg.SetChatCreator(group, creator)
-	e.say(group, member, "/start", 1)
+	e.say(group, creator, "/start", 1)
 	if got := e.say(group, member, "/stop", 2).Text; got != refusal {
 		t.Errorf("member's /stop: got %q, want %q", got, refusal)
 	}
 	mustContain(t, "creator's /stop", e.say(group, creator, "/stop", 3).Text, "You are unsubscribed")
+}
+
+// TestGroupMemberCannotResubscribe: once the administrators stopped the
+// alerts, a member's /start is answered politely and changes nothing; an
+// administrator's subscribes again.
+func TestGroupMemberCannotResubscribe(t *testing.T) {
+	g := newGroupEnv(t)
+	mustContain(t, "admin's /stop", g.say(g.group, g.admin, "/stop", 2).Text, "You are unsubscribed")
+	if got := g.say(g.group, g.member, "/start", 3).Text; got != refusal {
+		t.Errorf("member's /start: got %q, want %q", got, refusal)
+	}
+	if _, ok := g.subscriber(g.group); ok {
+		t.Fatal("a member's /start subscribed a group its administrators stopped")
+	}
+	mustContain(t, "admin's /start", g.say(g.group, g.admin, "/start", 4).Text, "This chat is now subscribed")
+	if _, ok := g.subscriber(g.group); !ok {
+		t.Fatal("the administrator's /start did not subscribe the group")
+	}
 }
 
 func TestGroupAnonymousAdmin(t *testing.T) {
@@ -230,7 +249,7 @@ func TestGroupUserTelegramDoesNotKnowIsRefused(t *testing.T) {
 	}
 }
 
-func TestPrivateChatsAndChannelsAreNotChecked(t *testing.T) {
+func TestPrivateChatsAndChannelPostsAreNotChecked(t *testing.T) {
 	e := newEnv(t)
 	e.start()
 	const user, channel = 921, -1000000000922
@@ -265,4 +284,78 @@ func TestAnonymousAdminsOfDifferentGroupsHaveTheirOwnFloodBudget(t *testing.T) {
 	}
 	e.tg.SendTextAsAnonymousAdmin(a, admin, "/time")
 	mustContain(t, "second anonymous /time in one group", e.waitMessages(a, 2)[1].Text, "Too many requests")
+}
+
+// TestChannelSettingsAreAdminsOnly: anyone who reads a channel can press
+// the buttons under the bot's posts there; only its administrators change
+// anything.
+func TestChannelSettingsAreAdminsOnly(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	const channel, admin, reader = -1000000000960, 961, 962
+	e.tg.AddChannel(channel, "News")
+	e.tg.SetChatAdmin(channel, admin)
+	e.tg.AddUser(reader, "Rex", "en")
+	e.say(channel, admin, "/start", 1)
+	kb := e.say(channel, admin, "/categories", 2)
+	lang := e.say(channel, admin, "/language", 3)
+	before, _ := e.subscriber(channel)
+
+	const channelRefusal = "Only this channel's administrators can change its subscription."
+	for _, press := range []struct {
+		msg  int
+		data string
+	}{
+		{kb.MessageID, "cat:consular"}, {kb.MessageID, "cat:*"}, {lang.MessageID, "lang:ru"},
+	} {
+		if a := e.press(channel, reader, press.msg, press.data); a.Text != channelRefusal || !a.ShowAlert {
+			t.Errorf("reader's press %s: got %+v, want the refusal as an alert", press.data, a)
+		}
+	}
+	if after, _ := e.subscriber(channel); !slices.Equal(after.Categories, before.Categories) || after.Language != before.Language {
+		t.Fatalf("a reader changed the channel's subscription: %+v, was %+v", after, before)
+	}
+	if a := e.press(channel, admin, kb.MessageID, "cat:consular"); a.Text == channelRefusal {
+		t.Fatalf("the channel's administrator was refused: %+v", a)
+	}
+	if after, _ := e.subscriber(channel); slices.Contains(after.Categories, "consular") {
+		t.Errorf("categories: got %v, want consular off after the administrator's press", after.Categories)
+	}
+	// The channel's own posts need no check; the two pressers one each.
+	if got := e.tg.Calls("getChatMember"); got != 2 {
+		t.Errorf("getChatMember calls: got %d, want 2", got)
+	}
+}
+
+// TestForgedPressForAnotherPrivateChatIsRefused: a private chat's buttons
+// are its owner's; a press by anyone else (which Telegram's apps cannot
+// make, but a forged request can) changes nothing.
+func TestForgedPressForAnotherPrivateChatIsRefused(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	const victim, attacker = 971, 972
+	e.tg.AddPrivateChat(victim, "Vic", "en")
+	e.tg.AddPrivateChat(attacker, "Mal", "en")
+	welcome := e.say(victim, victim, "/start", 1)
+	lang := e.say(victim, victim, "/language", 2)
+	before, _ := e.subscriber(victim)
+	for _, press := range []struct {
+		msg  int
+		data string
+	}{
+		{welcome.MessageID, "cat:consular"}, {welcome.MessageID, "cat:*"}, {lang.MessageID, "lang:ru"},
+	} {
+		a := e.press(victim, attacker, press.msg, press.data)
+		if a.Text != "This button belongs to another chat." || !a.ShowAlert || a.FromUserID != attacker {
+			t.Errorf("forged press %s: got %+v, want the refusal as an alert to the presser", press.data, a)
+		}
+	}
+	if after, _ := e.subscriber(victim); !slices.Equal(after.Categories, before.Categories) || after.Language != before.Language {
+		t.Fatalf("a forged press changed the victim's subscription: %+v, was %+v", after, before)
+	}
+	mustContain(t, "logs", e.logs.String(), "button press for another user's private chat refused", "user_id=972")
+	// The owner's own press still works.
+	if a := e.press(victim, victim, welcome.MessageID, "cat:consular"); a.Text != "▫️ Consular notices: off" {
+		t.Errorf("owner's press: got %+v", a)
+	}
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
 
-// handleUpdate routes one update. It runs on a dispatcher worker, after the
+// handleUpdate routes one update. It runs on its chat's goroutine, after the
 // previous update of the same chat.
 func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update) {
 	defer func() {
@@ -93,8 +93,6 @@ func (b *Bot) onText(ctx context.Context, r *Request) bool {
 		if t.adminOnly && !r.IsAdmin() {
 			continue
 		}
-		// Not flood-limited here: a message no handler takes is limited
-		// by the hint, and one taken is an admin's answer to the bot.
 		var took bool
 		h := b.logged(b.recovered(func(ctx context.Context, r *Request) error {
 			var err error
@@ -141,12 +139,12 @@ func entitiesOf(es []tgbotapi.MessageEntity) []Entity {
 	return out
 }
 
-// hint answers text the bot does not understand, through the middleware so
-// that it is rate-limited like commands.
+// hint answers text the bot does not understand (flood-limited at intake
+// like commands).
 func (b *Bot) hint(ctx context.Context, r *Request, key i18n.Key) {
-	h := b.logged(b.recovered(b.limited(func(ctx context.Context, r *Request) error {
+	h := b.logged(b.recovered(func(ctx context.Context, r *Request) error {
 		return r.Reply(ctx, r.T(key))
-	})))
+	}))
 	_ = h(ctx, r)
 }
 
@@ -164,6 +162,15 @@ func (b *Bot) onCallback(ctx context.Context, updateID int64, q *tgbotapi.Callba
 	}
 	prefix, data, _ := strings.Cut(q.Data, ":")
 	r.route, r.Data = prefix, data
+	if r.Chat.Type == subscriptions.ChatPrivate && r.UserID != r.Chat.ID {
+		// Telegram shows a private chat's buttons to its owner only: this
+		// press was forged to act for someone else's chat.
+		b.log.Warn("button press for another user's private chat refused", logAttrs(r)...)
+		if err := r.answer(ctx, r.Text(i18n.NotYourChat), true); err != nil {
+			b.log.Debug("cannot answer a refused callback", append(logAttrs(r), "error", err)...)
+		}
+		return
+	}
 	if e := b.callback(prefix); e != nil && q.Message != nil {
 		_ = e.serve(ctx, r)
 	} else if err := r.Answer(ctx, r.Text(i18n.ButtonStale)); err != nil {

@@ -58,6 +58,9 @@ type env struct {
 	cats  *category.Categorizer
 	clock *clock
 	logs  *logBuffer
+
+	mu   sync.Mutex
+	bots []*bot.Bot // every bot run, for waitHandled
 }
 
 // fullStore is everything the bot and its services keep: both stores have
@@ -176,6 +179,9 @@ func (e *env) newBot(change ...func(*bot.Params)) (*bot.Bot, *recorder) {
 // returned nil. The stop also runs at cleanup.
 func (e *env) run(b *bot.Bot) (stop func()) {
 	e.t.Helper()
+	e.mu.Lock()
+	e.bots = append(e.bots, b)
+	e.mu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- b.Run(ctx) }()
@@ -235,8 +241,11 @@ func (e *env) waitMessages(chatID int64, n int) []telegramtest.Message {
 	return msgs
 }
 
-// waitHandled waits until every update was confirmed to Telegram, which the
-// bot does only after handling the batch that held it.
+// waitHandled waits until every update was confirmed to Telegram (the bot
+// does so on its next getUpdates, once it has queued them) and every bot
+// has handled all it queued. A handler may finish without a call to the
+// fake, which would wake WaitFor, so idleness is checked every few
+// milliseconds.
 func (e *env) waitHandled() {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)
@@ -244,10 +253,23 @@ func (e *env) waitHandled() {
 	if err := e.tg.WaitDelivered(ctx); err != nil {
 		e.t.Fatal(err)
 	}
-	// The last batch is confirmed by the poll after it; the poll starts
-	// only once the batch is handled.
-	if err := e.tg.WaitPolling(ctx); err != nil {
-		e.t.Fatal(err)
+	tick := time.NewTicker(5 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		e.mu.Lock()
+		idle := true
+		for _, b := range e.bots {
+			idle = idle && b.Idle()
+		}
+		e.mu.Unlock()
+		if idle {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			e.t.Fatalf("updates still being handled after %v\nlogs:\n%s", waitLong, e.logs)
+		case <-tick.C:
+		}
 	}
 }
 

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"time"
@@ -15,7 +16,7 @@ import (
 
 // poll long-polls while this replica holds the polling lease and stands by
 // while another does, until ctx ends. hctx outlives ctx for the last batch.
-func (b *Bot) poll(ctx, hctx context.Context, d *dispatcher, cancelHandlers context.CancelFunc) {
+func (b *Bot) poll(ctx, hctx context.Context, d *dispatcher) {
 	bo := &wait.Backoff{Base: b.p.Backoff, Max: maxBackoff}
 	standingBy := false
 	for ctx.Err() == nil {
@@ -42,7 +43,7 @@ func (b *Bot) poll(ctx, hctx context.Context, d *dispatcher, cancelHandlers cont
 		}
 		standingBy = false
 		b.log.Info("polling Telegram for updates", "replica", b.p.ReplicaID)
-		b.lead(ctx, hctx, d, cancelHandlers)
+		b.lead(ctx, hctx, d)
 
 		// Free the lease at once so that a stand-by takes over without
 		// waiting for it to expire. It is a no-op when the lease was lost.
@@ -54,10 +55,12 @@ func (b *Bot) poll(ctx, hctx context.Context, d *dispatcher, cancelHandlers cont
 	}
 }
 
-// lead polls until ctx ends or the lease is lost. Each batch is handled in
-// full before its offset is saved, so a restart neither loses nor repeats
-// updates.
-func (b *Bot) lead(ctx, hctx context.Context, d *dispatcher, cancelHandlers context.CancelFunc) {
+// lead polls until ctx ends or the lease is lost. A batch is queued per
+// chat and the next getUpdates follows at once: one chat's slow replies never
+// hold up the others' updates. The next getUpdates confirms the batch to
+// Telegram, so an update is handled once; one still queued when the process
+// crashes is lost, as in webhook mode (a clean stop handles the queues first).
+func (b *Bot) lead(ctx, hctx context.Context, d *dispatcher) {
 	lctx, lose := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { b.keepLease(lctx, lose) })
@@ -85,21 +88,19 @@ func (b *Bot) lead(ctx, hctx context.Context, d *dispatcher, cancelHandlers cont
 		}
 		bo.Reset()
 		next := offset
-		var batch sync.WaitGroup
 		for _, u := range updates {
 			id := int64(u.UpdateID)
 			if id < offset {
 				continue // already handled; Telegram should not resend it
 			}
 			next = max(next, id+1)
-			batch.Add(1)
-			// hctx, not lctx: once taken from Telegram, the batch is
-			// handled even if the lease is lost meanwhile.
-			if err := d.submit(hctx, u, &batch); err != nil {
-				batch.Done()
+			// hctx, not lctx: once taken from Telegram, an update is
+			// queued even if the lease is lost meanwhile. It waits only
+			// while the queues of all chats together are full.
+			if err := b.take(hctx, d, u); err != nil {
+				b.log.Warn("update dropped at shutdown", slog.Int64("update_id", id), slog.Any("error", err))
 			}
 		}
-		b.waitBatch(ctx, &batch, cancelHandlers)
 		if next == offset {
 			continue
 		}
@@ -108,34 +109,10 @@ func (b *Bot) lead(ctx, hctx context.Context, d *dispatcher, cancelHandlers cont
 		err = b.p.Store.SaveOffset(sctx, offset)
 		cancel()
 		if err != nil {
-			// The next batch saves a later offset; until then a restart
-			// would handle this batch again.
+			// The next batch saves a later offset; until then a replica
+			// taking over would be given this batch again.
 			b.log.Error("cannot save the update offset", "error", err, "offset", offset)
 		}
-	}
-}
-
-// waitBatch waits for a batch's handlers; once ctx ends it gives them
-// ShutdownTimeout more and then cancels them.
-func (b *Bot) waitBatch(ctx context.Context, batch *sync.WaitGroup, cancelHandlers context.CancelFunc) {
-	done := make(chan struct{})
-	go func() {
-		batch.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-		return
-	case <-ctx.Done():
-	}
-	t := time.NewTimer(b.p.ShutdownTimeout)
-	defer t.Stop()
-	select {
-	case <-done:
-	case <-t.C:
-		b.log.Warn("handlers still running at shutdown; cancelling them", "timeout", b.p.ShutdownTimeout)
-		cancelHandlers()
-		<-done
 	}
 }
 
@@ -225,70 +202,6 @@ func (b *Bot) keepLease(ctx context.Context, lose context.CancelFunc) {
 		}
 		t.Reset(every)
 	}
-}
-
-// dispatcher runs updates on a fixed set of workers; all updates of one chat
-// go to the same worker, so they are handled in order, while different
-// chats proceed concurrently.
-type dispatcher struct {
-	queues []chan job
-	handle func(context.Context, tgbotapi.Update)
-	wg     sync.WaitGroup
-}
-
-type job struct {
-	update tgbotapi.Update
-	done   *sync.WaitGroup // optional
-}
-
-func newDispatcher(workers int, handle func(context.Context, tgbotapi.Update)) *dispatcher {
-	d := &dispatcher{queues: make([]chan job, workers), handle: handle}
-	for i := range d.queues {
-		d.queues[i] = make(chan job, 16)
-	}
-	return d
-}
-
-func (d *dispatcher) start(ctx context.Context) {
-	for _, q := range d.queues {
-		d.wg.Go(func() {
-			for j := range q {
-				d.handle(ctx, j.update)
-				if j.done != nil {
-					j.done.Done()
-				}
-			}
-		})
-	}
-}
-
-// submit queues u on its chat's worker, waiting while the queue is full.
-// It must not be called after close.
-func (d *dispatcher) submit(ctx context.Context, u tgbotapi.Update, done *sync.WaitGroup) error {
-	q := d.queues[shard(chatOf(u), len(d.queues))]
-	select {
-	case q <- job{update: u, done: done}:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
-}
-
-func (d *dispatcher) close() {
-	for _, q := range d.queues {
-		close(q)
-	}
-}
-
-func (d *dispatcher) wait() { d.wg.Wait() }
-
-// shard spreads chat ids, negative ones included, over n workers.
-func shard(id int64, n int) int {
-	x := uint64(id)
-	x ^= x >> 33
-	x *= 0xff51afd7ed558ccd
-	x ^= x >> 33
-	return int(x % uint64(n))
 }
 
 // chatOf returns the chat an update belongs to, for ordering.

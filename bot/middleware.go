@@ -15,10 +15,10 @@ import (
 )
 
 // middleware wraps a handler in the chain every command and button press
-// goes through, outermost first: logging, panic recovery, the per-user
-// flood limit (before the group check, so that a flood costs no calls),
-// for a group's settings the group admin guard, and for staff commands the
-// admin guard.
+// goes through, outermost first: logging, panic recovery, for a group's or
+// channel's settings the administrators' guard, and for staff commands the
+// admin guard. The per-user flood limit comes before all of them, at intake
+// (admit), so that a flood's excess costs neither a store read nor a call.
 func (b *Bot) middleware(h HandlerFunc, e *entry) HandlerFunc {
 	if e.adminOnly {
 		h = b.adminGuard(h)
@@ -26,7 +26,7 @@ func (b *Bot) middleware(h HandlerFunc, e *entry) HandlerFunc {
 	if e.groupAdminOnly {
 		h = b.groupAdminGuard(h)
 	}
-	return b.logged(b.recovered(b.limited(h)))
+	return b.logged(b.recovered(h))
 }
 
 // logAttrs describe a request in logs: never the token, never message text.
@@ -103,44 +103,20 @@ func (b *Bot) recovered(next HandlerFunc) HandlerFunc {
 	}
 }
 
-// limited drops the requests of a user who floods the bot. The first
-// dropped command gets a "slow down" reply and the rest silence until the
-// user's budget refills; a dropped button press is still answered, as
-// Telegram shows a spinner until it is.
-func (b *Bot) limited(next HandlerFunc) HandlerFunc {
-	return func(ctx context.Context, r *Request) error {
-		key := r.UserID
-		switch {
-		case r.senderChat != 0:
-			// Sent as a chat (an anonymous admin, a linked channel): the
-			// sender is a placeholder user Telegram shares between groups.
-			key = r.senderChat
-		case key == 0:
-			key = r.Chat.ID // channel posts have no sender
-		}
-		ok, warn := b.limiter.allow(key, b.p.Now())
-		if ok {
-			return next(ctx, r)
-		}
-		if r.IsCallback() {
-			return r.Answer(ctx, r.Text(i18n.SlowDown))
-		}
-		if !warn {
-			return nil
-		}
-		b.log.Info("flood limit reached; dropping the user's commands for a while", logAttrs(r)...)
-		return r.Reply(ctx, r.T(i18n.SlowDown))
-	}
-}
-
 // adminGuard serves staff commands to admins only, refusing everyone else
-// politely and without saying why, and logging every refusal.
+// politely and without saying why, and logging every refusal. Staff
+// buttons act only in the admin's own private chat, where the bot put
+// them: one pressed in a group was forged.
 func (b *Bot) adminGuard(next HandlerFunc) HandlerFunc {
 	return func(ctx context.Context, r *Request) error {
-		if r.IsAdmin() {
+		switch {
+		case !r.IsAdmin():
+			b.log.Warn("staff command refused to a non-admin", logAttrs(r)...)
+		case r.IsCallback() && r.Chat.ID != r.UserID:
+			b.log.Warn("staff button refused outside the admin's private chat", logAttrs(r)...)
+		default:
 			return next(ctx, r)
 		}
-		b.log.Warn("staff command refused to a non-admin", logAttrs(r)...)
 		if r.IsCallback() {
 			return r.Answer(ctx, r.Text(i18n.NotAllowed))
 		}

@@ -27,13 +27,13 @@ type HandlerOption func(*entry)
 // for admins only.
 func AdminOnly() HandlerOption { return func(e *entry) { e.adminOnly = true } }
 
-// GroupAdminOnly serves the command or button, in groups and supergroups,
-// to the group's administrators only (its creator, administrators, and an
-// administrator writing anonymously as the group), as Telegram's
-// getChatMember says; an answer is trusted for a minute. Anyone else is
-// refused politely (a button press with an alert), and so is everyone, with
-// a "try again", while Telegram cannot say. Private chats and channels are
-// not checked: their settings are their owners' already.
+// GroupAdminOnly serves the command or button, in groups, supergroups and
+// channels, to the chat's administrators only (its creator, administrators,
+// an administrator writing anonymously as the group, and posts in the
+// channel), as Telegram's getChatMember says; an answer is trusted for a
+// minute. Anyone else is refused politely (a button press with an alert),
+// and so is everyone, with a "try again", while Telegram cannot say.
+// Private chats are not checked: their settings are their owner's.
 func GroupAdminOnly() HandlerOption { return func(e *entry) { e.groupAdminOnly = true } }
 
 // Describe gives the command's description per language ("en", "ru"), for

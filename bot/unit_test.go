@@ -1,11 +1,16 @@
 package bot
 
 import (
+	"context"
 	"errors"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
+	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/bulletinbot/bulletinbot/poller/category"
@@ -160,20 +165,6 @@ func TestUserLimiterStaysBounded(t *testing.T) {
 	}
 }
 
-func TestShardSpreadsAndIsStable(t *testing.T) {
-	seen := map[int]bool{}
-	for _, id := range []int64{1, 2, 3, -1, -100, -1001234567890, 1 << 40, 7, 8, 9, 10, 11} {
-		s := shard(id, 4)
-		if s < 0 || s >= 4 || s != shard(id, 4) {
-			t.Fatalf("shard(%d) = %d, not stable in [0,4)", id, s)
-		}
-		seen[s] = true
-	}
-	if len(seen) < 3 {
-		t.Errorf("12 chats fell on %d of 4 workers", len(seen))
-	}
-}
-
 func TestSettingsYAML(t *testing.T) {
 	const doc = `
 default_language: ru
@@ -244,5 +235,126 @@ func TestKeyboardRefusesLongData(t *testing.T) {
 	}
 	if want := `{"inline_keyboard":[[{"text":"a\u0026b","callback_data":"cat:x"},{"text":"site","url":"https://x"}]]}`; got != want {
 		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+func TestDispatcherQueuesPerChat(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		var mu sync.Mutex
+		var order []int
+		handled := map[int64]int{}
+		d := newDispatcher(t.Context(), 2, func(_ context.Context, j job) {
+			chat := j.update.Message.Chat.ID
+			if chat == 1 {
+				<-release // chat 1's handler is slow
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			handled[chat]++
+			if chat == 1 {
+				order = append(order, j.update.UpdateID)
+			}
+		})
+		update := func(id int, chat int64) job {
+			return job{update: tgbotapi.Update{UpdateID: id, Message: &tgbotapi.Message{Chat: &tgbotapi.Chat{ID: chat}}}}
+		}
+		// One handler of chat 1 runs and chatQueueLimit more wait; the
+		// next is refused.
+		for i := range chatQueueLimit + 1 {
+			if err := d.submit(t.Context(), 1, update(i, 1)); err != nil {
+				t.Fatalf("update %d of chat 1: %v", i, err)
+			}
+			synctest.Wait()
+		}
+		if err := d.submit(t.Context(), 1, update(999, 1)); !errors.Is(err, errChatQueueFull) {
+			t.Fatalf("past the chat's limit: got %v, want errChatQueueFull", err)
+		}
+		// Another chat is handled while chat 1 waits.
+		if err := d.submit(t.Context(), 2, update(1000, 2)); err != nil {
+			t.Fatal(err)
+		}
+		synctest.Wait()
+		mu.Lock()
+		if handled[2] != 1 || handled[1] != 0 {
+			t.Fatalf("handled %v, want chat 2's update while chat 1's first is still running", handled)
+		}
+		mu.Unlock()
+		if got, want := d.busy(), chatQueueLimit+1; got != want {
+			t.Fatalf("busy %d, want %d", got, want)
+		}
+		close(release)
+		d.close()
+		d.wait()
+		if err := d.submit(t.Context(), 3, update(1001, 3)); err == nil {
+			t.Fatal("a closed dispatcher took an update")
+		}
+		if len(order) != chatQueueLimit+1 || !slices.IsSorted(order) {
+			t.Fatalf("chat 1's updates handled %v, want all %d in order", order, chatQueueLimit+1)
+		}
+		if d.busy() != 0 {
+			t.Fatalf("busy %d after wait, want 0", d.busy())
+		}
+	})
+}
+
+func TestDispatcherWaitsForRoomOverall(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		release := make(chan struct{})
+		d := newDispatcher(t.Context(), 1, func(context.Context, job) { <-release })
+		// Fill the room with chats of one update each.
+		for i := range queueLimit {
+			if err := d.submit(t.Context(), int64(i+1), job{update: tgbotapi.Update{UpdateID: i}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		ctx, cancel := context.WithTimeout(t.Context(), time.Second)
+		defer cancel()
+		if err := d.submit(ctx, -1, job{}); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("with no room: got %v, want to wait until the context ends", err)
+		}
+		close(release)
+		d.close()
+		d.wait()
+	})
+}
+
+func TestFloodKeyCountsOnlyWhatTheBotAnswers(t *testing.T) {
+	b := &Bot{commands: map[string]*entry{"time": {name: "time"}}}
+	name := "bulletin_bot"
+	b.username.Store(&name)
+	user := &tgbotapi.User{ID: 7}
+	msg := func(chatType, text string) tgbotapi.Update {
+		return tgbotapi.Update{Message: &tgbotapi.Message{Chat: &tgbotapi.Chat{ID: -5, Type: chatType}, From: user, Text: text}}
+	}
+	anonymous := msg("supergroup", "/time")
+	anonymous.Message.SenderChat = &tgbotapi.Chat{ID: -5}
+	migrated := msg("group", "")
+	migrated.Message.MigrateToChatID = -1005
+	tests := []struct {
+		name    string
+		u       tgbotapi.Update
+		key     int64
+		limited bool
+	}{
+		{"private text", msg("private", "hello"), 7, true},
+		{"private command", msg("private", "/time"), 7, true},
+		{"group command for this bot", msg("group", "/time"), 7, true},
+		{"group command naming this bot", msg("group", "/frobnicate@bulletin_bot"), 7, true},
+		{"group command for another bot", msg("group", "/time@other_bot"), 0, false},
+		{"group unknown bare command", msg("group", "/frobnicate"), 0, false},
+		{"group chatter", msg("group", "hello everyone"), 0, false},
+		{"service message", migrated, 0, false},
+		{"anonymous admin", anonymous, -5, true},
+		{"button press", tgbotapi.Update{CallbackQuery: &tgbotapi.CallbackQuery{From: user, Data: "cat:x"}}, 7, true},
+		{"membership change", tgbotapi.Update{MyChatMember: &tgbotapi.ChatMemberUpdated{Chat: tgbotapi.Chat{ID: -5}}}, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			key, limited := b.floodKey(tt.u)
+			if key != tt.key || limited != tt.limited {
+				t.Errorf("got %d, %v; want %d, %v", key, limited, tt.key, tt.limited)
+			}
+		})
 	}
 }

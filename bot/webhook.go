@@ -131,6 +131,10 @@ func (b *Bot) acceptUpdate(ctx context.Context, u tgbotapi.Update) int {
 		return http.StatusServiceUnavailable
 	}
 	id := int64(u.UpdateID)
+	kind, keep := b.admit(u)
+	if !keep {
+		return http.StatusOK // a flood's excess: no store call, no reply
+	}
 	first, err := b.p.Store.MarkUpdate(ctx, id, updateMarkTTL)
 	if err != nil {
 		b.log.Error("cannot record a webhook update; Telegram will resend it", "error", err, "update_id", id)
@@ -140,7 +144,7 @@ func (b *Bot) acceptUpdate(ctx context.Context, u tgbotapi.Update) int {
 		b.log.Debug("webhook update already received; ignoring the copy", "update_id", id)
 		return http.StatusOK
 	}
-	if err := d.submit(ctx, u, nil); err != nil {
+	if err := b.queueJob(ctx, d, job{update: u, kind: kind}); err != nil {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		if err := b.p.Store.ForgetUpdate(fctx, id); err != nil {

@@ -12,6 +12,8 @@ import (
 	"github.com/bulletinbot/bulletinbot/poller/category"
 	"github.com/bulletinbot/bulletinbot/poller/fetch"
 	"github.com/bulletinbot/bulletinbot/poller/parse"
+
+	"github.com/bulletinbot/bulletinbot/poller/redact"
 )
 
 // Source is one watched URL.
@@ -137,12 +139,12 @@ func (p *Poller) Poll(ctx context.Context, src Source) ([]Publication, error) {
 	}
 	p.saveHealth(ctx, src.URL, start, len(fresh), err)
 	if err != nil {
-		p.p.Logger.Warn("poll failed", slog.String("source", src.URL), slog.Any("error", err),
+		p.p.Logger.Warn("poll failed", slog.String("source", redact.URL(src.URL)), slog.Any("error", err),
 			slog.Int("consecutive_failures", p.Health(src.URL).ConsecutiveFailures))
 		return nil, err
 	}
 	if len(fresh) > 0 {
-		p.p.Logger.Info("new publications", slog.String("source", src.URL), slog.Int("count", len(fresh)))
+		p.p.Logger.Info("new publications", slog.String("source", redact.URL(src.URL)), slog.Int("count", len(fresh)))
 		if p.p.OnNew != nil {
 			p.p.OnNew(fresh)
 		}
@@ -194,7 +196,7 @@ func (p *Poller) saveHealth(ctx context.Context, source string, at time.Time, fr
 	p.health[source] = h
 	p.mu.Unlock()
 	if err := p.p.Store.SaveHealth(ctx, source, h); err != nil && ctx.Err() == nil {
-		p.p.Logger.Warn("save source health failed", slog.String("source", source), slog.Any("error", err))
+		p.p.Logger.Warn("save source health failed", slog.String("source", redact.URL(source)), slog.Any("error", err))
 	}
 }
 
@@ -208,7 +210,7 @@ func Extract(resp *fetch.Response, src Source, c *category.Categorizer, now time
 	}
 	entries, _, err := parse.Parse(resp.Body, resp.ContentType, base, src.Kind)
 	if err != nil {
-		return nil, fmt.Errorf("poller: %s: %w", src.URL, err)
+		return nil, fmt.Errorf("poller: %s: %w", redact.URL(src.URL), err)
 	}
 	pubs := make([]Publication, 0, len(entries))
 	seen := make(map[string]bool, len(entries))
@@ -223,7 +225,7 @@ func Extract(resp *fetch.Response, src Source, c *category.Categorizer, now time
 			Source:   src.URL,
 			URL:      e.Link,
 			Title:    e.Title,
-			Date:     e.Date,
+			Date:     ClampDate(e.Date, now.UTC()),
 			Category: c.Categorize(e.Title, e.Categories),
 			Summary:  e.Summary,
 			SeenAt:   now.UTC(),

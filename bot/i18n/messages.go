@@ -73,6 +73,11 @@ const (
 	// not say. Plain: also callback answers (at most 200 characters).
 	GroupAdminsOnly       Key = "group_admins_only"
 	GroupAdminCheckFailed Key = "group_admin_check_failed"
+	// ChannelAdminsOnly is GroupAdminsOnly in a channel. Plain.
+	ChannelAdminsOnly Key = "channel_admins_only"
+	// NotYourChat refuses a button pressed for a private chat by someone
+	// other than its owner (a forged press). Plain.
+	NotYourChat Key = "not_your_chat"
 )
 
 func english() map[Key]string {
@@ -148,6 +153,8 @@ func english() map[Key]string {
 
 		GroupAdminsOnly:       "Only this group's administrators can change its subscription.",
 		GroupAdminCheckFailed: "I couldn't check whether you are an administrator of this group. Please try again in a minute.",
+		ChannelAdminsOnly:     "Only this channel's administrators can change its subscription.",
+		NotYourChat:           "This button belongs to another chat.",
 	}
 	maps.Copy(m, staffEnglish())
 	maps.Copy(m, deadLettersEnglish())
@@ -227,6 +234,8 @@ func russian() map[Key]string {
 
 		GroupAdminsOnly:       "Менять подписку этой группы могут только её администраторы.",
 		GroupAdminCheckFailed: "Не удалось проверить, администратор ли вы в этой группе. Попробуйте ещё раз через минуту.",
+		ChannelAdminsOnly:     "Менять подписку этого канала могут только его администраторы.",
+		NotYourChat:           "Эта кнопка относится к другому чату.",
 	}
 	maps.Copy(m, staffRussian())
 	maps.Copy(m, deadLettersRussian())

@@ -37,6 +37,7 @@ const (
 	ButtonRecallNo  Key = "button_recall_no"  // plain
 
 	AnswerDraftGone    Key = "answer_draft_gone"     // plain
+	AnswerNotYourDraft Key = "answer_not_your_draft" // plain
 	AnswerAlreadySent  Key = "answer_already_sent"   // plain
 	AnswerSending      Key = "answer_sending"        // plain
 	AnswerStopping     Key = "answer_stopping"       // plain
@@ -121,6 +122,7 @@ func staffEnglish() map[Key]string {
 		ButtonRecallNo:  "No, keep them",
 
 		AnswerDraftGone:    "This draft is gone. Send /broadcast again.",
+		AnswerNotYourDraft: "This draft belongs to another admin.",
 		AnswerAlreadySent:  "Already sent.",
 		AnswerSending:      "Sending…",
 		AnswerStopping:     "Stopping…",
@@ -207,6 +209,7 @@ func staffRussian() map[Key]string {
 		ButtonRecallNo:  "Нет, оставить",
 
 		AnswerDraftGone:    "Черновика больше нет. Отправьте /broadcast ещё раз.",
+		AnswerNotYourDraft: "Это черновик другого администратора.",
 		AnswerAlreadySent:  "Уже отправлено.",
 		AnswerSending:      "Отправляю…",
 		AnswerStopping:     "Останавливаю…",

@@ -111,3 +111,9 @@ func clean(s string, paragraphs bool) string {
 	}
 	return b.String()
 }
+
+// Line cleans outside text for one line of a message as alerts do: valid
+// UTF-8, no control, invisible or bidi formatting characters (which could
+// reorder the text around them), whitespace collapsed to single spaces.
+// The result is plain text: escape it for HTML.
+func Line(s string) string { return clean(s, false) }

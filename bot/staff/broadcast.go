@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -355,6 +356,12 @@ func (s *Staff) onButton(ctx context.Context, r *bot.Request) error {
 			return r.Answer(ctx, r.Text(i18n.AnswerAlreadySent))
 		}
 		return r.Answer(ctx, r.Text(i18n.AnswerDraftGone))
+	}
+	if d.AdminID != r.UserID {
+		// Each admin's draft is theirs until sent; a press by another
+		// admin can only be a forged button.
+		s.log.Warn("another admin's draft refused", slog.Int64("user_id", r.UserID), slog.Int64("owner_id", d.AdminID), slog.String("draft", d.ID))
+		return r.Answer(ctx, r.Text(i18n.AnswerNotYourDraft))
 	}
 	switch action {
 	case actSend:

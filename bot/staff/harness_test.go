@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -229,7 +230,30 @@ func (e *env) post(user int64, text string, entities []map[string]any, replyTo m
 	if replyTo != nil {
 		m["reply_to_message"] = replyTo
 	}
-	body, err := json.Marshal(map[string]any{"update_id": id, "message": m})
+	e.deliver(map[string]any{"update_id": id, "message": m})
+}
+
+// forgePress delivers a button press Telegram's apps cannot make (data the
+// message does not carry, or a chat the presser cannot see) straight to the
+// bot's webhook, as a forged request would.
+func (e *env) forgePress(chat int64, chatType string, from int64, messageID int, data string) {
+	e.t.Helper()
+	id := e.nextID.Add(1)
+	e.deliver(map[string]any{"update_id": id, "callback_query": map[string]any{
+		"id":   strconv.FormatInt(id, 10),
+		"from": map[string]any{"id": from, "is_bot": false, "first_name": "Forger", "language_code": "en"},
+		"message": map[string]any{
+			"message_id": messageID, "date": time.Now().Unix(), "text": "…",
+			"chat": map[string]any{"id": chat, "type": chatType, "title": "Somewhere"},
+		},
+		"chat_instance": "1", "data": data,
+	}})
+}
+
+// deliver posts one update to the bot's webhook.
+func (e *env) deliver(update map[string]any) {
+	e.t.Helper()
+	body, err := json.Marshal(update)
 	if err != nil {
 		e.t.Fatal(err)
 	}

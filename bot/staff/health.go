@@ -2,6 +2,7 @@ package staff
 
 import (
 	"context"
+	"log/slog"
 	"maps"
 	"math/rand/v2"
 	"slices"
@@ -12,6 +13,8 @@ import (
 	"github.com/bulletinbot/bulletinbot/bot/internal/wait"
 	"github.com/bulletinbot/bulletinbot/bot/tg"
 	"github.com/bulletinbot/bulletinbot/poller"
+
+	"github.com/bulletinbot/bulletinbot/poller/redact"
 )
 
 // Alert states in the store: "" (none, the zero state) or alerted.
@@ -61,10 +64,10 @@ func (s *Staff) applyHealth(ctx context.Context, health map[string]poller.Health
 		h := health[src]
 		switch {
 		case h.ConsecutiveFailures >= s.p.FailuresBeforeAlert:
-			err = s.transition(ctx, h.Version, "failing:"+src, "", alerted, i18n.AlertFailing,
-				"source", src, "failures", h.ConsecutiveFailures, "error", cut(h.LastError, errorRunes))
+			err = s.transition(ctx, h.Version, "failing", src, "", alerted, i18n.AlertFailing,
+				"failures", h.ConsecutiveFailures, "error", cut(h.LastError, errorRunes))
 		case h.ConsecutiveFailures == 0 && !h.LastSuccess.IsZero():
-			err = s.transition(ctx, h.Version, "failing:"+src, alerted, "", i18n.AlertRecovered, "source", src)
+			err = s.transition(ctx, h.Version, "failing", src, alerted, "", i18n.AlertRecovered)
 		}
 		if err != nil {
 			return err
@@ -73,10 +76,10 @@ func (s *Staff) applyHealth(ctx context.Context, health map[string]poller.Health
 			continue // never had a new item: silence says nothing
 		}
 		if silence := now.Sub(h.LastNewItem); silence > s.p.SilentAfter {
-			err = s.transition(ctx, h.Version, "silent:"+src, "", alerted, i18n.AlertSilent,
-				"source", src, "days", strconv.Itoa(int(silence/(24*time.Hour))), "date", h.LastNewItem.In(s.p.Location).Format("02.01.2006"))
+			err = s.transition(ctx, h.Version, "silent", src, "", alerted, i18n.AlertSilent,
+				"days", strconv.Itoa(int(silence/(24*time.Hour))), "date", h.LastNewItem.In(s.p.Location).Format("02.01.2006"))
 		} else {
-			err = s.transition(ctx, h.Version, "silent:"+src, alerted, "", i18n.AlertActive, "source", src)
+			err = s.transition(ctx, h.Version, "silent", src, alerted, "", i18n.AlertActive)
 		}
 		if err != nil {
 			return err
@@ -85,15 +88,17 @@ func (s *Staff) applyHealth(ctx context.Context, health map[string]poller.Health
 	return nil
 }
 
-// transition moves an alert from old to next, as health of the given
-// version says, and, if this call made the move, tells every admin.
-func (s *Staff) transition(ctx context.Context, version int64, key, old, next string, text i18n.Key, kv ...any) error {
-	won, err := s.p.Store.SwapAlertState(ctx, key, old, next, version)
+// transition moves source src's alert of kind from old to next, as
+// health of the given version says, and, if this call made the move, tells
+// every admin, naming the source as redact.URL shows it.
+func (s *Staff) transition(ctx context.Context, version int64, kind, src, old, next string, text i18n.Key, kv ...any) error {
+	won, err := s.p.Store.SwapAlertState(ctx, kind+":"+src, old, next, version)
 	if err != nil || !won {
 		return err
 	}
-	s.log.Info("source alert", "alert", key, "state", next)
-	s.alertAdmins(ctx, text, kv...)
+	shown := redact.URL(src)
+	s.log.Info("source alert", slog.String("alert", kind), slog.String("source", shown), slog.String("state", next))
+	s.alertAdmins(ctx, text, append([]any{"source", shown}, kv...)...)
 	return nil
 }
 

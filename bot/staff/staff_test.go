@@ -358,3 +358,40 @@ func TestStaffBroadcastProgressStopAndRecall(t *testing.T) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestStaffDraftIsItsAdminsOwn: another admin's press on a draft, or a
+// staff button pressed in a group, changes nothing, even when forged with
+// the draft's real id.
+func TestStaffDraftIsItsAdminsOwn(t *testing.T) {
+	const other, group = int64(1002), int64(-1000000005001)
+	e := newEnv(t, options{admins: []int64{admin, other}})
+	e.start()
+	e.fake.AddPrivateChat(other, "Bea", "en")
+	e.subscriber(5002, "en")
+	e.say(admin, "/broadcast Only Ada may send this")
+	control := e.waitMessage(admin, 2)
+	mustContain(t, "control", control.Text, "Audience: everyone")
+	send := buttonData(control, "Send")
+	draftID := strings.Split(send, ":")[2]
+
+	// Admin B, in B's own chat, with A's draft id.
+	for _, data := range []string{send, "st:l:" + draftID + ":ru", "st:c:" + draftID} {
+		e.forgePress(other, "private", other, 1, data)
+	}
+	// Admin A's own button, but pressed in a group.
+	e.forgePress(group, "supergroup", admin, 1, send)
+	e.waitFor("the refusals logged", func() bool {
+		l := e.logs.String()
+		return strings.Count(l, "another admin's draft refused") == 3 && strings.Contains(l, "staff button refused outside the admin's private chat")
+	})
+	mustContain(t, "logs", e.logs.String(), "owner_id=1001", "chat_id=-1000000005001")
+	if n := len(e.received(5002)); n != 0 {
+		t.Fatalf("the subscriber got %d messages: a forged Send was obeyed", n)
+	}
+
+	// The draft is intact: its audience unchanged, and A can still send it.
+	e.press(admin, control, "Send")
+	if m := e.waitMessage(5002, 1); !strings.Contains(m.Text, "Only Ada may send this") {
+		t.Fatalf("subscriber got %q, want the announcement", m.Text)
+	}
+}

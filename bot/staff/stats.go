@@ -13,6 +13,8 @@ import (
 	"github.com/bulletinbot/bulletinbot/bot/i18n"
 	"github.com/bulletinbot/bulletinbot/bot/render"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
+
+	"github.com/bulletinbot/bulletinbot/poller/redact"
 )
 
 // Limits of /broadcasts and /stats.
@@ -70,7 +72,7 @@ func (s *Staff) cmdStats(ctx context.Context, r *bot.Request) error {
 	}
 	for _, src := range slices.Sorted(maps.Keys(health)) {
 		h := health[src]
-		line := r.T(i18n.StatsSource, "source", src, "success", s.when(lang, h.LastSuccess))
+		line := r.T(i18n.StatsSource, "source", redact.URL(src), "success", s.when(lang, h.LastSuccess))
 		if h.LastError != "" {
 			line += r.T(i18n.StatsSourceError, "at", s.when(lang, h.LastErrorAt), "error", cut(h.LastError, errorRunes))
 		}

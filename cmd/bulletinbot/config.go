@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/bulletinbot/bulletinbot/poller/redact"
 )
 
 // Secret holds a value that must never reach a log line, an error or a
@@ -74,8 +76,8 @@ func (r *rawConfig) settings() []setting {
 		{"ADMIN_IDS", "", "comma-separated Telegram user ids allowed to use staff commands", &r.admins},
 		{"HTTP_ADDR", "127.0.0.1:8080", "listener for /healthz, /readyz, /metrics and the webhook", &r.httpAddr},
 		{"SEND_RATE", "25", "messages per second over all replicas", &r.rate},
-		{"WEBHOOK_URL", "", "public https URL for webhook mode; unset = long polling", &r.webhookURL},
-		{"WEBHOOK_SECRET", "", "secret Telegram sends with each webhook call (1-256 of A-Z a-z 0-9 _ -)", &r.webhookSecret},
+		{"WEBHOOK_URL", "", "public https URL for webhook mode (http only with a self-hosted TELEGRAM_API_ENDPOINT); unset = long polling", &r.webhookURL},
+		{"WEBHOOK_SECRET", "", "secret Telegram sends with each webhook call (16-256 of A-Z a-z 0-9 _ -)", &r.webhookSecret},
 		{"CONFIG_FILE", "", "optional YAML file: categories and rules, sources, consular card, clocks, texts", &r.configFile},
 		{"LOG_LEVEL", "info", "debug, info, warn or error", &r.logLevel},
 		{"LOG_FORMAT", "text", "text or json", &r.logFormat},
@@ -223,7 +225,7 @@ func (c *Config) Validate(needToken bool) error {
 	}
 	for _, s := range c.Sources {
 		if u, err := url.Parse(s); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			errs = append(errs, fmt.Errorf("SOURCES: %q is not an http(s) URL", s))
+			errs = append(errs, fmt.Errorf("SOURCES: %q is not an http(s) URL", redact.URL(s)))
 		}
 	}
 	if c.PollInterval != 0 && c.PollInterval < time.Second {
@@ -236,11 +238,15 @@ func (c *Config) Validate(needToken bool) error {
 		errs = append(errs, errors.New("HTTP_ADDR: required, e.g. 127.0.0.1:8080"))
 	}
 	if c.WebhookURL != "" {
-		if u, err := url.Parse(c.WebhookURL); err != nil || u.Scheme != "https" || u.Host == "" {
+		u, err := url.Parse(c.WebhookURL)
+		switch {
+		case err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http"):
 			errs = append(errs, errors.New("WEBHOOK_URL: must be an https:// URL that reaches HTTP_ADDR through your proxy"))
+		case u.Scheme == "http" && c.officialAPI():
+			errs = append(errs, errors.New("WEBHOOK_URL: api.telegram.org only calls https:// webhooks; http:// is for a self-hosted Bot API server set in TELEGRAM_API_ENDPOINT"))
 		}
 		if !validWebhookSecret(c.WebhookSecret.Reveal()) {
-			errs = append(errs, errors.New("WEBHOOK_SECRET: required with WEBHOOK_URL; 1-256 characters of A-Z a-z 0-9 _ -"))
+			errs = append(errs, fmt.Errorf("WEBHOOK_SECRET: required with WEBHOOK_URL; %d to %d characters of A-Z a-z 0-9 _ - (for example the output of: openssl rand -hex 24)", minWebhookSecret, maxWebhookSecret))
 		}
 	}
 	if _, err := parseLevel(c.LogLevel); err != nil {
@@ -252,8 +258,33 @@ func (c *Config) Validate(needToken bool) error {
 	return errors.Join(errs...)
 }
 
+// Bounds of WEBHOOK_SECRET: Telegram takes at most 256 characters, and
+// fewer than 16 could be guessed by anyone who can reach the listener.
+const (
+	minWebhookSecret = 16
+	maxWebhookSecret = 256
+)
+
+// officialAPI reports whether TELEGRAM_API_ENDPOINT is Telegram's own
+// server, which calls webhooks over https only; a self-hosted Bot API
+// server (--local) calls http:// too.
+func (c *Config) officialAPI() bool {
+	u, err := url.Parse(strings.Replace(c.APIEndpoint, "%s", "x", 2))
+	if err != nil {
+		return true // the endpoint's own check reports it
+	}
+	return strings.EqualFold(u.Hostname(), "api.telegram.org")
+}
+
+// insecureWebhook reports an http:// WEBHOOK_URL, which Validate allows only
+// with a self-hosted Bot API server; run warns about it.
+func (c *Config) insecureWebhook() bool {
+	u, err := url.Parse(c.WebhookURL)
+	return err == nil && u.Scheme == "http"
+}
+
 func validWebhookSecret(s string) bool {
-	if len(s) < 1 || len(s) > 256 {
+	if len(s) < minWebhookSecret || len(s) > maxWebhookSecret {
 		return false
 	}
 	for _, r := range s {

@@ -242,3 +242,44 @@ func TestRedisLoggerThrottles(t *testing.T) {
 		t.Fatalf("suppressed %d, want 49", l.suppressed.Load())
 	}
 }
+
+func TestWebhookSettings(t *testing.T) {
+	const official = "https://api.telegram.org/bot%s/%s"
+	const local = "http://127.0.0.1:8081/bot%s/%s"
+	good := strings.Repeat("aZ0_-", 4) // 20 characters
+	tests := []struct {
+		name, endpoint, url, secret string
+		wantErr                     string // empty: valid
+	}{
+		{"https to telegram", official, "https://bot.example/hook", good, ""},
+		{"http to telegram", official, "http://bot.example/hook", good, "WEBHOOK_URL: api.telegram.org only calls https://"},
+		{"http to a self-hosted server", local, "http://bot.internal:8443/hook", good, ""},
+		{"ftp to a self-hosted server", local, "ftp://bot.internal/hook", good, "WEBHOOK_URL: must be an https:// URL"},
+		{"secret of one character", official, "https://bot.example/hook", "a", "WEBHOOK_SECRET: required with WEBHOOK_URL; 16 to 256"},
+		{"secret of 15 characters", official, "https://bot.example/hook", good[:15], "WEBHOOK_SECRET"},
+		{"secret of 16 characters", official, "https://bot.example/hook", good[:16], ""},
+		{"secret of 256 characters", official, "https://bot.example/hook", strings.Repeat("a", 256), ""},
+		{"secret of 257 characters", official, "https://bot.example/hook", strings.Repeat("a", 257), "WEBHOOK_SECRET"},
+		{"secret outside Telegram's set", official, "https://bot.example/hook", good + "+/=", "WEBHOOK_SECRET"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, _, err := parseConfig("bulletinbot", nil, env(map[string]string{
+				"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_API_ENDPOINT": tt.endpoint,
+				"WEBHOOK_URL": tt.url, "WEBHOOK_SECRET": tt.secret,
+			}), &bytes.Buffer{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = cfg.Validate(true)
+			switch {
+			case tt.wantErr == "" && err != nil:
+				t.Fatalf("Validate: %v, want no error", err)
+			case tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)):
+				t.Fatalf("Validate: %v, want an error naming %q", err, tt.wantErr)
+			case tt.wantErr != "" && strings.Contains(err.Error(), tt.secret) && len(tt.secret) > 1:
+				t.Fatalf("the error %q shows the secret", err)
+			}
+		})
+	}
+}

@@ -14,6 +14,8 @@ import (
 	"github.com/bulletinbot/bulletinbot/poller"
 	"github.com/bulletinbot/bulletinbot/poller/category"
 	"github.com/bulletinbot/bulletinbot/poller/parse"
+
+	"github.com/bulletinbot/bulletinbot/poller/redact"
 )
 
 // FileConfig is the optional YAML file named by CONFIG_FILE. Every part may
@@ -97,7 +99,7 @@ func loadFileConfig(path string) (*FileConfig, error) {
 	var errs []error
 	for _, s := range fc.Sources {
 		if _, err := parse.ParseKind(s.Kind); err != nil {
-			errs = append(errs, fmt.Errorf("CONFIG_FILE %s: source %s: %w", path, s.URL, err))
+			errs = append(errs, fmt.Errorf("CONFIG_FILE %s: source %s: %w", path, redact.URL(s.URL), err))
 		}
 	}
 	if h := fc.Health; h.FailuresBeforeAlert < 0 || h.SilentAfter < 0 || h.StaleAfter < 0 {

@@ -10,6 +10,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/bulletinbot/bulletinbot/poller"
+
+	"github.com/bulletinbot/bulletinbot/poller/redact"
 )
 
 // readiness decides /readyz: the store answers and every source was polled
@@ -36,12 +38,44 @@ func (r readiness) check(ctx context.Context) error {
 		h := all[s]
 		switch {
 		case h.LastSuccess.IsZero():
-			errs = append(errs, fmt.Errorf("source %s: not polled successfully yet", s))
+			errs = append(errs, fmt.Errorf("source %s: not polled successfully yet", redact.URL(s)))
 		case r.now().Sub(h.LastSuccess) > r.staleAfter:
-			errs = append(errs, fmt.Errorf("source %s: last successful poll %s ago", s, r.now().Sub(h.LastSuccess).Round(time.Second)))
+			errs = append(errs, fmt.Errorf("source %s: last successful poll %s ago", redact.URL(s), r.now().Sub(h.LastSuccess).Round(time.Second)))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// httpLimits bound what one client of the listener can hold: a slow or
+// idle connection is closed, so a few hundred of them cannot starve it.
+type httpLimits struct {
+	readHeader, read, write, idle time.Duration
+	maxHeaderBytes                int
+}
+
+// defaultHTTPLimits fit the listener's clients: probes and scrapes that
+// answer in milliseconds and webhook calls of at most 1 MiB, which Telegram
+// sends in one go.
+func defaultHTTPLimits() httpLimits {
+	return httpLimits{
+		readHeader:     5 * time.Second,
+		read:           15 * time.Second,
+		write:          30 * time.Second,
+		idle:           60 * time.Second,
+		maxHeaderBytes: 16 << 10,
+	}
+}
+
+// newHTTPServer serves h within l.
+func newHTTPServer(h http.Handler, l httpLimits) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: l.readHeader,
+		ReadTimeout:       l.read,
+		WriteTimeout:      l.write,
+		IdleTimeout:       l.idle,
+		MaxHeaderBytes:    l.maxHeaderBytes,
+	}
 }
 
 // newHTTPHandler serves /healthz, /readyz, /metrics and, in webhook mode,

@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/bulletinbot/bulletinbot/poller/redact"
 )
 
 // metrics are bulletinbot's Prometheus series. Labels never carry the
@@ -64,6 +66,7 @@ func newMetrics() *metrics {
 
 // ObservePoll implements poller.Observer.
 func (m *metrics) ObservePoll(source, result string, fresh int, took time.Duration) {
+	source = redact.URL(source) // /metrics is unauthenticated
 	m.polls.WithLabelValues(source, result).Inc()
 	if result == "error" {
 		m.fetchErrs.WithLabelValues(source).Inc()

@@ -138,10 +138,11 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 		}
 		webhook = b.WebhookHandler()
 	}
-	srv := &http.Server{
-		Handler:           newHTTPHandler(m, ready.check, webhookPath, webhook),
-		ReadHeaderTimeout: 10 * time.Second,
+	if cfg.insecureWebhook() {
+		logger.Warn("WEBHOOK_URL is http://: updates travel unencrypted between the Bot API server and this listener",
+			slog.String("webhook_path", webhookPath))
 	}
+	srv := newHTTPServer(newHTTPHandler(m, ready.check, webhookPath, webhook), defaultHTTPLimits())
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)

@@ -89,3 +89,46 @@ func TestRunWebhookMode(t *testing.T) {
 		t.Fatal("the bot long-polled in webhook mode")
 	}
 }
+
+// TestRunWebhookOverHTTPWithSelfHostedAPI: with TELEGRAM_API_ENDPOINT on a
+// self-hosted Bot API server (here the fake), WEBHOOK_URL may be http://;
+// the bot warns once, registers it, and the server's deliveries over plain
+// HTTP are answered.
+func TestRunWebhookOverHTTPWithSelfHostedAPI(t *testing.T) {
+	tgSrv := telegramtest.NewServer(telegramtest.Options{})
+	defer tgSrv.Close()
+	const user = 1001
+	tgSrv.AddPrivateChat(user, "Anna", "en")
+	src := newSource(t, 1)
+	addr := freeAddr(t)
+	const secret = "self_hosted-Secret-0123"
+	logs := &syncBuffer{}
+	stop := runBot(t, map[string]string{
+		"TELEGRAM_BOT_TOKEN": tgSrv.Token(), "TELEGRAM_API_ENDPOINT": tgSrv.Endpoint(),
+		"DATA_DIR": t.TempDir(), "SOURCES": src.URL + "/feed", "HTTP_ADDR": addr,
+		"WEBHOOK_URL": "http://" + addr + "/tg/hook", "WEBHOOK_SECRET": secret,
+	}, logs)
+	defer stop()
+	ctx := waitCtx(t)
+	if err := tgSrv.WaitFor(ctx, func() bool { return tgSrv.Calls("setWebhook") > 0 }); err != nil {
+		t.Fatalf("webhook never registered: %v\n%s", err, logs.String())
+	}
+	tgSrv.SendText(user, user, "/start")
+	msgs, err := tgSrv.WaitMessages(ctx, user, 1)
+	if err != nil {
+		t.Fatalf("no welcome over the http webhook: %v\n%s", err, logs.String())
+	}
+	if !strings.Contains(msgs[0].Text, "subscribed") {
+		t.Fatalf("reply %q, want the welcome", msgs[0].Text)
+	}
+	if code := stop(); code != 0 {
+		t.Fatalf("exit code %d\n%s", code, logs.String())
+	}
+	out := logs.String()
+	if n := strings.Count(out, "WEBHOOK_URL is http://"); n != 1 {
+		t.Errorf("the http warning is logged %d times, want once:\n%s", n, out)
+	}
+	if strings.Contains(out, secret) {
+		t.Error("the webhook secret appears in the logs")
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"time"
 )
@@ -48,9 +49,16 @@ type Config struct {
 	// UserAgent is sent with every request. Default DefaultUserAgent.
 	UserAgent string
 	// Transport performs the requests. Default: a clone of
-	// http.DefaultTransport with dial, TLS and response-header timeouts.
-	// A custom transport must handle gzip itself if it wants it.
+	// http.DefaultTransport with dial, TLS and response-header timeouts,
+	// whose dialer refuses non-public addresses to sources on public ones.
+	// A custom transport must handle gzip itself if it wants it; with one,
+	// only redirect targets that name a non-public address are refused.
 	Transport http.RoundTripper
+	// NotPublic reports an address that a source on a public address may
+	// not reach, directly, by a redirect or by a DNS answer that changed.
+	// Default: loopback, private, link-local (cloud metadata), shared,
+	// multicast, unspecified and the other special-purpose ranges.
+	NotPublic func(netip.Addr) bool
 	// Now is the clock an HTTP-date Retry-After is measured against.
 	// Default time.Now.
 	Now func() time.Time
@@ -58,12 +66,19 @@ type Config struct {
 
 // Fetcher fetches sources. It is safe for concurrent use.
 type Fetcher struct {
-	client       *http.Client
-	timeout      time.Duration
-	maxBody      int64
-	maxRedirects int
-	userAgent    string
-	now          func() time.Time
+	// client fetches sources on public addresses, privateClient those on
+	// other ones: their connection pools stay apart, so a connection a
+	// private source opened is never reused for a public one's redirect.
+	client, privateClient *http.Client
+	notPublic             func(netip.Addr) bool
+	resolver              *net.Resolver
+	proxy                 func(*http.Request) (*url.URL, error)
+	guardDials            bool
+	timeout               time.Duration
+	maxBody               int64
+	maxRedirects          int
+	userAgent             string
+	now                   func() time.Time
 }
 
 // New returns a Fetcher with its own http.Client (never http.DefaultClient,
@@ -75,6 +90,11 @@ func New(cfg Config) *Fetcher {
 		maxRedirects: cfg.MaxRedirects,
 		userAgent:    cfg.UserAgent,
 		now:          cfg.Now,
+		notPublic:    cfg.NotPublic,
+		resolver:     net.DefaultResolver,
+	}
+	if f.notPublic == nil {
+		f.notPublic = DefaultNotPublic
 	}
 	if f.timeout <= 0 {
 		f.timeout = DefaultTimeout
@@ -91,15 +111,17 @@ func New(cfg Config) *Fetcher {
 	if f.now == nil {
 		f.now = time.Now
 	}
-	rt := cfg.Transport
-	if rt == nil {
-		rt = newTransport(f.timeout)
+	public, private := cfg.Transport, cfg.Transport
+	if cfg.Transport == nil {
+		t := newTransport(f.timeout, f.newDialer())
+		public, private, f.proxy, f.guardDials = t, newTransport(f.timeout, f.newDialer()), t.Proxy, true
 	}
-	f.client = &http.Client{Transport: rt, CheckRedirect: f.checkRedirect}
+	f.client = &http.Client{Transport: public, CheckRedirect: f.checkRedirect}
+	f.privateClient = &http.Client{Transport: private, CheckRedirect: f.checkRedirect}
 	return f
 }
 
-func newTransport(timeout time.Duration) *http.Transport {
+func newTransport(timeout time.Duration, d *net.Dialer) *http.Transport {
 	var t *http.Transport
 	if dt, ok := http.DefaultTransport.(*http.Transport); ok {
 		t = dt.Clone()
@@ -107,7 +129,6 @@ func newTransport(timeout time.Duration) *http.Transport {
 		// Someone replaced the default; start from the same settings.
 		t = &http.Transport{Proxy: http.ProxyFromEnvironment, ForceAttemptHTTP2: true}
 	}
-	d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
 	t.DialContext = d.DialContext
 	t.TLSHandshakeTimeout = 10 * time.Second
 	// The request deadline already covers this; it is a backstop, set
@@ -120,7 +141,10 @@ func newTransport(timeout time.Duration) *http.Transport {
 }
 
 // CloseIdleConnections closes kept-alive connections, for a clean shutdown.
-func (f *Fetcher) CloseIdleConnections() { f.client.CloseIdleConnections() }
+func (f *Fetcher) CloseIdleConnections() {
+	f.client.CloseIdleConnections()
+	f.privateClient.CloseIdleConnections()
+}
 
 // Request is one fetch of a source. ETag and LastModified are the validators
 // from the source's last full response; empty ones are not sent.
@@ -146,7 +170,8 @@ type Response struct {
 	Status   int
 }
 
-// Fetch performs one conditional GET. Errors carry the URL without userinfo.
+// Fetch performs one conditional GET. Errors name the URL as redact.URL
+// shows it.
 // A non-2xx, non-304 status is a *StatusError; a body over the cap wraps
 // ErrBodyTooLarge; a redirect chain over the limit wraps ErrTooManyRedirects;
 // running past Config.Timeout wraps context.DeadlineExceeded.
@@ -155,10 +180,16 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
-	safe := redact(u)
+	safe := shown(u)
 
 	reqCtx, cancel := context.WithTimeout(ctx, f.timeout)
 	defer cancel()
+	r := f.reachOf(reqCtx, u, f.proxy)
+	reqCtx = context.WithValue(reqCtx, reachKey{}, r)
+	client := f.client
+	if r.private {
+		client = f.privateClient
+	}
 	hreq, err := http.NewRequestWithContext(reqCtx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return nil, fmt.Errorf("fetch %s: building request: %w", safe, unwrapURLError(err))
@@ -172,7 +203,7 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 		hreq.Header.Set("If-Modified-Since", req.LastModified)
 	}
 
-	resp, err := f.client.Do(hreq)
+	resp, err := client.Do(hreq)
 	if err != nil {
 		return nil, f.requestError(ctx, reqCtx, safe, "", err)
 	}
@@ -183,7 +214,7 @@ func (f *Fetcher) Fetch(ctx context.Context, req Request) (*Response, error) {
 		ContentType:  resp.Header.Get("Content-Type"),
 		ETag:         resp.Header.Get("ETag"),
 		LastModified: resp.Header.Get("Last-Modified"),
-		FinalURL:     redact(resp.Request.URL),
+		FinalURL:     withoutUserinfo(resp.Request.URL),
 	}
 	switch {
 	case resp.StatusCode == http.StatusNotModified:
@@ -243,10 +274,16 @@ func (f *Fetcher) requestError(parent, reqCtx context.Context, safe, what string
 
 func (f *Fetcher) checkRedirect(req *http.Request, via []*http.Request) error {
 	if f.maxRedirects < 0 || len(via) > f.maxRedirects {
-		return fmt.Errorf("%w: stopped after %d, next was %s", ErrTooManyRedirects, len(via)-1, redact(req.URL))
+		return fmt.Errorf("%w: stopped after %d, next was %s", ErrTooManyRedirects, len(via)-1, shown(req.URL))
 	}
 	if s := req.URL.Scheme; s != "http" && s != "https" {
-		return fmt.Errorf("redirect to %s: %w %q (want http or https)", redact(req.URL), ErrUnsupportedScheme, s)
+		return fmt.Errorf("redirect to %s: %w %q (want http or https)", shown(req.URL), ErrUnsupportedScheme, s)
+	}
+	// The dialer checks the address each redirect connects to; where it
+	// cannot (a proxy dials, or a custom transport), the target's name is
+	// checked here.
+	if r, _ := req.Context().Value(reachKey{}).(reach); !r.private && (r.proxied || !f.guardDials) && f.literalNotPublic(req.URL) {
+		return fmt.Errorf("redirect to %s: %w", shown(req.URL), ErrNotPublic)
 	}
 	return nil
 }

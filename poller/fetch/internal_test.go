@@ -86,30 +86,20 @@ func TestFormatSize(t *testing.T) {
 	}
 }
 
-func TestRedactRaw(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"http://user:pw@host/p@th", "http://host/p@th"},
-		{"http://host/p", "http://host/p"},
-		{"https://a@b:c@host?q=@", "https://host?q=@"},
-		{"no scheme user:pw@host", "no scheme user:pw@host"},
-	}
-	for _, tt := range tests {
-		if got := redactRaw(tt.in); got != tt.want {
-			t.Errorf("redactRaw(%q): got %q, want %q", tt.in, got, tt.want)
-		}
-	}
-}
-
-func TestRedact(t *testing.T) {
-	u, err := url.Parse("https://user:pw@example.com:8443/a?b=c#d")
+func TestShownAndWithoutUserinfo(t *testing.T) {
+	u, err := url.Parse("https://user:pw@example.com:8443/a?b=c&apikey=s3cr3t#d")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, want := redact(u), "https://example.com:8443/a?b=c#d"; got != want {
-		t.Errorf("got %q, want %q", got, want)
+	if got, want := shown(u), "https://example.com:8443/a?b=c&apikey=REDACTED"; got != want {
+		t.Errorf("shown: got %q, want %q", got, want)
+	}
+	// The base for relative links keeps the query: only credentials go.
+	if got, want := withoutUserinfo(u), "https://example.com:8443/a?b=c&apikey=s3cr3t#d"; got != want {
+		t.Errorf("withoutUserinfo: got %q, want %q", got, want)
 	}
 	if u.User == nil {
-		t.Errorf("redact changed its argument")
+		t.Errorf("shown changed its argument")
 	}
 }
 

@@ -3,49 +3,36 @@ package fetch
 import (
 	"fmt"
 	"net/url"
-	"strings"
+
+	"github.com/bulletinbot/bulletinbot/poller/redact"
 )
 
 func parseURL(raw string) (*url.URL, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, fmt.Errorf("fetch %s: invalid URL: %w", redactRaw(raw), unwrapURLError(err))
+		return nil, fmt.Errorf("fetch %s: invalid URL: %w", redact.URL(raw), unwrapURLError(err))
 	}
 	if u.Scheme != "http" && u.Scheme != "https" {
-		return nil, fmt.Errorf("fetch %s: %w %q (want http or https)", redact(u), ErrUnsupportedScheme, u.Scheme)
+		return nil, fmt.Errorf("fetch %s: %w %q (want http or https)", shown(u), ErrUnsupportedScheme, u.Scheme)
 	}
 	if u.Host == "" {
-		return nil, fmt.Errorf("fetch %s: invalid URL: no host", redact(u))
+		return nil, fmt.Errorf("fetch %s: invalid URL: no host", shown(u))
 	}
 	return u, nil
 }
 
-// redact drops userinfo entirely: unlike url.URL.Redacted, which keeps the
-// user name, nothing of the credentials should reach logs or stored errors.
-func redact(u *url.URL) string {
+// shown is how an error names a URL: as redact.URL shows it, without
+// credentials or secret-looking query values, so that nothing of them
+// reaches logs, stored errors or staff alerts.
+func shown(u *url.URL) string { return redact.URL(u.String()) }
+
+// withoutUserinfo is the URL relative links resolve against: the query
+// stays, as a link such as "?page=2" needs it, but credentials go.
+func withoutUserinfo(u *url.URL) string {
 	if u.User == nil {
 		return u.String()
 	}
 	c := *u
 	c.User = nil
 	return c.String()
-}
-
-// redactRaw strips userinfo from a URL that did not parse, so the error for
-// it can still name it.
-func redactRaw(raw string) string {
-	i := strings.Index(raw, "://")
-	if i < 0 {
-		return raw
-	}
-	rest := raw[i+3:]
-	end := strings.IndexAny(rest, "/?#")
-	if end < 0 {
-		end = len(rest)
-	}
-	at := strings.LastIndex(rest[:end], "@")
-	if at < 0 {
-		return raw
-	}
-	return raw[:i+3] + rest[at+1:]
 }
