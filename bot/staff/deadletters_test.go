@@ -83,12 +83,13 @@ func testStaffDeadLettersRetryOnce(t *testing.T, o options) {
 		t.Fatalf("/deadletters buttons: got %+v, want Retry all and Discard", list.InlineKeyboard())
 	}
 
-	// Someone not in ADMIN_IDS presses the button: refused, nothing queued.
+	// Someone not in ADMIN_IDS presses the button in the admin's chat: refused
+	// (the chat is not theirs), nothing queued.
 	const citizen = 2001
 	e.fake.AddPrivateChat(citizen, "Eve", "en")
 	e.fake.PressButton(admin, citizen, list.MessageID, retry)
 	e.waitFor("the refusal", func() bool { return len(e.answersTo(list.MessageID)) == 1 })
-	if got := e.answersTo(list.MessageID); got[0] != "Sorry, this command is not available to you." {
+	if got := e.answersTo(list.MessageID); got[0] != "This button belongs to another chat." {
 		t.Fatalf("forged press: got answer %q, want the refusal", got[0])
 	}
 	if sum, err := e.st.DeadLetterSummary(ctx); err != nil || sum.Count != 4 {
