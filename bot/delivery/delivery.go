@@ -254,6 +254,8 @@ type Store interface {
 	// DeadLetters returns the n most recent dead letters, newest first,
 	// and how many there have been in all.
 	DeadLetters(ctx context.Context, n int) ([]DeadLetter, int64, error)
+
+	PauseStore
 }
 
 // Intake is the poller's queue of new publications.

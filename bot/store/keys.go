@@ -45,12 +45,15 @@ func botLeaseKey(name string) string     { return "bb:{bot}:lease:" + name }    
 func botUpdateKey(updateID int64) string { return "bb:{bot}:update:" + itoa(updateID) } // webhook de-duplication mark
 
 // Delivery.
-func deliveryAnnKey(id string) string   { return "bb:{dlv}:ann:" + id }  // hash: definition, texts, cursor, counters
-func deliverySentKey(id string) string  { return "bb:{dlv}:sent:" + id } // hash: chat id -> message id
-func deliveryFanoutsKey() string        { return "bb:{dlv}:fanouts" }    // zset: announcement id -> fan-out lease deadline (ms)
-func deliveryQueueKey() string          { return "bb:{dlv}:queue" }      // stream of deliveries, group deliveryGroup
-func deliveryDelayedKey() string        { return "bb:{dlv}:delayed" }    // zset: encoded delivery -> due (ms)
-func deliveryPauseKey() string          { return "bb:{dlv}:pause" }      // string with a TTL: all sending paused
+func deliveryAnnKey(id string) string   { return "bb:{dlv}:ann:" + id }    // hash: definition, texts, cursor, counters
+func deliverySentKey(id string) string  { return "bb:{dlv}:sent:" + id }   // hash: chat id -> message id
+func deliveryFanoutsKey() string        { return "bb:{dlv}:fanouts" }      // zset: announcement id -> fan-out lease deadline (ms)
+func deliveryQueueKey() string          { return "bb:{dlv}:queue" }        // stream of deliveries, group deliveryGroup
+func deliveryDelayedKey() string        { return "bb:{dlv}:delayed" }      // zset: encoded delivery -> due (ms)
+func deliveryPauseKey() string          { return "bb:{dlv}:pause" }        // "reason|since ms" with a TTL: all sending paused ("1": a 429, by an older release)
+func deliveryProbeKey() string          { return "bb:{dlv}:probe" }        // "reason|since ms" with a TTL: sending resumes only after a probe succeeds
+func deliveryProbeLeaseKey() string     { return "bb:{dlv}:probe:lease" }  // replica id, expiring: the one probe in flight
+func deliveryPauseNoticeKey() string    { return "bb:{dlv}:pause:notice" } // id of the last pause staff were told of
 func deliveryChatKey(chat int64) string { return "bb:{dlv}:chat:" + strconv.FormatInt(chat, 10) }
 func deliveryDeadKey() string           { return "bb:{dlv}:dead" }     // list of dead-letter JSON, newest first
 func deliveryCountersKey() string       { return "bb:{dlv}:counters" } // hash: dead (all-time dead letters)
