@@ -125,6 +125,11 @@ func (e *env) params(mutate func(*delivery.Params)) delivery.Params {
 		FanoutLease:  2 * time.Second,
 		PollInterval: 50 * time.Millisecond,
 		DrainTimeout: 3 * time.Second,
+		PauseCheck:   100 * time.Millisecond,
+		ProbeEvery:   50 * time.Millisecond,
+		ProbeMax:     200 * time.Millisecond,
+		StormPause:   300 * time.Millisecond,
+		GoneHold:     100 * time.Millisecond,
 		Gaps:         &delivery.Gaps{Private: time.Second, Group: 3 * time.Second},
 		Logger:       slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}

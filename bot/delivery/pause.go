@@ -2,9 +2,15 @@ package delivery
 
 import (
 	"context"
+	"fmt"
+	"log/slog"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/bulletinbot/bulletinbot/bot/internal/wait"
+	"github.com/bulletinbot/bulletinbot/bot/tg"
 )
 
 // PauseReason says why all sending is paused.
@@ -83,4 +89,185 @@ type PauseStore interface {
 	// when telling failed.
 	ClaimPauseNotice(ctx context.Context, id string) (bool, error)
 	ReleasePauseNotice(ctx context.Context, id string) error
+}
+
+// pauses is one engine's view of the shared pause: what the store said
+// last, refreshed by pauseLoop at least every Params.PauseCheck, and
+// re-read by the dispatcher whenever it believes sending is paused, so
+// that a pause lifted anywhere is seen within PauseCheck.
+type pauses struct {
+	mu     sync.Mutex
+	cur    Pause
+	paused bool
+	// stormSeen is when a gone storm was last in force: removals wait
+	// for a quiet spell after one.
+	stormSeen time.Time
+	// probeFails counts this replica's failed probes in a row, for the
+	// growing wait between them.
+	probeFails int
+	// told401: the 401 pause in force was logged loudly here.
+	told401 bool
+}
+
+// set records what the store says.
+func (ps *pauses) set(p Pause, ok bool, now time.Time) (wasPaused bool) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	wasPaused = ps.paused
+	ps.cur, ps.paused = p, ok
+	if ok && p.Reason == PauseGoneStorm {
+		ps.stormSeen = now
+	}
+	if !ok {
+		ps.probeFails, ps.told401 = 0, false
+	}
+	return wasPaused
+}
+
+// suspect marks sending as paused until the store says otherwise.
+func (ps *pauses) suspect() {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	ps.paused = true
+}
+
+func (ps *pauses) current() (Pause, bool) {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.cur, ps.paused
+}
+
+func (ps *pauses) lastStorm() time.Time {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.stormSeen
+}
+
+// Paused reports the pause of all sending in force, if any, as the store
+// has it.
+func (e *Engine) Paused(ctx context.Context) (Pause, bool, error) {
+	p, ok, err := e.p.Store.CurrentPause(ctx, e.p.Now())
+	if err != nil {
+		return Pause{}, false, fmt.Errorf("delivery: current pause: %w", err)
+	}
+	return p, ok, nil
+}
+
+// Resume lifts the pause named id for every replica ("" lifts any) and
+// reports whether there was one.
+func (e *Engine) Resume(ctx context.Context, id string) (bool, error) {
+	ok, err := e.p.Store.ResumeSending(ctx, id)
+	if err != nil {
+		return false, fmt.Errorf("delivery: resume: %w", err)
+	}
+	if ok {
+		e.refreshPause(ctx)
+	}
+	return ok, nil
+}
+
+// pause stops all sending, for every replica.
+func (e *Engine) pause(ctx context.Context, reason PauseReason, d time.Duration, probe bool) {
+	now := e.p.Now()
+	e.pauses.suspect()
+	p := Pause{Reason: reason, Until: now.Add(d), Probe: probe}
+	if err := e.p.Store.PauseSending(ctx, p, e.probeOwed(), now); err != nil {
+		// Each failing send tries again; until one succeeds, the
+		// deliveries go on being retried with backoff.
+		e.log.Error("cannot pause sending", slog.String("reason", string(reason)), slog.Any("error", err))
+	}
+}
+
+// probeOwed is how long an owed probe stays owed when nobody probes: long
+// past any wait between probes, so that only a store with no engine
+// running lets it lapse.
+func (e *Engine) probeOwed() time.Duration { return 10 * e.p.ProbeMax }
+
+// refreshPause reads the pause from the store into e.pauses; when sending
+// has resumed, the window of sends before it says nothing any more.
+func (e *Engine) refreshPause(ctx context.Context) (Pause, bool) {
+	now := e.p.Now()
+	p, ok, err := e.p.Store.CurrentPause(ctx, now)
+	if err != nil {
+		if ctx.Err() == nil {
+			e.log.Warn("cannot read the pause of sending", slog.Any("error", err))
+		}
+		return e.pauses.current()
+	}
+	if was := e.pauses.set(p, ok, now); was && !ok {
+		e.window.reset()
+	}
+	return p, ok
+}
+
+// pausedFor returns how long to wait before sending is worth trying: zero
+// when it is not paused, else at most PauseCheck, so that a lift is seen
+// within it.
+func (e *Engine) pausedFor(ctx context.Context) time.Duration {
+	if _, ok := e.pauses.current(); !ok {
+		return 0
+	}
+	p, ok := e.refreshPause(ctx)
+	if !ok {
+		return 0
+	}
+	return min(max(p.Until.Sub(e.p.Now()), time.Millisecond), e.p.PauseCheck)
+}
+
+// pauseLoop reads the pause every PauseCheck and, when a probe is owed,
+// makes it if no other replica does.
+func (e *Engine) pauseLoop(ctx context.Context) {
+	for ctx.Err() == nil {
+		p, ok := e.refreshPause(ctx)
+		if ok && p.Probe && !p.Timed(e.p.Now()) {
+			won, err := e.p.Store.ClaimProbe(ctx, e.p.ReplicaID, e.p.SendTimeout+e.p.PauseCheck)
+			if err != nil && ctx.Err() == nil {
+				e.log.Warn("cannot claim the probe of Telegram", slog.Any("error", err))
+			}
+			if won {
+				e.probe(ctx, p)
+				continue
+			}
+		}
+		wait.Sleep(ctx, e.p.PauseCheck)
+	}
+}
+
+// probe asks Telegram who the bot is: getMe costs no subscriber a message,
+// needs no delivery at hand, and fails as every other call does while the
+// token is refused or Telegram is down. Success lifts the pause for
+// every replica; failure renews it for a longer wait.
+func (e *Engine) probe(ctx context.Context, p Pause) {
+	callCtx, cancel := context.WithTimeout(ctx, e.p.SendTimeout)
+	_, err := e.p.Telegram.Call(callCtx, "getMe", nil)
+	cancel()
+	if ctx.Err() != nil {
+		return
+	}
+	kind := tg.Classify(err)
+	reason := PauseOutage
+	switch kind {
+	case tg.KindTransient, tg.KindRetryAfter:
+	case tg.KindUnauthorized:
+		reason = PauseUnauthorized
+	default: // Telegram answers: whatever it said, it is there
+		if _, err := e.p.Store.ResumeSending(ctx, p.ID()); err != nil {
+			e.log.Error("cannot resume sending after a successful probe", slog.Any("error", err))
+			return
+		}
+		lasted := time.Duration(0)
+		if !p.Since.IsZero() {
+			lasted = e.p.Now().Sub(p.Since).Round(time.Second)
+		}
+		e.log.Info("Telegram answers again: sending resumed", slog.String("reason", string(p.Reason)), slog.Duration("paused_for", lasted))
+		e.refreshPause(ctx)
+		return
+	}
+	e.pauses.mu.Lock()
+	e.pauses.probeFails++
+	n := e.pauses.probeFails
+	e.pauses.mu.Unlock()
+	d := wait.Jitter(wait.Capped(e.p.ProbeEvery, e.p.ProbeMax, n+1))
+	e.log.Warn("probe of Telegram failed: sending stays paused", slog.String("reason", string(reason)), slog.Duration("next_probe", d), slog.Any("error", err))
+	e.pause(ctx, reason, d, true)
 }
