@@ -13,9 +13,9 @@ func TestHoldsConfirmASecondAnswerAfterTheHold(t *testing.T) {
 		at   time.Duration
 		want bool
 	}{
-		{0, false},                // first answer: held
+		{0, false},        // first answer: held
 		{hold / 2, false}, // too soon to confirm, first kept
-		{hold, true},              // a hold after the first: removed
+		{hold, true},      // a hold after the first: removed
 		{hold + time.Second, false},
 		{2*hold + holdConfirms + 2*time.Second, false}, // the earlier answer is too old to confirm this one
 		{3*hold + holdConfirms + 2*time.Second, true},
