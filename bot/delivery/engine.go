@@ -31,7 +31,7 @@ const (
 	DefaultFanoutLease  = 30 * time.Second
 	DefaultPollInterval = time.Second
 	DefaultDrainTimeout = 10 * time.Second
-	DefaultPauseCheck   = time.Second
+	DefaultPauseCheck   = 500 * time.Millisecond
 	DefaultProbeEvery   = 5 * time.Second
 	DefaultProbeMax     = time.Minute
 	DefaultStormPause   = 2 * time.Minute

@@ -11,7 +11,9 @@ const holdsPrune = 4096
 // holds remembers the chats that answered they are gone once, so that a
 // second answer, Params.GoneHold later, removes them: the first sends of a
 // storm of such answers (a proxy glitch, a Bot API bug) then remove nobody
-// before the storm is recognised.
+// before the storm is recognised. A storm clears it: answers given during
+// one confirm nothing, and a storm that goes on after its pause is
+// recognised again, from a burst of first answers, before any second.
 type holds struct {
 	mu    sync.Mutex
 	since map[int64]time.Time
@@ -46,4 +48,11 @@ func (h *holds) confirm(chat int64, now time.Time, hold time.Duration) bool {
 	}
 	h.since[chat] = now
 	return false
+}
+
+// clear forgets every chat: a storm's answers confirm nothing.
+func (h *holds) clear() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	clear(h.since)
 }

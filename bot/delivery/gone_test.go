@@ -38,3 +38,13 @@ func TestHoldsForgetStaleChats(t *testing.T) {
 		t.Fatalf("got %d chats held, want only the fresh one", len(h.since))
 	}
 }
+
+func TestHoldsClearedByAStorm(t *testing.T) {
+	h := holds{since: map[int64]time.Time{}}
+	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	h.confirm(7, t0, time.Second)
+	h.clear()
+	if h.confirm(7, t0.Add(2*time.Second), time.Second) {
+		t.Fatal("an answer from before a storm confirmed one after it, want it forgotten")
+	}
+}

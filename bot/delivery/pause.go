@@ -75,8 +75,9 @@ type PauseStore interface {
 	// PauseSending starts a pause of p.Reason until p.Until, or lengthens
 	// one of the same reason, keeping its Since; a longer pause in force
 	// stays as it is. With p.Probe, a probe is owed after it, for at most
-	// probeOwed (then sending resumes by itself, so that a bot with
-	// nothing to send does not stay paused forever).
+	// probeOwed (then sending resumes by itself, so that a store no
+	// engine runs on does not stay paused forever), and the claim of the
+	// last probe is freed.
 	PauseSending(ctx context.Context, p Pause, probeOwed time.Duration, now time.Time) error
 	// ClaimProbe makes holder the one replica that probes Telegram, for
 	// ttl; false when another holds the claim.
@@ -99,29 +100,37 @@ type pauses struct {
 	mu     sync.Mutex
 	cur    Pause
 	paused bool
-	// stormSeen is when a gone storm was last in force: removals wait
-	// for a quiet spell after one.
-	stormSeen time.Time
 	// probeFails counts this replica's failed probes in a row, for the
 	// growing wait between them.
 	probeFails int
-	// told401: the 401 pause in force was logged loudly here.
-	told401 bool
+	// gen counts this replica's own pauses, each before and after it is
+	// written, and writing how many are under way: a read of the store
+	// that overlaps one may not undo it.
+	gen     uint64
+	writing int
 }
 
-// set records what the store says.
-func (ps *pauses) set(p Pause, ok bool, now time.Time) (wasPaused bool) {
+func (ps *pauses) generation() uint64 {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	return ps.gen
+}
+
+// set records what the store said to a read begun at generation gen,
+// unless this replica paused meanwhile, and reports whether sending was
+// paused before.
+func (ps *pauses) set(p Pause, ok bool, gen uint64) (wasPaused, applied bool) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	wasPaused = ps.paused
+	if gen != ps.gen || ps.writing > 0 {
+		return wasPaused, false
+	}
 	ps.cur, ps.paused = p, ok
-	if ok && p.Reason == PauseGoneStorm {
-		ps.stormSeen = now
-	}
 	if !ok {
-		ps.probeFails, ps.told401 = 0, false
+		ps.probeFails = 0
 	}
-	return wasPaused
+	return wasPaused, true
 }
 
 // suspect marks sending as paused until the store says otherwise.
@@ -129,18 +138,37 @@ func (ps *pauses) suspect() {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	ps.paused = true
+	ps.gen++
+}
+
+// claim marks sending as paused for reason, a write of it under way, and
+// reports whether this call did, rather than a concurrent send that saw
+// the same: of the sends that meet an outage together, one pauses and
+// tells. With force it always does (a 429 lengthens what is in force).
+func (ps *pauses) claim(reason PauseReason, force bool) bool {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	if !force && ps.paused && ps.cur.Reason == reason {
+		return false
+	}
+	ps.cur, ps.paused = Pause{Reason: reason}, true
+	ps.gen++
+	ps.writing++
+	return true
+}
+
+// written ends a write claim began.
+func (ps *pauses) written() {
+	ps.mu.Lock()
+	defer ps.mu.Unlock()
+	ps.gen++
+	ps.writing--
 }
 
 func (ps *pauses) current() (Pause, bool) {
 	ps.mu.Lock()
 	defer ps.mu.Unlock()
 	return ps.cur, ps.paused
-}
-
-func (ps *pauses) lastStorm() time.Time {
-	ps.mu.Lock()
-	defer ps.mu.Unlock()
-	return ps.stormSeen
 }
 
 // Paused reports the pause of all sending in force, if any, as the store
@@ -166,16 +194,22 @@ func (e *Engine) Resume(ctx context.Context, id string) (bool, error) {
 	return ok, nil
 }
 
-// pause stops all sending, for every replica.
-func (e *Engine) pause(ctx context.Context, reason PauseReason, d time.Duration, probe bool) {
+// pause stops all sending for d, for every replica, and reports whether
+// this call did: unless force, a pause of the same reason this replica is
+// already in stays as it is, and the caller need not tell of it again.
+func (e *Engine) pause(ctx context.Context, reason PauseReason, d time.Duration, probe, force bool) bool {
+	if !e.pauses.claim(reason, force) {
+		return false
+	}
+	defer e.pauses.written()
 	now := e.p.Now()
-	e.pauses.suspect()
 	p := Pause{Reason: reason, Until: now.Add(d), Probe: probe}
 	if err := e.p.Store.PauseSending(ctx, p, e.probeOwed(), now); err != nil {
 		// Each failing send tries again; until one succeeds, the
 		// deliveries go on being retried with backoff.
 		e.log.Error("cannot pause sending", slog.String("reason", string(reason)), slog.Any("error", err))
 	}
+	return true
 }
 
 // probeOwed is how long an owed probe stays owed when nobody probes: long
@@ -187,6 +221,7 @@ func (e *Engine) probeOwed() time.Duration { return 10 * e.p.ProbeMax }
 // has resumed, the window of sends before it says nothing any more.
 func (e *Engine) refreshPause(ctx context.Context) (Pause, bool) {
 	now := e.p.Now()
+	gen := e.pauses.generation()
 	p, ok, err := e.p.Store.CurrentPause(ctx, now)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -194,8 +229,17 @@ func (e *Engine) refreshPause(ctx context.Context) (Pause, bool) {
 		}
 		return e.pauses.current()
 	}
-	if was := e.pauses.set(p, ok, now); was && !ok {
+	was, applied := e.pauses.set(p, ok, gen)
+	if !applied {
+		return e.pauses.current()
+	}
+	if was && !ok {
 		e.window.reset()
+	}
+	if ok && p.Reason == PauseGoneStorm {
+		// Another replica's storm: answers given here during it confirm
+		// no removal either.
+		e.holding.clear()
 	}
 	return p, ok
 }
@@ -269,5 +313,5 @@ func (e *Engine) probe(ctx context.Context, p Pause) {
 	e.pauses.mu.Unlock()
 	d := wait.Jitter(wait.Capped(e.p.ProbeEvery, e.p.ProbeMax, n+1))
 	e.log.Warn("probe of Telegram failed: sending stays paused", slog.String("reason", string(reason)), slog.Duration("next_probe", d), slog.Any("error", err))
-	e.pause(ctx, reason, d, true)
+	e.pause(ctx, reason, d, true, true)
 }

@@ -323,8 +323,10 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 			wait = time.Second
 		}
 		e.obs.Paused(wait)
-		e.pauses.suspect()
 		log.Warn("flood limit: all replicas pause sending", slog.Duration("retry_after", wait))
+		// Paused at once, so that no send starts while the result waits
+		// for its batch, and again with the result, with the requeue.
+		e.pause(ctx, PauseFlood, wait, false, true)
 		again.Pause = wait
 		return again
 
@@ -358,14 +360,8 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 		return Result{Delivery: d, Outcome: Requeued, Next: next, At: now}
 
 	case tg.KindUnauthorized:
-		e.pauses.mu.Lock()
-		loud := !e.pauses.told401
-		e.pauses.told401 = true
-		e.pauses.mu.Unlock()
-		if p, paused := e.pauses.current(); !paused || p.Reason != PauseUnauthorized {
-			e.pause(ctx, PauseUnauthorized, e.p.ProbeEvery, true)
-		}
-		if loud {
+		// Once per episode and replica, however many sends meet it.
+		if e.pause(ctx, PauseUnauthorized, e.p.ProbeEvery, true, false) {
 			log.Error("TELEGRAM REFUSES THE BOT TOKEN (401): all sending paused until it is accepted again; check TELEGRAM_BOT_TOKEN", slog.Any("error", err))
 		}
 		return again
@@ -376,9 +372,10 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 			return again
 		}
 		if mostly(total, failed, outageMin) {
-			log.Warn("most recent sends failed: Telegram looks down; all sending paused until a probe succeeds",
-				slog.Int("failed", failed), slog.Int("sends", total), slog.Any("error", err))
-			e.pause(ctx, PauseOutage, e.p.ProbeEvery, true)
+			if e.pause(ctx, PauseOutage, e.p.ProbeEvery, true, false) {
+				log.Warn("most recent sends failed: Telegram looks down; all sending paused until a probe succeeds",
+					slog.Int("failed", failed), slog.Int("sends", total), slog.Any("error", err))
+			}
 			return again
 		}
 		if age := now.Sub(a.CreatedAt); age >= e.p.Lifetime {
@@ -409,21 +406,18 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 func (e *Engine) gone(ctx context.Context, d Delivery, again Result, err error, log *slog.Logger) Result {
 	now := again.At
 	total, gone := e.window.add(now, classGone)
-	p, paused := e.pauses.current()
 	if mostly(total, gone, stormMin) {
-		if !paused || p.Reason != PauseGoneStorm {
+		if e.pause(ctx, PauseGoneStorm, e.p.StormPause, false, false) {
+			e.holding.clear()
 			log.Warn("most recent sends answer that the chat is gone: a storm, not users leaving; removals stopped, sending paused",
 				slog.Int("gone", gone), slog.Int("sends", total), slog.Duration("pause", e.p.StormPause), slog.Any("error", err))
-			e.pause(ctx, PauseGoneStorm, e.p.StormPause, false)
 		}
 		return again
 	}
-	if paused {
+	if _, paused := e.pauses.current(); paused {
 		return again
 	}
-	// Right after a storm, a second answer may belong to it still.
-	quiet := now.Sub(e.pauses.lastStorm()) >= e.p.StormPause+e.p.GoneHold
-	if !quiet || !e.holding.confirm(d.ChatID, now, e.p.GoneHold) {
+	if !e.holding.confirm(d.ChatID, now, e.p.GoneHold) {
 		log.Info("chat answered it is gone; trying once more before removing it", slog.Duration("in", e.p.GoneHold), slog.Any("error", err))
 		again.At = now.Add(e.p.GoneHold)
 		return again

@@ -65,10 +65,14 @@ func readPause(meta *bolt.Bucket, now int64) (delivery.Pause, bool) {
 }
 
 // lengthenPause starts or lengthens the timed pause, as pauseSendingScript
-// does on Redis, and returns nothing else to do.
+// does on Redis. A pause or owed probe over by now is an episode past:
+// a new one starts.
 func lengthenPause(meta *bolt.Bucket, p delivery.Pause, now int64) error {
-	id := sameReason(meta.Get(metaPauseID), p.Reason)
-	if id == "" {
+	id := ""
+	if until, ok := metaInt(meta, metaPause); ok && until > now {
+		id = sameReason(meta.Get(metaPauseID), p.Reason)
+	}
+	if until, ok := metaInt(meta, metaProbeUntil); id == "" && ok && until > now {
 		id = sameReason(meta.Get(metaProbe), p.Reason)
 	}
 	if id == "" {
@@ -118,6 +122,12 @@ func (b *Bolt) PauseSending(ctx context.Context, p delivery.Pause, probeOwed tim
 	})
 	if err != nil {
 		return fmt.Errorf("store: pause sending: %w", err)
+	}
+	if p.Probe {
+		// Owing a probe frees the claim of the last one.
+		b.probe.mu.Lock()
+		b.probe.holder = ""
+		b.probe.mu.Unlock()
 	}
 	return nil
 }

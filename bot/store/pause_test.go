@@ -250,3 +250,46 @@ func TestPauseOfThePreviousRelease(t *testing.T) {
 
 var _ delivery.PauseStore = (*store.Redis)(nil)
 var _ delivery.PauseStore = (*store.Bolt)(nil)
+
+func TestPauseOwingAProbeFreesTheClaim(t *testing.T) {
+	forEachDeliveryBackend(t, func(t *testing.T, s deliveryStore) {
+		ctx := context.Background()
+		now := time.Now()
+		p := delivery.Pause{Reason: delivery.PauseOutage, Until: now, Probe: true}
+		if err := s.PauseSending(ctx, p, time.Minute, now); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.ClaimProbe(ctx, "c1", time.Minute); err != nil || !ok {
+			t.Fatalf("ClaimProbe: got %v, %v; want true", ok, err)
+		}
+		// c1's probe failed: it owes the next one after a wait.
+		p.Until = now.Add(time.Millisecond)
+		if err := s.PauseSending(ctx, p, time.Minute, now); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.ClaimProbe(ctx, "c2", time.Minute); err != nil || !ok {
+			t.Fatalf("ClaimProbe after a renewal: got %v, %v; want the claim free", ok, err)
+		}
+	})
+}
+
+// An episode over by now is not continued by a pause of the same reason.
+func TestPauseAfterOneEndedIsANewEpisode(t *testing.T) {
+	forEachDeliveryBackend(t, func(t *testing.T, s deliveryStore) {
+		ctx := context.Background()
+		start := time.Now()
+		if err := s.PauseSending(ctx, delivery.Pause{Reason: delivery.PauseGoneStorm, Until: start.Add(time.Millisecond)}, 0, start); err != nil {
+			t.Fatal(err)
+		}
+		first, _ := currentPause(t, s, start)
+		time.Sleep(10 * time.Millisecond) // the 1ms pause ends, on Redis's clock too
+		later := start.Add(10 * time.Millisecond)
+		if err := s.PauseSending(ctx, delivery.Pause{Reason: delivery.PauseGoneStorm, Until: later.Add(time.Minute)}, 0, later); err != nil {
+			t.Fatal(err)
+		}
+		second, ok := currentPause(t, s, later)
+		if !ok || second.ID() == first.ID() || second.Since.UnixMilli() != later.UnixMilli() {
+			t.Fatalf("got %+v %v after %s ended, want a new episode since %v", second, ok, first.ID(), later)
+		}
+	})
+}

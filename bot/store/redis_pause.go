@@ -46,11 +46,12 @@ func (r *Redis) CurrentPause(ctx context.Context, now time.Time) (delivery.Pause
 
 // pauseSendingScript starts or lengthens the pause of all sending.
 //
-// KEYS[1] pause key  KEYS[2] probe key
+// KEYS[1] pause key  KEYS[2] probe key  KEYS[3] probe lease
 // ARGV[1] reason  ARGV[2] now (ms)  ARGV[3] pause (ms)  ARGV[4] "1" when a
 // probe is owed after it  ARGV[5] how long the probe stays owed (ms)
 // A pause of the same reason in force, timed or owing a probe, keeps its
-// start; a longer timed pause in force stays whatever its reason.
+// start; a longer timed pause in force stays whatever its reason. Owing a
+// probe frees the claim of the last one: the next is claimed afresh.
 var pauseSendingScript = redis.NewScript(`
 local function since(v)
   if not v then return nil end
@@ -64,6 +65,7 @@ if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[3]) then
 end
 if ARGV[4] == '1' then
   redis.call('SET', KEYS[2], v, 'PX', ARGV[5])
+  redis.call('DEL', KEYS[3])
 end
 return 1
 `)
@@ -78,7 +80,7 @@ func (r *Redis) PauseSending(ctx context.Context, p delivery.Pause, probeOwed ti
 	if p.Probe {
 		probe = "1"
 	}
-	err := pauseSendingScript.Run(ctx, r.rdb, []string{deliveryPauseKey(), deliveryProbeKey()},
+	err := pauseSendingScript.Run(ctx, r.rdb, []string{deliveryPauseKey(), deliveryProbeKey(), deliveryProbeLeaseKey()},
 		string(p.Reason), now.UnixMilli(), max(d, 1), probe, max(probeOwed.Milliseconds(), d, 1)).Err()
 	if err != nil {
 		return fmt.Errorf("store: pause sending: %w", err)
