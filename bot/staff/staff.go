@@ -83,6 +83,11 @@ type Store interface {
 
 	// SourceHealth is the poller's view of every source.
 	SourceHealth(ctx context.Context) (map[string]poller.Health, error)
+
+	// ClaimPauseNotice and ReleasePauseNotice make one replica tell staff
+	// of each pause of sending.
+	ClaimPauseNotice(ctx context.Context, id string) (bool, error)
+	ReleasePauseNotice(ctx context.Context, id string) error
 }
 
 // Engine is the part of *delivery.Engine the staff tools use.
@@ -91,6 +96,9 @@ type Engine interface {
 	Stats(ctx context.Context, id string) (delivery.Stats, error)
 	Cancel(ctx context.Context, id string) (bool, error)
 	DeadLetters(ctx context.Context, n int) ([]delivery.DeadLetter, int64, error)
+	// Paused and Resume show and lift the pause of all sending.
+	Paused(ctx context.Context) (delivery.Pause, bool, error)
+	Resume(ctx context.Context, id string) (bool, error)
 }
 
 // Subscribers is the part of *subscriptions.Service the staff tools use.
@@ -248,12 +256,13 @@ func Register(b *bot.Bot, p Params) (*Staff, error) {
 	b.Handle("broadcasts", s.cmdBroadcasts, bot.AdminOnly(), describe(i18n.CmdBroadcasts))
 	b.Handle("stats", s.cmdStats, bot.AdminOnly(), describe(i18n.CmdStats))
 	b.HandleCallback(callbackPrefix, s.onButton, bot.AdminOnly())
+	b.HandleCallback(pauseCallbackPrefix, s.onPauseButton, bot.AdminOnly())
 	b.HandleText(s.onText, bot.AdminOnly())
 	return s, nil
 }
 
-// Run follows broadcasts (status edits, final reports, recalls) and source
-// health until ctx ends, then returns nil once its goroutines have
+// Run follows broadcasts (status edits, final reports, recalls), source
+// health and the pause of sending until ctx ends, then returns nil once its goroutines have
 // stopped.
 func (s *Staff) Run(ctx context.Context) error {
 	if !s.running.TryLock() {
@@ -263,6 +272,7 @@ func (s *Staff) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.watchBroadcasts(ctx) })
 	wg.Go(func() { s.watchHealth(ctx) })
+	wg.Go(func() { s.watchPause(ctx) })
 	wg.Wait()
 	return nil
 }
@@ -299,7 +309,9 @@ func (p *pacer) take(ctx context.Context) error {
 			return err
 		}
 		if pause > 0 {
-			if !wait.Sleep(ctx, pause) {
+			// Looked at again every second: a pause lifted by staff
+			// ends here too.
+			if !wait.Sleep(ctx, min(pause, pauseWatchEvery)) {
 				return ctx.Err()
 			}
 			continue
