@@ -35,8 +35,10 @@ func TestReadinessFailsWhileTheTokenIsRefused(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := readiness{
-				ping:   func(context.Context) error { return nil },
-				health: func(context.Context) (map[string]poller.Health, error) { return map[string]poller.Health{src: {LastSuccess: now}}, nil },
+				ping: func(context.Context) error { return nil },
+				health: func(context.Context) (map[string]poller.Health, error) {
+					return map[string]poller.Health{src: {LastSuccess: now}}, nil
+				},
 				pause: func(context.Context) (delivery.Pause, bool, error) {
 					return tt.pause, tt.paused, tt.err
 				},
