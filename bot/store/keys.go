@@ -39,6 +39,14 @@ func subscriberEventsKey() string              { return "bb:{sub}:events" }
 func subscriberLanguageKey(lang string) string { return subscriberLanguagesKey() + ":" + lang } // zset of chat ids, score = chat id
 func subscriberCategoriesKey() string          { return "bb:{sub}:cats" }                       // set of categories that have subscribers
 
+// Tombstones of subscribers removed because their chat was gone: a hash
+// per chat (its fields, "removed" in ms and "why"), expiring, and a zset
+// of chat id -> removed at (ms).
+func subscriberTombstoneKey(chatID int64) string {
+	return "bb:{sub}:tomb:" + strconv.FormatInt(chatID, 10)
+}
+func subscriberTombstonesKey() string { return "bb:{sub}:tombs" }
+
 // Bot intake.
 func botOffsetKey() string               { return "bb:{bot}:offset" }                   // next getUpdates offset
 func botLeaseKey(name string) string     { return "bb:{bot}:lease:" + name }            // holder id, expiring with the lease
