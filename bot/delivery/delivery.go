@@ -287,7 +287,9 @@ type Telegram interface {
 // Subscribers is the part of *subscriptions.Service the engine uses.
 type Subscribers interface {
 	Page(ctx context.Context, f subscriptions.Filter, cursor string, limit int) ([]subscriptions.Subscriber, string, error)
-	Unsubscribe(ctx context.Context, chatID int64) (bool, error)
+	// Remove removes a gone chat, keeping a tombstone so that a mistaken
+	// removal can be undone; reason is Telegram's answer.
+	Remove(ctx context.Context, chatID int64, reason string) (bool, error)
 	Migrate(ctx context.Context, from, to int64) error
 }
 

@@ -222,6 +222,16 @@ func TestDeliveryGoneChatsAreRemoved(t *testing.T) {
 	if _, ok, _ := e.subs.Get(ctx, 1); !ok {
 		t.Error("chat 1: got removed, want still subscribed")
 	}
+	// Each removal can be undone for 30 days.
+	ts, err := e.subs.Removed(ctx, time.Time{}, 10)
+	if err != nil || len(ts) != 4 {
+		t.Fatalf("Removed: got %+v, %v; want the 4 chats' tombstones", ts, err)
+	}
+	for _, tomb := range ts {
+		if !strings.HasPrefix(tomb.Reason, "403 ") && !strings.HasPrefix(tomb.Reason, "400 ") {
+			t.Errorf("chat %d: got reason %q, want Telegram's answer", tomb.Subscriber.ChatID, tomb.Reason)
+		}
+	}
 	// A gone chat is tried once more, GoneHold later, before removal.
 	if n := e.fake.Calls("sendMessage"); n != 11 {
 		t.Errorf("got %d sendMessage calls, want 11: one per chat, a second for each gone one", n)

@@ -422,13 +422,22 @@ func (e *Engine) gone(ctx context.Context, d Delivery, again Result, err error, 
 		again.At = now.Add(e.p.GoneHold)
 		return again
 	}
-	if _, uerr := e.p.Subscribers.Unsubscribe(ctx, d.ChatID); uerr != nil {
+	if _, uerr := e.p.Subscribers.Remove(ctx, d.ChatID, goneReason(err)); uerr != nil {
 		log.Error("remove subscriber whose chat is gone", slog.Any("error", uerr))
 		again.At = now.Add(wait.Jitter(e.p.RetryBase))
 		return again
 	}
 	log.Info("chat gone: subscriber removed", slog.Any("error", err))
 	return Result{Delivery: d, Outcome: Removed}
+}
+
+// goneReason is Telegram's answer that a chat is gone, for its tombstone.
+func goneReason(err error) string {
+	var te *tg.Error
+	if errors.As(err, &te) {
+		return strconv.Itoa(te.Code) + " " + te.Description
+	}
+	return err.Error()
 }
 
 func truncateForLog(s string) string {

@@ -170,9 +170,8 @@ func (b *Bolt) Tombstones(_ context.Context, since time.Time, n int) ([]subscrip
 		if tombs == nil || index == nil {
 			return nil
 		}
-		expired := time.Now().Add(-subscriptions.TombstoneTTL).UnixMilli()
 		c := index.Cursor()
-		for k, _ := c.Seek(subKey(max(since.UnixMilli(), expired))); k != nil && len(out) < n; k, _ = c.Next() {
+		for k, _ := c.Seek(subKey(since.UnixMilli())); k != nil && len(out) < n; k, _ = c.Next() {
 			if len(k) != 16 {
 				continue
 			}

@@ -19,8 +19,7 @@ import (
 // KEYS[1..5] as deleteSubscriberScript  KEYS[6] tombstone hash
 // KEYS[7] tombstones zset
 // ARGV[1..5] as deleteSubscriberScript  ARGV[6] why  ARGV[7] tombstone
-// lifetime (ms), from the removal  ARGV[8] drop tombstones removed before
-// this ms
+// lifetime (ms)  ARGV[8] drop tombstones removed before this ms
 // Returns 1 when the subscriber existed, 0 when not.
 var removeSubscriberScript = redis.NewScript(subIndexLua + `
 if redis.call('EXISTS', KEYS[1]) == 1 then
@@ -28,7 +27,7 @@ if redis.call('EXISTS', KEYS[1]) == 1 then
   redis.call('DEL', KEYS[6])
   redis.call('HSET', KEYS[6], unpack(fields))
   redis.call('HSET', KEYS[6], 'removed', ARGV[2], 'why', ARGV[6])
-  redis.call('PEXPIREAT', KEYS[6], tonumber(ARGV[2]) + tonumber(ARGV[7]))
+  redis.call('PEXPIRE', KEYS[6], ARGV[7])
   redis.call('ZADD', KEYS[7], ARGV[2], ARGV[1])
   redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', '(' .. ARGV[8])
 end
@@ -53,10 +52,12 @@ func (r *Redis) RemoveSubscriber(ctx context.Context, chatID int64, reason strin
 //
 // KEYS[1..5] as saveSubscriberScript  KEYS[6] tombstone hash
 // KEYS[7] tombstones zset
-// ARGV[1..8] as saveSubscriberScript  ARGV[9] the tombstone's "removed",
-// as read: a tombstone written since is not restored from stale fields
-// Returns 1 when restored, 0 when the chat is subscribed (the tombstone is
-// dropped), -1 when there is no tombstone, -2 when it changed.
+// ARGV[1..8] as saveSubscriberScript (ARGV[5], joined, is now)  ARGV[9]
+// the tombstone's "removed", as read: a tombstone written since is not
+// restored from stale fields  ARGV[10] tombstone lifetime (ms)
+// Returns 1 when restored, 0 when the chat is subscribed or the tombstone
+// is past its lifetime (the tombstone is dropped), -1 when there is no
+// tombstone, -2 when it changed.
 var restoreSubscriberScript = redis.NewScript(subIndexLua + `
 local removed = redis.call('HGET', KEYS[6], 'removed')
 if not removed then
@@ -67,6 +68,7 @@ if removed ~= ARGV[9] then return -2 end
 redis.call('DEL', KEYS[6])
 redis.call('ZREM', KEYS[7], ARGV[1])
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+if tonumber(removed) + tonumber(ARGV[10]) < tonumber(ARGV[5]) then return 0 end
 ` + saveSubscriberLua)
 
 // RestoreSubscriber implements subscriptions.TombstoneStore.
@@ -88,7 +90,7 @@ func (r *Redis) RestoreSubscriber(ctx context.Context, chatID int64, at time.Tim
 		n, err := restoreSubscriberScript.Run(ctx, r.rdb, keys,
 			chatID, string(s.Type), s.Language, strings.Join(cats, ","), joined,
 			joined-subEventRetention.Milliseconds(), subscriberCategoryKey(""), subscriberLanguageKey(""),
-			t.RemovedAt.UnixMilli()).Int()
+			t.RemovedAt.UnixMilli(), subscriptions.TombstoneTTL.Milliseconds()).Int()
 		if err != nil {
 			return subscriptions.Subscriber{}, false, fmt.Errorf("store: restore subscriber %d: %w", chatID, err)
 		}
@@ -127,10 +129,8 @@ func (r *Redis) Tombstones(ctx context.Context, since time.Time, n int) ([]subsc
 	if n <= 0 {
 		return nil, nil
 	}
-	// Expired ones may linger in the index until the next removal prunes it.
-	from := max(since.UnixMilli(), time.Now().Add(-subscriptions.TombstoneTTL).UnixMilli())
 	ids, err := r.rdb.ZRangeByScore(ctx, subscriberTombstonesKey(), &redis.ZRangeBy{
-		Min: strconv.FormatInt(from, 10), Max: "+inf", Count: int64(n),
+		Min: strconv.FormatInt(since.UnixMilli(), 10), Max: "+inf", Count: int64(n),
 	}).Result()
 	if err != nil {
 		return nil, fmt.Errorf("store: tombstones: %w", err)
@@ -148,7 +148,7 @@ func (r *Redis) Tombstones(ctx context.Context, since time.Time, n int) ([]subsc
 	for i, id := range ids {
 		chat, err := strconv.ParseInt(id, 10, 64)
 		if err != nil || len(hs[i].Val()) == 0 {
-			continue // expired meanwhile
+			continue // expired, its index entry not pruned yet
 		}
 		out = append(out, tombFromHash(chat, hs[i].Val()))
 	}
