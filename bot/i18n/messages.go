@@ -151,6 +151,7 @@ func english() map[Key]string {
 	}
 	maps.Copy(m, staffEnglish())
 	maps.Copy(m, pauseEnglish())
+	maps.Copy(m, restoreEnglish())
 	return m
 }
 
@@ -230,5 +231,6 @@ func russian() map[Key]string {
 	}
 	maps.Copy(m, staffRussian())
 	maps.Copy(m, pauseRussian())
+	maps.Copy(m, restoreRussian())
 	return m
 }

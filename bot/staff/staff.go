@@ -107,6 +107,10 @@ type Subscribers interface {
 	// Count sizes an audience Counts cannot: a union of categories.
 	Count(ctx context.Context, f subscriptions.Filter) (int, error)
 	Get(ctx context.Context, chatID int64) (subscriptions.Subscriber, bool, error)
+	// Restore, RestoreSince and Removed undo removals of gone chats.
+	Restore(ctx context.Context, chatID int64) (subscriptions.Subscriber, bool, error)
+	RestoreSince(ctx context.Context, since time.Time) (int, error)
+	Removed(ctx context.Context, since time.Time, n int) ([]subscriptions.Tombstone, error)
 }
 
 // Categories names categories (*category.Categorizer).
@@ -226,8 +230,8 @@ type Staff struct {
 	running sync.Mutex // one Run at a time
 }
 
-// Register checks p, registers /broadcast, /broadcasts and /stats (staff
-// only, in admins' command menus) and their buttons on b, and returns the
+// Register checks p, registers /broadcast, /broadcasts, /stats and
+// /restore (staff only, in admins' command menus) and their buttons on b, and returns the
 // component whose Run must run for progress, recall and alerts. Call it
 // before b.Run.
 func Register(b *bot.Bot, p Params) (*Staff, error) {
@@ -255,6 +259,7 @@ func Register(b *bot.Bot, p Params) (*Staff, error) {
 	b.Handle("broadcast", s.cmdBroadcast, bot.AdminOnly(), describe(i18n.CmdBroadcast))
 	b.Handle("broadcasts", s.cmdBroadcasts, bot.AdminOnly(), describe(i18n.CmdBroadcasts))
 	b.Handle("stats", s.cmdStats, bot.AdminOnly(), describe(i18n.CmdStats))
+	b.Handle("restore", s.cmdRestore, bot.AdminOnly(), describe(i18n.CmdRestore))
 	b.HandleCallback(callbackPrefix, s.onButton, bot.AdminOnly())
 	b.HandleCallback(pauseCallbackPrefix, s.onPauseButton, bot.AdminOnly())
 	b.HandleText(s.onText, bot.AdminOnly())
