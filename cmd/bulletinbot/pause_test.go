@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -13,51 +12,7 @@ import (
 	"time"
 
 	"github.com/bulletinbot/bulletinbot/bot/delivery"
-	"github.com/bulletinbot/bulletinbot/poller"
 )
-
-func TestReadinessFailsWhileTheTokenIsRefused(t *testing.T) {
-	now := time.Date(2026, 12, 2, 1, 0, 0, 0, time.UTC)
-	const src = "https://example.org/a"
-	tests := []struct {
-		name    string
-		pause   delivery.Pause
-		paused  bool
-		err     error
-		wantErr string
-	}{
-		{"not paused", delivery.Pause{}, false, nil, ""},
-		{"a 429 is no reason to leave the pool", delivery.Pause{Reason: delivery.PauseFlood, Since: now, Until: now.Add(time.Hour)}, true, nil, ""},
-		{"an outage neither: restarting cannot help", delivery.Pause{Reason: delivery.PauseOutage, Since: now, Until: now, Probe: true}, true, nil, ""},
-		{"a refused token", delivery.Pause{Reason: delivery.PauseUnauthorized, Since: now, Until: now, Probe: true}, true, nil, "the bot token is refused (401) since 2026-12-02T01:00:00Z"},
-		{"the pause unreadable", delivery.Pause{}, false, errors.New("connection refused"), "pause of sending: connection refused"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r := readiness{
-				ping: func(context.Context) error { return nil },
-				health: func(context.Context) (map[string]poller.Health, error) {
-					return map[string]poller.Health{src: {LastSuccess: now}}, nil
-				},
-				pause: func(context.Context) (delivery.Pause, bool, error) {
-					return tt.pause, tt.paused, tt.err
-				},
-				sources: []string{src}, staleAfter: time.Hour, now: func() time.Time { return now },
-			}
-			rec := httptest.NewRecorder()
-			newHTTPHandler(newMetrics(), r.check, "", nil).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/readyz", nil))
-			if tt.wantErr == "" {
-				if rec.Code != http.StatusOK {
-					t.Fatalf("status %d (%s), want 200", rec.Code, rec.Body.String())
-				}
-				return
-			}
-			if rec.Code != http.StatusServiceUnavailable || !strings.Contains(rec.Body.String(), tt.wantErr) {
-				t.Fatalf("status %d body %q, want 503 naming %q", rec.Code, rec.Body.String(), tt.wantErr)
-			}
-		})
-	}
-}
 
 func TestPauseMetrics(t *testing.T) {
 	var (
