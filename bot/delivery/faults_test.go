@@ -188,7 +188,13 @@ func TestDelivery401PausesUntilTheTokenWorks(t *testing.T) {
 		e.enqueueNews(eng, "b-1")
 		p := e.waitPause("a 401 pause", reason(delivery.PauseUnauthorized))
 		paused := time.Now()
+		reads := e.watch.pauseReads.Load()
 		waitCalls(t, rec, "getMe", 0, 3)
+		// Waiting out a pause, or a probe owed, reads the store about
+		// every PauseCheck (100ms here) per loop, not in a spin.
+		if n, took := e.watch.pauseReads.Load()-reads, time.Since(paused); float64(n) > 5*took.Seconds()/0.1+5 {
+			t.Errorf("the pause was read %d times in %v, want about one per PauseCheck and loop", n, took)
+		}
 		if got, ok, err := eng.Paused(ctx); err != nil || !ok || got.ID() != p.ID() {
 			t.Fatalf("after 3 refused probes: got %+v %v (%v), want %s still in force", got, ok, err, p.ID())
 		}

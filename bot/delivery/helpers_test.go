@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -301,6 +302,13 @@ type watchedStore struct {
 	// unrecorded holds the deliveries sent successfully whose results
 	// could not be recorded because of failing.
 	unrecorded map[string]bool
+	// pauseReads counts CurrentPause calls.
+	pauseReads atomic.Int64
+}
+
+func (w *watchedStore) CurrentPause(ctx context.Context, now time.Time) (delivery.Pause, bool, error) {
+	w.pauseReads.Add(1)
+	return w.Store.CurrentPause(ctx, now)
 }
 
 var errCrashed = errors.New("test: store unreachable (simulated crash)")

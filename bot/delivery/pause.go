@@ -255,7 +255,10 @@ func (e *Engine) pausedFor(ctx context.Context) time.Duration {
 	if !ok {
 		return 0
 	}
-	return min(max(p.Until.Sub(e.p.Now()), time.Millisecond), e.p.PauseCheck)
+	if left := p.Until.Sub(e.p.Now()); left > 0 {
+		return min(left, e.p.PauseCheck)
+	}
+	return e.p.PauseCheck // a probe is owed: pauseLoop makes it
 }
 
 // pauseLoop reads the pause every PauseCheck and, when a probe is owed,
