@@ -202,6 +202,11 @@ func (e *Engine) pause(ctx context.Context, reason PauseReason, d time.Duration,
 		return false
 	}
 	defer e.pauses.written()
+	if probe {
+		// Other replicas learn that a probe is owed from their own reads,
+		// up to PauseCheck later; until then the timed part stops them.
+		d = max(d, e.p.PauseCheck)
+	}
 	now := e.p.Now()
 	p := Pause{Reason: reason, Until: now.Add(d), Probe: probe}
 	if err := e.p.Store.PauseSending(ctx, p, e.probeOwed(), now); err != nil {
