@@ -315,7 +315,7 @@ func (b *Bot) getMe(ctx context.Context) (tgbotapi.User, error) {
 		if ctx.Err() != nil {
 			return tgbotapi.User{}, ctx.Err()
 		}
-		if tg.Classify(err) == tg.KindPermanent || tg.Classify(err) == tg.KindGone {
+		if k := tg.Classify(err); k == tg.KindPermanent || k == tg.KindGone || k == tg.KindUnauthorized {
 			return tgbotapi.User{}, fmt.Errorf("bot: telegram refused getMe (is the bot token right?): %w", err)
 		}
 		pause := bo.Next()

@@ -184,3 +184,26 @@ func TestOnTheEmbeddedStore(t *testing.T) {
 		t.Errorf("subscriber: got %+v, %v", s, ok)
 	}
 }
+
+// TestRemovedChatThatWritesAgainIsRestored: a chat removed because
+// Telegram said it was gone gets its subscription back, settings and all,
+// as soon as it writes to the bot again.
+func TestRemovedChatThatWritesAgainIsRestored(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	const user = 62
+	e.tg.AddPrivateChat(user, "Yan", "ru")
+	e.say(user, user, "/start", 1)
+	e.tg.Fail("sendMessage", 1, telegramtest.APIError{Code: 403})
+	e.tg.SendText(user, user, "/time")
+	e.waitHandled()
+	if _, ok := e.subscriber(user); ok {
+		t.Fatal("still subscribed after Telegram said the bot is blocked")
+	}
+	reply := e.say(user, user, "/time", 2)
+	mustContain(t, "the reply to the chat's next message", reply.Text, "Москва")
+	if s, ok := e.subscriber(user); !ok || s.Language != "ru" {
+		t.Fatalf("after writing again: got %+v %v, want subscribed in Russian again\n%s", s, ok, e.logs.String())
+	}
+	mustContain(t, "logs", e.logs.String(), "subscription restored")
+}

@@ -200,6 +200,15 @@ func (b *Bot) newRequest(ctx context.Context, updateID int64, chat *tgbotapi.Cha
 		b.log.Warn("cannot read the chat's subscription; answering in the sender's language", "chat_id", chat.ID, "error", err)
 		return r
 	}
+	if !ok {
+		// A chat the bot removed as gone writes again: the removal was a
+		// mistake (or the chat came back); undo it.
+		if sub, ok, err = b.p.Subscriptions.Restore(ctx, chat.ID); err != nil {
+			b.log.Warn("cannot restore a removed chat that wrote again", "chat_id", chat.ID, "error", err)
+		} else if ok {
+			b.log.Info("a chat removed as gone wrote again; subscription restored", "chat_id", chat.ID)
+		}
+	}
 	r.setSubscriber(sub, ok)
 	return r
 }
@@ -248,9 +257,11 @@ func (b *Bot) migrate(ctx context.Context, from, to int64) {
 	b.log.Info("group became a supergroup; subscription moved", "chat_id", from, "new_chat_id", to)
 }
 
-// gone unsubscribes a chat Telegram says will never take messages again.
+// gone unsubscribes a chat Telegram says will never take messages again,
+// keeping a tombstone: if Telegram was wrong, the chat's next message, or
+// staff's /restore, brings the subscription back.
 func (b *Bot) gone(ctx context.Context, chatID int64, cause error) {
-	existed, err := b.p.Subscriptions.Unsubscribe(ctx, chatID)
+	existed, err := b.p.Subscriptions.Remove(ctx, chatID, cause.Error())
 	if err != nil {
 		b.log.Error("cannot unsubscribe a chat that is gone", "chat_id", chatID, "error", err)
 		return

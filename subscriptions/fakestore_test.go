@@ -16,6 +16,7 @@ type fakeStore struct {
 	joins  []time.Time
 	leaves []time.Time
 	saves  int
+	tombs  map[int64]Tombstone
 	err    error // returned by every call when set
 }
 
@@ -142,4 +143,52 @@ func (f *fakeStore) SubscriberCounts(_ context.Context, since time.Time) (Counts
 		}
 	}
 	return c, nil
+}
+
+func (f *fakeStore) RemoveSubscriber(ctx context.Context, chatID int64, reason string, at time.Time) (bool, error) {
+	f.mu.Lock()
+	s, ok := f.subs[chatID]
+	f.mu.Unlock()
+	if ok, err := f.DeleteSubscriber(ctx, chatID, at); err != nil || !ok {
+		return ok, err
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.tombs == nil {
+		f.tombs = map[int64]Tombstone{}
+	}
+	if ok {
+		f.tombs[chatID] = Tombstone{Subscriber: s, RemovedAt: at, Reason: reason}
+	}
+	return true, nil
+}
+
+func (f *fakeStore) RestoreSubscriber(ctx context.Context, chatID int64, at time.Time) (Subscriber, bool, error) {
+	f.mu.Lock()
+	t, ok := f.tombs[chatID]
+	delete(f.tombs, chatID)
+	_, subscribed := f.subs[chatID]
+	f.mu.Unlock()
+	if !ok || subscribed {
+		return Subscriber{}, false, nil
+	}
+	s := t.Subscriber
+	s.JoinedAt = at
+	if _, err := f.SaveSubscriber(ctx, s); err != nil {
+		return Subscriber{}, false, err
+	}
+	return s, true, nil
+}
+
+func (f *fakeStore) Tombstones(_ context.Context, since time.Time, n int) ([]Tombstone, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []Tombstone
+	for _, t := range f.tombs {
+		if !t.RemovedAt.Before(since) {
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, func(a, b Tombstone) int { return a.RemovedAt.Compare(b.RemovedAt) })
+	return out[:min(n, len(out))], nil
 }

@@ -117,6 +117,8 @@ type Store interface {
 	// SubscriberCounts counts subscribers, and join and leave events since
 	// the given time.
 	SubscriberCounts(ctx context.Context, since time.Time) (Counts, error)
+
+	TombstoneStore
 }
 
 // Languages returns the languages the bot speaks; the first is the fallback

@@ -23,12 +23,23 @@
 //     record before it is sent, so a duplicate needs a crash mid-send.
 //
 // Errors follow Telegram's meaning (tg.Classify): 429 pauses every replica
-// for retry_after and puts the delivery back; a blocked bot or a vanished
-// chat removes the subscriber; a migrated group moves the subscriber and the
+// for retry_after and puts the delivery back; a chat that answers it is
+// gone (blocked, kicked, not found) is tried once more Params.GoneHold
+// later and then removed; a migrated group moves the subscriber and the
 // message follows it; a message Telegram cannot parse is sent once more as
-// plain text; transient failures are retried with capped backoff and, after
-// Params.MaxAttempts, go to the dead-letter list, from which staff may put
-// them back in the queue (each once) or discard them.
+// plain text; transient failures (5xx, timeouts, connection errors) are
+// retried with capped backoff for the delivery's Params.Lifetime, and only
+// then go to the dead-letter list, from which staff may put them back in
+// the queue (each once) or discard them.
+//
+// Failures of Telegram as a whole are not the deliveries' (pause.go): when
+// most of a replica's recent sends fail transiently, or one answers 401,
+// all sending pauses for every replica and one replica probes Telegram,
+// with a growing wait, until it answers; when most answer "gone", nobody is
+// removed and sending pauses for Params.StormPause. Deliveries that fail
+// while sending is paused go back as they were, no attempt counted. Every
+// replica looks at the pause at least every Params.PauseCheck, so that one
+// lifted by staff ends everywhere within it.
 package delivery
 
 import (
@@ -261,6 +272,8 @@ type Store interface {
 	// DeadLetters returns the n most recent dead letters, newest first,
 	// and how many there have been in all.
 	DeadLetters(ctx context.Context, n int) ([]DeadLetter, int64, error)
+
+	PauseStore
 }
 
 // Intake is the poller's queue of new publications.
@@ -281,7 +294,9 @@ type Telegram interface {
 // Subscribers is the part of *subscriptions.Service the engine uses.
 type Subscribers interface {
 	Page(ctx context.Context, f subscriptions.Filter, cursor string, limit int) ([]subscriptions.Subscriber, string, error)
-	Unsubscribe(ctx context.Context, chatID int64) (bool, error)
+	// Remove removes a gone chat, keeping a tombstone so that a mistaken
+	// removal can be undone; reason is Telegram's answer.
+	Remove(ctx context.Context, chatID int64, reason string) (bool, error)
 	Migrate(ctx context.Context, from, to int64) error
 }
 

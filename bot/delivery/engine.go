@@ -23,7 +23,7 @@ const (
 	DefaultWorkers      = 64
 	DefaultBatchSize    = 256
 	DefaultPageSize     = 500
-	DefaultMaxAttempts  = 5
+	DefaultLifetime     = 24 * time.Hour
 	DefaultRetryBase    = time.Second
 	DefaultRetryMax     = 5 * time.Minute
 	DefaultSendTimeout  = 15 * time.Second
@@ -31,6 +31,11 @@ const (
 	DefaultFanoutLease  = 10 * time.Second
 	DefaultPollInterval = time.Second
 	DefaultDrainTimeout = 10 * time.Second
+	DefaultPauseCheck   = 500 * time.Millisecond
+	DefaultProbeEvery   = 5 * time.Second
+	DefaultProbeMax     = time.Minute
+	DefaultStormPause   = 2 * time.Minute
+	DefaultGoneHold     = time.Minute
 	// PaidBroadcastMaxRate is Telegram's ceiling with allow_paid_broadcast.
 	PaidBroadcastMaxRate = 1000
 )
@@ -77,11 +82,26 @@ type Params struct {
 	BatchSize int
 	// PageSize is subscribers per fan-out page (DefaultPageSize).
 	PageSize int
-	// MaxAttempts is how many transient failures a delivery may have
-	// before it is dead-lettered (DefaultMaxAttempts).
-	MaxAttempts int
+	// Lifetime is how long after its announcement was made a delivery
+	// that keeps failing transiently (5xx, timeouts, connection errors,
+	// 401) is retried before it is dead-lettered (DefaultLifetime).
+	Lifetime time.Duration
 	// RetryBase and RetryMax bound the backoff between attempts.
 	RetryBase, RetryMax time.Duration
+	// PauseCheck is the longest a replica goes without reading the pause
+	// of all sending while it is paused, and between reads otherwise
+	// (DefaultPauseCheck): a pause lifted anywhere is seen within it.
+	PauseCheck time.Duration
+	// ProbeEvery and ProbeMax bound the growing wait between probes of
+	// Telegram while an outage or a refused token pauses sending.
+	ProbeEvery, ProbeMax time.Duration
+	// StormPause is how long sending stops when most of a window of sends
+	// answers that the chat is gone (DefaultStormPause).
+	StormPause time.Duration
+	// GoneHold is how long a chat that answered it is gone waits for a
+	// second try before it is removed, so that the first sends of a storm
+	// of such answers remove nobody (DefaultGoneHold).
+	GoneHold time.Duration
 	// SendTimeout bounds one sendMessage call (DefaultSendTimeout).
 	SendTimeout time.Duration
 	// ClaimIdle is how long a leased delivery may sit unfinished before
@@ -150,7 +170,12 @@ func (p Params) withDefaults() (Params, error) {
 	setDefault(&p.Workers, DefaultWorkers)
 	setDefault(&p.BatchSize, DefaultBatchSize)
 	setDefault(&p.PageSize, DefaultPageSize)
-	setDefault(&p.MaxAttempts, DefaultMaxAttempts)
+	setDefault(&p.Lifetime, DefaultLifetime)
+	setDefault(&p.PauseCheck, DefaultPauseCheck)
+	setDefault(&p.ProbeEvery, DefaultProbeEvery)
+	setDefault(&p.ProbeMax, DefaultProbeMax)
+	setDefault(&p.StormPause, DefaultStormPause)
+	setDefault(&p.GoneHold, DefaultGoneHold)
 	setDefault(&p.RetryBase, DefaultRetryBase)
 	setDefault(&p.RetryMax, DefaultRetryMax)
 	setDefault(&p.SendTimeout, DefaultSendTimeout)
@@ -204,6 +229,10 @@ type Engine struct {
 
 	annMu sync.Mutex
 	anns  map[string]Announcement // texts of announcements being sent
+
+	pauses  pauses
+	window  window
+	holding holds
 }
 
 // New returns an engine; it checks p and fills in defaults.
@@ -213,12 +242,13 @@ func New(p Params) (*Engine, error) {
 		return nil, err
 	}
 	return &Engine{
-		p:     p,
-		burst: burstFor(p.Rate),
-		log:   p.Logger.With("replica", p.ReplicaID),
-		obs:   p.Observer,
-		wake:  make(chan struct{}, 1),
-		anns:  map[string]Announcement{},
+		p:       p,
+		burst:   burstFor(p.Rate),
+		log:     p.Logger.With("replica", p.ReplicaID),
+		obs:     p.Observer,
+		wake:    make(chan struct{}, 1),
+		anns:    map[string]Announcement{},
+		holding: holds{since: map[int64]time.Time{}},
 	}, nil
 }
 
@@ -254,6 +284,7 @@ func (e *Engine) Run(ctx context.Context) error {
 	if e.p.Liveness != nil {
 		loops.Go(func() { e.heartbeat(beating) })
 	}
+	loops.Go(func() { e.pauseLoop(ctx) })
 	s := newSender(e)
 	s.run(ctx)
 	stopBeating()

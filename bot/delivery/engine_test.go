@@ -212,7 +212,7 @@ func TestDeliveryGoneChatsAreRemoved(t *testing.T) {
 	}
 	st := e.waitDone("b-1", 10*time.Second)
 	if st.Delivered != 3 || st.Removed != 4 || st.Failed != 0 || st.Retries != 0 {
-		t.Fatalf("got %+v, want 3 delivered and 4 removed, nothing retried", st)
+		t.Fatalf("got %+v, want 3 delivered and 4 removed, nothing counted as retried", st)
 	}
 	for _, chat := range []int64{2, 3, 4, -7} {
 		if _, ok, err := e.subs.Get(ctx, chat); err != nil || ok {
@@ -222,11 +222,22 @@ func TestDeliveryGoneChatsAreRemoved(t *testing.T) {
 	if _, ok, _ := e.subs.Get(ctx, 1); !ok {
 		t.Error("chat 1: got removed, want still subscribed")
 	}
-	if n := e.fake.Calls("sendMessage"); n != 7 {
-		t.Errorf("got %d sendMessage calls, want 7: one per chat, no retries", n)
+	// Each removal can be undone for 30 days.
+	ts, err := e.subs.Removed(ctx, time.Time{}, 10)
+	if err != nil || len(ts) != 4 {
+		t.Fatalf("Removed: got %+v, %v; want the 4 chats' tombstones", ts, err)
 	}
-	if res, _, _, _ := obs.counts(); res["gone"] != 4 || res["sent"] != 3 {
-		t.Errorf("observed %v, want 4 gone and 3 sent", res)
+	for _, tomb := range ts {
+		if !strings.HasPrefix(tomb.Reason, "403 ") && !strings.HasPrefix(tomb.Reason, "400 ") {
+			t.Errorf("chat %d: got reason %q, want Telegram's answer", tomb.Subscriber.ChatID, tomb.Reason)
+		}
+	}
+	// A gone chat is tried once more, GoneHold later, before removal.
+	if n := e.fake.Calls("sendMessage"); n != 11 {
+		t.Errorf("got %d sendMessage calls, want 11: one per chat, a second for each gone one", n)
+	}
+	if res, _, _, _ := obs.counts(); res["gone"] != 8 || res["sent"] != 3 {
+		t.Errorf("observed %v, want 8 gone and 3 sent", res)
 	}
 }
 
@@ -352,35 +363,35 @@ func TestDeliveryTransientErrorsAreRetried(t *testing.T) {
 	}
 }
 
-func TestDeliveryDeadLetterAfterMaxAttempts(t *testing.T) {
+func TestDeliveryDeadLetterOnlyAfterItsLifetime(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	e := newEnv(t, telegramtest.Options{})
 	e.subscriber(1, subscriptions.ChatPrivate, "en")
-	e.subscriber(2, subscriptions.ChatPrivate, "en")
-	e.fake.Fail("sendMessage", 3, telegramtest.APIError{Code: 500})
+	e.fake.FailEvery("sendMessage", telegramtest.APIError{Code: 500})
 	obs := newObserver()
+	const lifetime = 500 * time.Millisecond
 	eng := e.engine(func(p *delivery.Params) {
-		p.MaxAttempts, p.Observer, p.Workers, p.Gaps = 3, obs, 1, &delivery.Gaps{Private: 50 * time.Millisecond}
+		p.Lifetime, p.Observer, p.Gaps = lifetime, obs, &delivery.Gaps{}
 	})
 	e.run(eng)
-	// One chat first, so that it alone meets the three failures.
-	if err := eng.Enqueue(ctx, broadcast("b-1", subscriptions.Filter{Category: "consular"}, map[string]string{"": "hello"})); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := e.subs.SetCategories(ctx, 2, nil); err != nil {
+	if err := eng.Enqueue(ctx, broadcast("b-1", subscriptions.Filter{}, map[string]string{"": "hello"})); err != nil {
 		t.Fatal(err)
 	}
 	st := e.waitDone("b-1", 10*time.Second)
-	if st.Failed != 1 || st.Delivered != 0 || st.Retries != 2 {
-		t.Fatalf("got %+v, want 1 failed after 2 retries", st)
+	if st.Failed != 1 || st.Delivered != 0 {
+		t.Fatalf("got %+v, want 1 failed", st)
 	}
 	dead, total, err := eng.DeadLetters(ctx, 10)
-	if err != nil || total != 1 || len(dead) != 1 || dead[0].ChatID != 1 || dead[0].AnnouncementID != "b-1" || dead[0].Attempts != 3 || !strings.Contains(dead[0].Error, "500") {
-		t.Fatalf("DeadLetters: got %+v %d %v, want chat 1 after 3 attempts with the 500", dead, total, err)
+	if err != nil || total != 1 || len(dead) != 1 || dead[0].ChatID != 1 || dead[0].AnnouncementID != "b-1" || !strings.Contains(dead[0].Error, "500") {
+		t.Fatalf("DeadLetters: got %+v %d %v, want chat 1 with the 500", dead, total, err)
 	}
-	if n := e.fake.Calls("sendMessage"); n != 3 {
-		t.Errorf("got %d calls, want 3", n)
+	// Never sooner than the lifetime: every failure before it was retried.
+	if age := dead[0].At.Sub(st.Announcement.CreatedAt); age < lifetime {
+		t.Errorf("dead-lettered %v after the announcement, want at least its %v lifetime", age, lifetime)
+	}
+	if n := e.fake.Calls("sendMessage"); n < 2 {
+		t.Errorf("got %d calls, want the delivery tried again and again", n)
 	}
 	if _, _, _, d := obs.counts(); d != 1 {
 		t.Errorf("observed %d dead letters, want 1", d)

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -33,13 +34,23 @@ var categories = []string{"comments", "consular", "other", "statements"}
 // subscriptions service on that Redis, and a watched delivery store.
 type env struct {
 	t     testing.TB
-	rdb   *redis.Client
-	st    *store.Redis
+	rdb   *redis.Client // nil on the embedded store
+	st    backend
 	fake  *telegramtest.Server
 	tg    *tg.Client
 	subs  *subscriptions.Service
 	watch *watchedStore
 	logs  *syncBuffer
+}
+
+// backend is a store as the engine and these tests use it: *store.Redis
+// or *store.Bolt.
+type backend interface {
+	delivery.Store
+	delivery.Intake
+	delivery.Publications
+	subscriptions.Store
+	poller.Store
 }
 
 func newEnv(t testing.TB, opts telegramtest.Options) *env {
@@ -49,14 +60,42 @@ func newEnv(t testing.TB, opts telegramtest.Options) *env {
 
 func newEnvOn(t testing.TB, rdb *redis.Client, opts telegramtest.Options) *env {
 	t.Helper()
+	e := newEnvWith(t, store.NewRedis(rdb), opts)
+	e.rdb = rdb
+	return e
+}
+
+// newBoltEnv is newEnv on the embedded store.
+func newBoltEnv(t testing.TB, opts telegramtest.Options) *env {
+	t.Helper()
+	st, err := store.OpenBolt(t.TempDir())
+	if err != nil {
+		t.Fatalf("OpenBolt: %v", err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	return newEnvWith(t, st, opts)
+}
+
+// forEachStore runs test on Redis and on the embedded store.
+func forEachStore(t *testing.T, opts telegramtest.Options, test func(t *testing.T, e *env)) {
+	t.Run("redis", func(t *testing.T) {
+		t.Parallel()
+		test(t, newEnv(t, opts))
+	})
+	t.Run("bolt", func(t *testing.T) {
+		t.Parallel()
+		test(t, newBoltEnv(t, opts))
+	})
+}
+
+func newEnvWith(t testing.TB, st backend, opts telegramtest.Options) *env {
+	t.Helper()
 	fake := telegramtest.NewServer(opts)
 	t.Cleanup(fake.Close)
 	hc := pooledHTTP(512)
 	t.Cleanup(hc.CloseIdleConnections)
-	st := store.NewRedis(rdb)
 	return &env{
 		t:     t,
-		rdb:   rdb,
 		st:    st,
 		fake:  fake,
 		tg:    tg.New(fake.Token(), fake.Endpoint(), hc),
@@ -125,6 +164,11 @@ func (e *env) params(mutate func(*delivery.Params)) delivery.Params {
 		FanoutLease:  2 * time.Second,
 		PollInterval: 50 * time.Millisecond,
 		DrainTimeout: 3 * time.Second,
+		PauseCheck:   100 * time.Millisecond,
+		ProbeEvery:   50 * time.Millisecond,
+		ProbeMax:     200 * time.Millisecond,
+		StormPause:   300 * time.Millisecond,
+		GoneHold:     100 * time.Millisecond,
 		Gaps:         &delivery.Gaps{Private: time.Second, Group: 3 * time.Second},
 		Logger:       slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	}
@@ -258,6 +302,13 @@ type watchedStore struct {
 	// unrecorded holds the deliveries sent successfully whose results
 	// could not be recorded because of failing.
 	unrecorded map[string]bool
+	// pauseReads counts CurrentPause calls.
+	pauseReads atomic.Int64
+}
+
+func (w *watchedStore) CurrentPause(ctx context.Context, now time.Time) (delivery.Pause, bool, error) {
+	w.pauseReads.Add(1)
+	return w.Store.CurrentPause(ctx, now)
 }
 
 var errCrashed = errors.New("test: store unreachable (simulated crash)")
@@ -362,6 +413,7 @@ type recordingTelegram struct {
 }
 
 type call struct {
+	method     string
 	chat       string
 	start, end time.Time
 	err        error
@@ -381,7 +433,7 @@ func (r *recordingTelegram) Call(ctx context.Context, method string, params tgbo
 		raw, err = r.inner.Call(ctx, method, params)
 	}
 	r.mu.Lock()
-	r.calls = append(r.calls, call{chat: params["chat_id"], start: start, end: time.Now(), err: err})
+	r.calls = append(r.calls, call{method: method, chat: params["chat_id"], start: start, end: time.Now(), err: err})
 	r.mu.Unlock()
 	return raw, err
 }

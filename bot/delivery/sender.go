@@ -109,6 +109,11 @@ func (s *sender) dispatch(ctx, sendCtx context.Context, sends *sync.WaitGroup) [
 			continue
 		}
 
+		// Nothing is sent, nor a token spent, while sending is paused.
+		if d := e.pausedFor(ctx); d > 0 {
+			wait.Sleep(ctx, d)
+			continue
+		}
 		free := cap(s.slots) - len(s.slots)
 		k := min(len(held), max(free, 1))
 		if e.p.Rate > 0 {
@@ -137,7 +142,10 @@ func (s *sender) dispatch(ctx, sendCtx context.Context, sends *sync.WaitGroup) [
 		}
 		bo.Reset()
 		if pause > 0 {
-			wait.Sleep(ctx, pause)
+			// Looked at again within PauseCheck: a pause lifted by
+			// staff, or by a probe elsewhere, ends here too.
+			e.pauses.suspect()
+			wait.Sleep(ctx, min(pause, e.p.PauseCheck))
 			continue
 		}
 		held = held[k:]
@@ -292,10 +300,15 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 		result = kind.String()
 	}
 	e.obs.SendDone(result, latency)
+	now = e.p.Now()
 	log := e.log.With(slog.Int64("chat_id", d.ChatID), slog.String("announcement", d.AnnouncementID))
+	// Put back as it was, to go once sending resumes: a send that failed
+	// because all of Telegram did is not the delivery's attempt.
+	again := Result{Delivery: d, Outcome: Requeued, Next: withoutID(d), At: now}
 
 	switch kind {
 	case tg.KindNone:
+		e.window.add(now, classOK)
 		var m struct {
 			MessageID int `json:"message_id"`
 		}
@@ -311,17 +324,17 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 		}
 		e.obs.Paused(wait)
 		log.Warn("flood limit: all replicas pause sending", slog.Duration("retry_after", wait))
-		return Result{Delivery: d, Outcome: Requeued, Next: withoutID(d), At: now.Add(wait), Pause: wait}
+		// Paused at once, so that no send starts while the result waits
+		// for its batch, and again with the result, with the requeue.
+		e.pause(ctx, PauseFlood, wait, false, true)
+		again.Pause = wait
+		return again
 
 	case tg.KindGone:
-		if _, uerr := e.p.Subscribers.Unsubscribe(ctx, d.ChatID); uerr != nil {
-			log.Error("remove subscriber whose chat is gone", slog.Any("error", uerr))
-			return Result{Delivery: d, Outcome: Requeued, Next: withoutID(d), At: now.Add(wait.Jitter(e.p.RetryBase))}
-		}
-		log.Info("chat gone: subscriber removed", slog.Any("error", err))
-		return Result{Delivery: d, Outcome: Removed}
+		return e.gone(ctx, d, again, err, log)
 
 	case tg.KindMigrated:
+		e.window.add(now, classOther)
 		to, _ := tg.MigratedTo(err)
 		if merr := e.p.Subscribers.Migrate(ctx, d.ChatID, to); merr != nil {
 			log.Error("move subscriber of a migrated group", slog.Int64("to", to), slog.Any("error", merr))
@@ -333,6 +346,7 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 		return Result{Delivery: d, Outcome: Requeued, Next: next, At: now, Moved: true}
 
 	case tg.KindBadMarkup:
+		e.window.add(now, classOther)
 		if d.Plain {
 			log.Error("Telegram cannot parse even the plain text of this message", slog.Any("error", err))
 			e.obs.DeadLettered()
@@ -345,13 +359,31 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 		next.Plain = true
 		return Result{Delivery: d, Outcome: Requeued, Next: next, At: now}
 
+	case tg.KindUnauthorized:
+		// Once per episode and replica, however many sends meet it.
+		if e.pause(ctx, PauseUnauthorized, e.p.ProbeEvery, true, false) {
+			log.Error("TELEGRAM REFUSES THE BOT TOKEN (401): all sending paused until it is accepted again; check TELEGRAM_BOT_TOKEN", slog.Any("error", err))
+		}
+		return again
+
 	case tg.KindTransient:
-		attempt := d.Attempt + 1
-		if attempt >= e.p.MaxAttempts {
-			log.Error("delivery failed for good; dead-lettered", slog.Int("attempts", attempt), slog.Any("error", err))
+		total, failed := e.window.add(now, classTransient)
+		if _, paused := e.pauses.current(); paused {
+			return again
+		}
+		if mostly(total, failed, outageMin) {
+			if e.pause(ctx, PauseOutage, e.p.ProbeEvery, true, false) {
+				log.Warn("most recent sends failed: Telegram looks down; all sending paused until a probe succeeds",
+					slog.Int("failed", failed), slog.Int("sends", total), slog.Any("error", err))
+			}
+			return again
+		}
+		if age := now.Sub(a.CreatedAt); age >= e.p.Lifetime {
+			log.Error("delivery failed for its whole lifetime; dead-lettered", slog.Duration("age", age.Round(time.Second)), slog.Int("attempts", d.Attempt+1), slog.Any("error", err))
 			e.obs.DeadLettered()
 			return Result{Delivery: d, Outcome: Failed, Error: err.Error()}
 		}
+		attempt := d.Attempt + 1
 		e.obs.Retried()
 		log.Warn("send failed; will retry", slog.Int("attempt", attempt), slog.Any("error", err))
 		next := withoutID(d)
@@ -360,10 +392,52 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 		return Result{Delivery: d, Outcome: Requeued, Next: next, At: now.Add(pause), Retry: true}
 
 	default: // permanent, too long, not modified: retrying cannot help
+		e.window.add(now, classOther)
 		log.Error("Telegram refused the message; dead-lettered", slog.Any("error", err))
 		e.obs.DeadLettered()
 		return Result{Delivery: d, Outcome: Failed, Error: err.Error()}
 	}
+}
+
+// gone decides what a "chat gone" answer (403, chat not found) does: the
+// subscriber is removed when a second answer confirms it, unless most of
+// the recent sends say the same, which is a storm of a proxy or of
+// Telegram, not users leaving: then nobody is removed and sending pauses.
+func (e *Engine) gone(ctx context.Context, d Delivery, again Result, err error, log *slog.Logger) Result {
+	now := again.At
+	total, gone := e.window.add(now, classGone)
+	if mostly(total, gone, stormMin) {
+		if e.pause(ctx, PauseGoneStorm, e.p.StormPause, false, false) {
+			e.holding.clear()
+			log.Warn("most recent sends answer that the chat is gone: a storm, not users leaving; removals stopped, sending paused",
+				slog.Int("gone", gone), slog.Int("sends", total), slog.Duration("pause", e.p.StormPause), slog.Any("error", err))
+		}
+		return again
+	}
+	if _, paused := e.pauses.current(); paused {
+		return again
+	}
+	if !e.holding.confirm(d.ChatID, now, e.p.GoneHold) {
+		log.Info("chat answered it is gone; trying once more before removing it", slog.Duration("in", e.p.GoneHold), slog.Any("error", err))
+		again.At = now.Add(e.p.GoneHold)
+		return again
+	}
+	if _, uerr := e.p.Subscribers.Remove(ctx, d.ChatID, goneReason(err)); uerr != nil {
+		log.Error("remove subscriber whose chat is gone", slog.Any("error", uerr))
+		again.At = now.Add(wait.Jitter(e.p.RetryBase))
+		return again
+	}
+	log.Info("chat gone: subscriber removed", slog.Any("error", err))
+	return Result{Delivery: d, Outcome: Removed}
+}
+
+// goneReason is Telegram's answer that a chat is gone, for its tombstone.
+func goneReason(err error) string {
+	var te *tg.Error
+	if errors.As(err, &te) {
+		return strconv.Itoa(te.Code) + " " + te.Description
+	}
+	return err.Error()
 }
 
 func truncateForLog(s string) string {

@@ -158,6 +158,8 @@ func english() map[Key]string {
 	}
 	maps.Copy(m, staffEnglish())
 	maps.Copy(m, deadLettersEnglish())
+	maps.Copy(m, pauseEnglish())
+	maps.Copy(m, restoreEnglish())
 	return m
 }
 
@@ -239,5 +241,7 @@ func russian() map[Key]string {
 	}
 	maps.Copy(m, staffRussian())
 	maps.Copy(m, deadLettersRussian())
+	maps.Copy(m, pauseRussian())
+	maps.Copy(m, restoreRussian())
 	return m
 }

@@ -84,6 +84,11 @@ type Store interface {
 
 	// SourceHealth is the poller's view of every source.
 	SourceHealth(ctx context.Context) (map[string]poller.Health, error)
+
+	// ClaimPauseNotice and ReleasePauseNotice make one replica tell staff
+	// of each pause of sending.
+	ClaimPauseNotice(ctx context.Context, id string) (bool, error)
+	ReleasePauseNotice(ctx context.Context, id string) error
 }
 
 // Engine is the part of *delivery.Engine the staff tools use.
@@ -92,6 +97,9 @@ type Engine interface {
 	Stats(ctx context.Context, id string) (delivery.Stats, error)
 	Cancel(ctx context.Context, id string) (bool, error)
 	DeadLetters(ctx context.Context, n int) ([]delivery.DeadLetter, int64, error)
+	// Paused and Resume show and lift the pause of all sending.
+	Paused(ctx context.Context) (delivery.Pause, bool, error)
+	Resume(ctx context.Context, id string) (bool, error)
 }
 
 // Subscribers is the part of *subscriptions.Service the staff tools use.
@@ -100,6 +108,10 @@ type Subscribers interface {
 	// Count sizes an audience Counts cannot: a union of categories.
 	Count(ctx context.Context, f subscriptions.Filter) (int, error)
 	Get(ctx context.Context, chatID int64) (subscriptions.Subscriber, bool, error)
+	// Restore, RestoreSince and Removed undo removals of gone chats.
+	Restore(ctx context.Context, chatID int64) (subscriptions.Subscriber, bool, error)
+	RestoreSince(ctx context.Context, since time.Time) (int, error)
+	Removed(ctx context.Context, since time.Time, n int) ([]subscriptions.Tombstone, error)
 }
 
 // Categories names categories (*category.Categorizer).
@@ -219,9 +231,10 @@ type Staff struct {
 	running sync.Mutex // one Run at a time
 }
 
-// Register checks p, registers /broadcast, /broadcasts, /stats and
-// /deadletters (staff only, in admins' command menus) and their buttons on
-// b, and returns the component whose Run must run for progress, recall and alerts. Call it
+// Register checks p, registers /broadcast, /broadcasts, /stats,
+// /deadletters and /restore (staff only, in admins' command menus) and their
+// buttons on b, and returns the component whose Run must run for progress,
+// recall and alerts. Call it
 // before b.Run.
 func Register(b *bot.Bot, p Params) (*Staff, error) {
 	if b == nil {
@@ -251,12 +264,14 @@ func Register(b *bot.Bot, p Params) (*Staff, error) {
 	b.Handle("deadletters", s.cmdDeadLetters, bot.AdminOnly(), describe(i18n.CmdDeadLetters))
 	b.HandleCallback(callbackPrefix, s.onButton, bot.AdminOnly())
 	b.HandleCallback(deadPrefix, s.onDeadButton, bot.AdminOnly())
+	b.Handle("restore", s.cmdRestore, bot.AdminOnly(), describe(i18n.CmdRestore))
+	b.HandleCallback(pauseCallbackPrefix, s.onPauseButton, bot.AdminOnly())
 	b.HandleText(s.onText, bot.AdminOnly())
 	return s, nil
 }
 
-// Run follows broadcasts (status edits, final reports, recalls) and source
-// health until ctx ends, then returns nil once its goroutines have
+// Run follows broadcasts (status edits, final reports, recalls), source
+// health and the pause of sending until ctx ends, then returns nil once its goroutines have
 // stopped.
 func (s *Staff) Run(ctx context.Context) error {
 	if !s.running.TryLock() {
@@ -266,6 +281,7 @@ func (s *Staff) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	wg.Go(func() { s.watchBroadcasts(ctx) })
 	wg.Go(func() { s.watchHealth(ctx) })
+	wg.Go(func() { s.watchPause(ctx) })
 	wg.Wait()
 	return nil
 }
@@ -302,7 +318,9 @@ func (p *pacer) take(ctx context.Context) error {
 			return err
 		}
 		if pause > 0 {
-			if !wait.Sleep(ctx, pause) {
+			// Looked at again every second: a pause lifted by staff
+			// ends here too.
+			if !wait.Sleep(ctx, min(pause, pauseWatchEvery)) {
 				return ctx.Err()
 			}
 			continue

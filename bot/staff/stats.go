@@ -79,8 +79,16 @@ func (s *Staff) cmdStats(ctx context.Context, r *bot.Request) error {
 		lines = append(lines, line)
 	}
 	parts = append(parts, strings.Join(lines, "\n"))
-	parts = append(parts, r.T(i18n.StatsDelivery, "queue", n(queue), "sent", n(today[counterSent]),
-		"flood", n(today[counterFlood]), "dead", n(dead)))
+	delivery := r.T(i18n.StatsDelivery, "queue", n(queue), "sent", n(today[counterSent]),
+		"flood", n(today[counterFlood]), "dead", n(dead))
+	paused, err := s.statsPause(ctx, r)
+	if err != nil {
+		return err
+	}
+	if paused != "" {
+		delivery += "\n" + paused
+	}
+	parts = append(parts, delivery)
 	return r.Reply(ctx, fit(parts, "\n\n"))
 }
 

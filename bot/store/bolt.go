@@ -14,7 +14,8 @@ import (
 // process. bbolt serialises writers, which gives every multi-key change the
 // atomicity that Lua scripts give on Redis.
 type Bolt struct {
-	db *bolt.DB
+	db    *bolt.DB
+	probe boltProbe
 }
 
 // ErrLocked means another process holds the embedded store.

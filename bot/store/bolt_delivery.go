@@ -65,11 +65,15 @@ const (
 
 // Keys of boltDlvMeta.
 var (
-	metaPause      = []byte("pause")       // subKey(ms) until which all sending is paused
-	metaDead       = []byte("dead")        // all-time dead letters
-	metaRate       = []byte("rate")        // the send limiter's theoretical arrival time, unix ns
-	metaChatSweep  = []byte("chat_sweep")  // last chat key looked at for expiry
-	metaIntakeLast = []byte("intake_last") // last announce seq handed out
+	metaPause      = []byte("pause")        // subKey(ms) until which all sending is paused
+	metaPauseID    = []byte("pause_id")     // delivery.Pause.ID of that pause; none: a 429 of the previous release
+	metaProbe      = []byte("probe")        // delivery.Pause.ID of a pause owing a probe
+	metaProbeUntil = []byte("probe_until")  // subKey(ms) after which the probe is no longer owed
+	metaNotice     = []byte("pause_notice") // delivery.Pause.ID staff were last told of
+	metaDead       = []byte("dead")         // all-time dead letters
+	metaRate       = []byte("rate")         // the send limiter's theoretical arrival time, unix ns
+	metaChatSweep  = []byte("chat_sweep")   // last chat key looked at for expiry
+	metaIntakeLast = []byte("intake_last")  // last announce seq handed out
 )
 
 const (
@@ -1035,10 +1039,7 @@ func (t *dlvTx) finish(op finishOp, now int64, kept map[string]bool) error {
 			a.Moved++
 		}
 		if p := res.Pause.Milliseconds(); p > 0 {
-			until, ok := metaInt(t.meta, metaPause)
-			if !ok || until-now < p {
-				return putMetaInt(t.meta, metaPause, now+p)
-			}
+			return lengthenPause(t.meta, delivery.Pause{Reason: delivery.PauseFlood, Until: time.UnixMilli(now + p)}, now)
 		}
 	}
 	return nil

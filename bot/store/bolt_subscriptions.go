@@ -179,32 +179,37 @@ func (b *Bolt) SaveSubscriber(_ context.Context, s subscriptions.Subscriber) (bo
 		if err != nil {
 			return err
 		}
-		rec := subRecord{Type: string(s.Type), Lang: s.Language, Cats: cats}
-		old, ok, err := bs.load(s.ChatID)
-		if err != nil {
-			return err
-		}
-		if ok {
-			if err := bs.remove(s.ChatID, old); err != nil {
-				return err
-			}
-			rec.Joined = old.Joined
-		} else {
-			created = true
-			rec.Joined = subJoinedMs(s)
-			if err := bs.add([]byte("total"), 1); err != nil {
-				return err
-			}
-			if err := bs.event(subEventJoin, s.ChatID, rec.Joined); err != nil {
-				return err
-			}
-		}
-		return bs.put(s.ChatID, rec)
+		created, err = bs.save(s, cats)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: save subscriber %d: %w", s.ChatID, err)
 	}
 	return created, nil
+}
+
+// save is SaveSubscriber within a transaction, with cats from subCheck.
+func (bs subBuckets) save(s subscriptions.Subscriber, cats []string) (created bool, err error) {
+	rec := subRecord{Type: string(s.Type), Lang: s.Language, Cats: cats}
+	old, ok, err := bs.load(s.ChatID)
+	if err != nil {
+		return false, err
+	}
+	if ok {
+		if err := bs.remove(s.ChatID, old); err != nil {
+			return false, err
+		}
+		rec.Joined = old.Joined
+	} else {
+		rec.Joined = subJoinedMs(s)
+		if err := bs.add([]byte("total"), 1); err != nil {
+			return false, err
+		}
+		if err := bs.event(subEventJoin, s.ChatID, rec.Joined); err != nil {
+			return false, err
+		}
+	}
+	return !ok, bs.put(s.ChatID, rec)
 }
 
 // Subscriber implements subscriptions.Store.
@@ -235,23 +240,29 @@ func (b *Bolt) DeleteSubscriber(_ context.Context, chatID int64, at time.Time) (
 		if err != nil {
 			return err
 		}
-		rec, ok, err := bs.load(chatID)
-		if err != nil || !ok {
-			return err
-		}
-		deleted = true
-		if err := bs.remove(chatID, rec); err != nil {
-			return err
-		}
-		if err := bs.add([]byte("total"), -1); err != nil {
-			return err
-		}
-		return bs.event(subEventLeave, chatID, at.UnixMilli())
+		_, deleted, err = bs.delete(chatID, at)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: delete subscriber %d: %w", chatID, err)
 	}
 	return deleted, nil
+}
+
+// delete is DeleteSubscriber within a transaction; it returns the record
+// deleted.
+func (bs subBuckets) delete(chatID int64, at time.Time) (subRecord, bool, error) {
+	rec, ok, err := bs.load(chatID)
+	if err != nil || !ok {
+		return subRecord{}, false, err
+	}
+	if err := bs.remove(chatID, rec); err != nil {
+		return subRecord{}, false, err
+	}
+	if err := bs.add([]byte("total"), -1); err != nil {
+		return subRecord{}, false, err
+	}
+	return rec, true, bs.event(subEventLeave, chatID, at.UnixMilli())
 }
 
 // MigrateSubscriber implements subscriptions.Store.

@@ -39,18 +39,29 @@ func subscriberEventsKey() string              { return "bb:{sub}:events" }
 func subscriberLanguageKey(lang string) string { return subscriberLanguagesKey() + ":" + lang } // zset of chat ids, score = chat id
 func subscriberCategoriesKey() string          { return "bb:{sub}:cats" }                       // set of categories that have subscribers
 
+// Tombstones of subscribers removed because their chat was gone: a hash
+// per chat (its fields, "removed" in ms and "why"), expiring, and a zset
+// of chat id -> removed at (ms).
+func subscriberTombstoneKey(chatID int64) string {
+	return "bb:{sub}:tomb:" + strconv.FormatInt(chatID, 10)
+}
+func subscriberTombstonesKey() string { return "bb:{sub}:tombs" }
+
 // Bot intake.
 func botOffsetKey() string               { return "bb:{bot}:offset" }                   // next getUpdates offset
 func botLeaseKey(name string) string     { return "bb:{bot}:lease:" + name }            // holder id, expiring with the lease
 func botUpdateKey(updateID int64) string { return "bb:{bot}:update:" + itoa(updateID) } // webhook de-duplication mark
 
 // Delivery.
-func deliveryAnnKey(id string) string   { return "bb:{dlv}:ann:" + id }  // hash: definition, texts, cursor, counters
-func deliverySentKey(id string) string  { return "bb:{dlv}:sent:" + id } // hash: chat id -> message id
-func deliveryFanoutsKey() string        { return "bb:{dlv}:fanouts" }    // zset: announcement id -> fan-out lease deadline (ms)
-func deliveryQueueKey() string          { return "bb:{dlv}:queue" }      // stream of deliveries, group deliveryGroup
-func deliveryDelayedKey() string        { return "bb:{dlv}:delayed" }    // zset: encoded delivery -> due (ms)
-func deliveryPauseKey() string          { return "bb:{dlv}:pause" }      // string with a TTL: all sending paused
+func deliveryAnnKey(id string) string   { return "bb:{dlv}:ann:" + id }    // hash: definition, texts, cursor, counters
+func deliverySentKey(id string) string  { return "bb:{dlv}:sent:" + id }   // hash: chat id -> message id
+func deliveryFanoutsKey() string        { return "bb:{dlv}:fanouts" }      // zset: announcement id -> fan-out lease deadline (ms)
+func deliveryQueueKey() string          { return "bb:{dlv}:queue" }        // stream of deliveries, group deliveryGroup
+func deliveryDelayedKey() string        { return "bb:{dlv}:delayed" }      // zset: encoded delivery -> due (ms)
+func deliveryPauseKey() string          { return "bb:{dlv}:pause" }        // "reason|since ms" with a TTL: all sending paused ("1": a 429, by an older release)
+func deliveryProbeKey() string          { return "bb:{dlv}:probe" }        // "reason|since ms" with a TTL: sending resumes only after a probe succeeds
+func deliveryProbeLeaseKey() string     { return "bb:{dlv}:probe:lease" }  // replica id, expiring: the one probe in flight
+func deliveryPauseNoticeKey() string    { return "bb:{dlv}:pause:notice" } // id of the last pause staff were told of
 func deliveryChatKey(chat int64) string { return "bb:{dlv}:chat:" + strconv.FormatInt(chat, 10) }
 func deliveryDeadKey() string           { return "bb:{dlv}:dead" }     // list of dead-letter JSON, newest first
 func deliveryCountersKey() string       { return "bb:{dlv}:counters" } // hash: dead (all-time dead letters)

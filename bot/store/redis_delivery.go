@@ -544,6 +544,8 @@ func (r *Redis) Begin(ctx context.Context, consumer string, ds []delivery.Delive
 // requeued), entry id, announcement index (1-based), chat id, payload
 // (message id; dead-letter JSON; encoded next delivery), due (ms), pause
 // (ms), flags ("r" retry, "m" moved)
+// A pause (a 429) is a flood pause "flood|<now>" (delivery.Pause.ID); one
+// in force keeps its start when lengthened.
 // A sent record is written whether or not the entry is still pending: the
 // message went out. Every other effect needs this call's XACK to succeed,
 // so a result for a delivery finished elsewhere counts once.
@@ -581,7 +583,9 @@ for i = 5, #ARGV, 8 do
       if live and string.find(flags, 'm', 1, true) then redis.call('HINCRBY', ann, 'moved', 1) end
       local pause = tonumber(ARGV[i + 6])
       if pause > 0 and redis.call('PTTL', KEYS[3]) < pause then
-        redis.call('SET', KEYS[3], '1', 'PX', pause)
+        local cur = redis.call('GET', KEYS[3])
+        if not cur or not string.find(cur, '^flood|') then cur = 'flood|' .. ARGV[2] end
+        redis.call('SET', KEYS[3], cur, 'PX', pause)
       end
     end
   end

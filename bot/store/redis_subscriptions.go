@@ -70,7 +70,9 @@ end
 // ARGV[6] drop events before this ms  ARGV[7] category key prefix
 // ARGV[8] language key prefix
 // Returns 1 when the subscriber was created, 0 when it was updated.
-var saveSubscriberScript = redis.NewScript(subIndexLua + `
+var saveSubscriberScript = redis.NewScript(subIndexLua + saveSubscriberLua)
+
+const saveSubscriberLua = `
 local id = ARGV[1]
 local created = redis.call('EXISTS', KEYS[1]) == 0
 if not created then
@@ -87,7 +89,7 @@ redis.call('HSET', KEYS[1], 'joined', ARGV[5])
 redis.call('ZADD', KEYS[3], ARGV[5], 'join:' .. id .. ':' .. ARGV[5])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[6])
 return 1
-`)
+`
 
 // deleteSubscriberScript removes one subscriber from everywhere and records
 // its leave.
@@ -97,7 +99,9 @@ return 1
 // ARGV[1] chat id  ARGV[2] left-at ms  ARGV[3] drop events before this ms
 // ARGV[4] category key prefix  ARGV[5] language key prefix
 // Returns 1 when the subscriber existed, 0 when not.
-var deleteSubscriberScript = redis.NewScript(subIndexLua + `
+var deleteSubscriberScript = redis.NewScript(subIndexLua + deleteSubscriberLua)
+
+const deleteSubscriberLua = `
 local id = ARGV[1]
 if redis.call('EXISTS', KEYS[1]) == 0 then
   return 0
@@ -109,7 +113,7 @@ redis.call('ZREM', KEYS[2], id)
 redis.call('ZADD', KEYS[3], ARGV[2], 'leave:' .. id .. ':' .. ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', '(' .. ARGV[3])
 return 1
-`)
+`
 
 // migrateSubscriberScript moves a subscriber to a new chat id, or drops it
 // when the new id is already subscribed.

@@ -115,6 +115,8 @@ type Server struct {
 	calls    map[string]int
 	tooMany  int
 	faults   map[string][]*fault
+	outages  map[string]APIError // FailEvery: method ("" every method) -> answer
+	dropping bool                // DropConnections
 	limits   *limits
 	queries  map[string]*callbackQuery
 	answers  []CallbackAnswer
@@ -139,7 +141,9 @@ type described struct {
 // NewServer starts a fake Bot API on a loopback httptest server.
 func NewServer(opts Options) *Server {
 	s := newServer(opts)
-	s.srv = httptest.NewServer(s.Handler())
+	s.srv = httptest.NewUnstartedServer(s.Handler())
+	s.srv.Listener = dropListener{Listener: s.srv.Listener, s: s}
+	s.srv.Start()
 	return s
 }
 
@@ -161,6 +165,7 @@ func newServer(opts Options) *Server {
 		nextUpdateID: 100000001,
 		calls:        map[string]int{},
 		faults:       map[string][]*fault{},
+		outages:      map[string]APIError{},
 		limits:       newLimits(opts),
 		queries:      map[string]*callbackQuery{},
 		commands:     map[commandKey][]BotCommand{},
@@ -318,6 +323,14 @@ func (s *Server) invoke(ctx context.Context, method string, p params) (any, *API
 		s.notifyLocked()
 		s.mu.Unlock()
 		e := f.err
+		return nil, &e
+	}
+	if e, ok := s.outageLocked(name); ok {
+		if e.Code == 429 {
+			s.tooMany++
+		}
+		s.notifyLocked()
+		s.mu.Unlock()
 		return nil, &e
 	}
 	s.notifyLocked()

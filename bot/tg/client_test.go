@@ -25,6 +25,7 @@ func TestErrorsAreTypedAndClassified(t *testing.T) {
 		{"markup", `{"ok":false,"error_code":400,"description":"Bad Request: can't parse entities: Unsupported start tag \"x\" at byte offset 3"}`, KindBadMarkup},
 		{"too long", `{"ok":false,"error_code":400,"description":"Bad Request: message is too long"}`, KindTooLong},
 		{"not modified", `{"ok":false,"error_code":400,"description":"Bad Request: message is not modified: specified new message content and reply markup are exactly the same"}`, KindNotModified},
+		{"unauthorized", `{"ok":false,"error_code":401,"description":"Unauthorized"}`, KindUnauthorized},
 		{"server", `{"ok":false,"error_code":502,"description":"Bad Gateway"}`, KindTransient},
 		{"other", `{"ok":false,"error_code":400,"description":"Bad Request: BUTTON_DATA_INVALID"}`, KindPermanent},
 		{"not json", `<html>502 Bad Gateway</html>`, KindTransient},

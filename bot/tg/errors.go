@@ -29,9 +29,13 @@ const (
 	KindTransient
 	// KindPermanent: any other refusal; retrying will not help.
 	KindPermanent
+	// KindUnauthorized: Telegram refused the token (401). Nothing will
+	// work until it is accepted again, which a token being rotated or a
+	// proxy glitch makes a matter of seconds: it is not about the call.
+	KindUnauthorized
 )
 
-var kindNames = [...]string{"ok", "retry_after", "gone", "migrated", "bad_markup", "too_long", "not_modified", "transient", "permanent"}
+var kindNames = [...]string{"ok", "retry_after", "gone", "migrated", "bad_markup", "too_long", "not_modified", "transient", "permanent", "unauthorized"}
 
 func (k Kind) String() string { return kindNames[k] }
 
@@ -51,6 +55,8 @@ func Classify(err error) Kind {
 		return KindRetryAfter
 	case e.MigrateTo != 0:
 		return KindMigrated
+	case e.Code == 401:
+		return KindUnauthorized
 	case e.Code >= 500:
 		return KindTransient
 	case e.Code == 403:

@@ -39,6 +39,10 @@ type DeliveryConfig struct {
 	PaidBroadcast bool `yaml:"paid_broadcast,omitempty"`
 	// LinkPreviews lets Telegram show a preview of each alert's link.
 	LinkPreviews bool `yaml:"link_previews,omitempty"`
+	// Lifetime is how long a message that keeps failing transiently
+	// (Telegram down, a refused token) is retried before it becomes a
+	// dead letter (default 24h, at least a minute).
+	Lifetime time.Duration `yaml:"lifetime,omitempty"`
 }
 
 // freeSendRate is about what Telegram lets a bot send a second without paid
@@ -104,6 +108,9 @@ func loadFileConfig(path string) (*FileConfig, error) {
 	}
 	if h := fc.Health; h.FailuresBeforeAlert < 0 || h.SilentAfter < 0 || h.StaleAfter < 0 {
 		errs = append(errs, fmt.Errorf("CONFIG_FILE %s: health: values must not be negative", path))
+	}
+	if l := fc.Delivery.Lifetime; l != 0 && l < time.Minute {
+		errs = append(errs, fmt.Errorf("CONFIG_FILE %s: delivery: lifetime %v is too short; give at least 1m (default 24h)", path, l))
 	}
 	if err := fc.Settings.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("CONFIG_FILE %s: %w", path, err))

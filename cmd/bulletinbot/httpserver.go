@@ -9,17 +9,21 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/bulletinbot/bulletinbot/bot/delivery"
 	"github.com/bulletinbot/bulletinbot/poller"
 
 	"github.com/bulletinbot/bulletinbot/poller/redact"
 )
 
-// readiness decides /readyz: the store answers and every source was polled
-// successfully within staleAfter. Health comes from the store, so a replica
+// readiness decides /readyz: the store answers, Telegram accepts the token
+// and every source was polled successfully within staleAfter. Health comes from the store, so a replica
 // that just started is ready as soon as another one has polled.
 type readiness struct {
-	ping       func(ctx context.Context) error
-	health     func(ctx context.Context) (map[string]poller.Health, error)
+	ping   func(ctx context.Context) error
+	health func(ctx context.Context) (map[string]poller.Health, error)
+	// pause, when set, is the pause of all sending: a refused token makes
+	// the bot useless until it is fixed, which an operator must see.
+	pause      func(ctx context.Context) (delivery.Pause, bool, error)
 	sources    []string
 	staleAfter time.Duration
 	now        func() time.Time
@@ -34,6 +38,15 @@ func (r readiness) check(ctx context.Context) error {
 		return fmt.Errorf("source health: %w", err)
 	}
 	var errs []error
+	if r.pause != nil {
+		p, paused, err := r.pause(ctx)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("pause of sending: %w", err))
+		case paused && p.Reason == delivery.PauseUnauthorized:
+			errs = append(errs, fmt.Errorf("telegram: the bot token is refused (401) since %s; sending is paused", p.Since.Format(time.RFC3339)))
+		}
+	}
 	for _, s := range r.sources {
 		h := all[s]
 		switch {

@@ -96,7 +96,8 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 		Store: st, Telegram: client, Subscribers: subs, Intake: st, Publications: st,
 		Labels: categorizer.Name, Rate: cfg.SendRate,
 		PaidBroadcast: file.Delivery.PaidBroadcast, LinkPreviews: file.Delivery.LinkPreviews, Observer: staff.Tee(m, counters),
-		Logger: logger.With(slog.String("component", "delivery")),
+		Lifetime: file.Delivery.Lifetime,
+		Logger:   logger.With(slog.String("component", "delivery")),
 	})
 	if err != nil {
 		return err
@@ -124,8 +125,9 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 		n, err := st.QueueDepth(ctx)
 		return float64(n), err
 	})
+	m.pauseGauges(logger, engine.Paused)
 	ready := readiness{
-		ping: st.Ping, health: st.SourceHealth, sources: cfg.Sources,
+		ping: st.Ping, health: st.SourceHealth, pause: engine.Paused, sources: cfg.Sources,
 		staleAfter: file.Health.staleAfter(cfg.PollInterval), now: time.Now,
 	}
 	var webhook http.Handler
