@@ -162,9 +162,13 @@ func (p *Poller) poll(ctx context.Context, src Source, now time.Time) ([]Publica
 	if resp.NotModified {
 		return nil, "not_modified", nil
 	}
-	pubs, err := Extract(resp, src, p.p.Categorizer, now)
+	pubs, cut, err := Extract(resp, src, p.p.Categorizer, now)
 	if err != nil {
 		return nil, "error", err
+	}
+	if cut > 0 {
+		p.p.Logger.Warn("source lists more entries than are read; the rest are ignored",
+			slog.String("source", src.URL), slog.Int("read", len(pubs)), slog.Int("ignored", cut))
 	}
 	fresh, err := p.p.Store.Record(ctx, src.URL, pubs, Validators{ETag: resp.ETag, LastModified: resp.LastModified}, now)
 	if err != nil {
@@ -200,17 +204,19 @@ func (p *Poller) saveHealth(ctx context.Context, source string, at time.Time, fr
 
 // Extract turns a fetched response into categorized publications, in the
 // source's order, without touching any store. Items repeated within one
-// response are kept once.
-func Extract(resp *fetch.Response, src Source, c *category.Categorizer, now time.Time) ([]Publication, error) {
+// response are kept once. At most parse.MaxEntries are read; cut counts the
+// entries left out.
+func Extract(resp *fetch.Response, src Source, c *category.Categorizer, now time.Time) (pubs []Publication, cut int, err error) {
 	base := resp.FinalURL
 	if base == "" {
 		base = src.URL
 	}
-	entries, _, err := parse.Parse(resp.Body, resp.ContentType, base, src.Kind)
+	r, err := parse.Read(resp.Body, resp.ContentType, base, src.Kind)
 	if err != nil {
-		return nil, fmt.Errorf("poller: %s: %w", src.URL, err)
+		return nil, 0, fmt.Errorf("poller: %s: %w", src.URL, err)
 	}
-	pubs := make([]Publication, 0, len(entries))
+	entries := r.Entries
+	pubs = make([]Publication, 0, len(entries))
 	seen := make(map[string]bool, len(entries))
 	for _, e := range entries {
 		id := publicationID(e.GUID, e.Link, e.Title, e.Date)
@@ -229,5 +235,5 @@ func Extract(resp *fetch.Response, src Source, c *category.Categorizer, now time
 			SeenAt:   now.UTC(),
 		})
 	}
-	return pubs, nil
+	return pubs, r.Cut, nil
 }

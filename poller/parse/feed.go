@@ -14,13 +14,14 @@ import (
 )
 
 // parseFeed reads an RSS, Atom or JSON feed from UTF-8 text.
-func parseFeed(text, base string) ([]Entry, error) {
+// At most MaxEntries entries are returned; cut counts the ones left out.
+func parseFeed(text, base string) (entries []Entry, cut int, err error) {
 	if feedType(text) == gofeed.FeedTypeUnknown {
-		return nil, fmt.Errorf("parse: feed: %w", notFeedCause(text))
+		return nil, 0, fmt.Errorf("parse: feed: %w", notFeedCause(text))
 	}
 	f, err := gofeed.NewParser().ParseString(text)
 	if err != nil {
-		return nil, fmt.Errorf("parse: feed: %w", err)
+		return nil, 0, fmt.Errorf("parse: feed: %w", err)
 	}
 	pageBase := parseBase(base)
 	// Relative item links are taken relative to the site the feed
@@ -30,7 +31,7 @@ func parseFeed(text, base string) ([]Entry, error) {
 		itemBase = l
 	}
 
-	entries := make([]Entry, 0, len(f.Items))
+	entries = make([]Entry, 0, min(len(f.Items), MaxEntries))
 	seen := make(map[string]bool, len(f.Items))
 	for _, it := range f.Items {
 		if it == nil {
@@ -48,15 +49,19 @@ func parseFeed(text, base string) ([]Entry, error) {
 			continue
 		}
 		seen[key] = true
+		if len(entries) == MaxEntries {
+			cut++
+			continue
+		}
 		entries = append(entries, e)
 	}
 	switch {
 	case len(f.Items) == 0:
-		return nil, fmt.Errorf("%w: the feed has no items", ErrNoEntries)
+		return nil, 0, fmt.Errorf("%w: the feed has no items", ErrNoEntries)
 	case len(entries) == 0:
-		return nil, fmt.Errorf("%w: none of the feed's %d items has a usable link", ErrNoEntries, len(f.Items))
+		return nil, 0, fmt.Errorf("%w: none of the feed's %d items has a usable link", ErrNoEntries, len(f.Items))
 	}
-	return entries, nil
+	return entries, cut, nil
 }
 
 // feedEntry maps one feed item; ok is false when the item has no usable link.

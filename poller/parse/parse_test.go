@@ -2,6 +2,7 @@ package parse
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -642,5 +643,39 @@ func BenchmarkParseHTML(b *testing.B) {
 		if _, _, err := Parse(body, "text/html; charset=utf-8", embassyBase, Auto); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestEntriesAreCut(t *testing.T) {
+	var page, feed strings.Builder
+	page.WriteString("<html><body>")
+	feed.WriteString(`<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>`)
+	const n = MaxEntries + 7
+	for i := range n {
+		fmt.Fprintf(&page, `<p>01.01.2017 - <a href="/n/%d">Item %d</a></p>`, i, i)
+		fmt.Fprintf(&feed, `<item><title>Item %d</title><link>https://example.org/n/%d</link></item>`, i, i)
+	}
+	page.WriteString("</body></html>")
+	feed.WriteString("</channel></rss>")
+	for _, tc := range []struct {
+		name, body string
+		kind       Kind
+	}{
+		{"html", page.String(), HTML},
+		{"feed", feed.String(), Feed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Read([]byte(tc.body), "", embassyBase, Auto)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Kind != tc.kind || len(r.Entries) != MaxEntries || r.Cut != n-MaxEntries {
+				t.Fatalf("got kind %v, %d entries, %d cut; want %v, %d, %d", r.Kind, len(r.Entries), r.Cut, tc.kind, MaxEntries, n-MaxEntries)
+			}
+			// The first entries are kept: sources list the newest first.
+			if last := r.Entries[MaxEntries-1].Title; last != fmt.Sprintf("Item %d", MaxEntries-1) {
+				t.Errorf("last kept entry: got %q, want Item %d", last, MaxEntries-1)
+			}
+		})
 	}
 }
