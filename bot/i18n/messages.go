@@ -150,6 +150,7 @@ func english() map[Key]string {
 		GroupAdminCheckFailed: "I couldn't check whether you are an administrator of this group. Please try again in a minute.",
 	}
 	maps.Copy(m, staffEnglish())
+	maps.Copy(m, burstEnglish())
 	return m
 }
 
@@ -228,5 +229,6 @@ func russian() map[Key]string {
 		GroupAdminCheckFailed: "Не удалось проверить, администратор ли вы в этой группе. Попробуйте ещё раз через минуту.",
 	}
 	maps.Copy(m, staffRussian())
+	maps.Copy(m, burstRussian())
 	return m
 }
