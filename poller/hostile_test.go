@@ -67,8 +67,17 @@ func hostilePages(tb testing.TB) []hostilePage {
 	}
 	bombEntries := bytes.Count(bomb, []byte("<a href="))
 
+	var feed bytes.Buffer
+	feed.WriteString(`<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>`)
+	for i := range 50_000 {
+		fmt.Fprintf(&feed, `<item><title>Item %d</title><link>https://example.org/n/%d</link><guid isPermaLink="false">g%d</guid>`+
+			`<description>Teaser of item %d, a sentence or two long.</description></item>`, i, i, i, i)
+	}
+	feed.WriteString(`</channel></rss>`)
+
 	return []hostilePage{
 		{name: "nested 9 MiB", body: nested, entries: 1},
+		{name: "feed of 50,000 items", body: feed.Bytes(), entries: parse.MaxEntries, cut: 50_000 - parse.MaxEntries},
 		{name: "50,000 entries", body: entriesPage(50_000), entries: parse.MaxEntries, cut: 50_000 - parse.MaxEntries},
 		{name: "gzip of 10 MiB", body: gz.Bytes(), gzipped: true, entries: parse.MaxEntries, cut: bombEntries - parse.MaxEntries},
 	}
