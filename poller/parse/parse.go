@@ -103,7 +103,9 @@ func Parse(body []byte, contentType, base string, kind Kind) ([]Entry, Kind, err
 // Read decodes body to UTF-8 (charset from contentType, a BOM, the XML
 // declaration or an HTML <meta>), detects its kind when kind is Auto, and
 // extracts its entries, at most MaxEntries of them. base is the URL the body
-// came from, after redirects; relative links are resolved against it.
+// came from, after redirects; relative links are resolved against it. body
+// must not change while Read runs (it is read in place, not copied); the
+// entries share none of its memory.
 func Read(body []byte, contentType, base string, kind Kind) (Result, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return Result{Kind: kind}, ErrEmptyBody
