@@ -161,7 +161,11 @@ func (p *Poller) Poll(ctx context.Context, src Source) ([]Publication, error) {
 	if p.p.Observer != nil {
 		p.p.Observer.ObservePoll(src.URL, result, len(fresh), p.p.Now().Sub(start))
 	}
-	p.saveHealth(ctx, src.URL, start, len(fresh), err)
+	published := len(fresh)
+	if result == "burst" {
+		published = 1 // held, but the source did publish: it is not silent
+	}
+	p.saveHealth(ctx, src.URL, start, published, err)
 	if err != nil {
 		p.p.Logger.Warn("poll failed", slog.String("source", src.URL), slog.Any("error", err),
 			slog.Int("consecutive_failures", p.Health(src.URL).ConsecutiveFailures))

@@ -331,6 +331,9 @@ func TestBurstIsHeldNotAnnounced(t *testing.T) {
 	if results[len(results)-1] != "burst" {
 		t.Fatalf("observed %q, want burst", results)
 	}
+	if h := p.Health(src.URL); h.LastNewItem.IsZero() {
+		t.Fatalf("health after a burst %+v, want a last new item: the source is not silent", h)
+	}
 	fs.items.Store(2 + DefaultBurstLimit + 1 + DefaultBurstLimit)
 	if fresh, err := p.Poll(ctx, src); err != nil || len(fresh) != DefaultBurstLimit {
 		t.Fatalf("%d new: got %d announced, %v; want all", DefaultBurstLimit, len(fresh), err)
