@@ -22,12 +22,13 @@ import (
 // encoded by subKey, so that byte order is time order.
 //
 // The seen set and the stored publications are pruned by age at the start of
-// each Record, through a time-ordered twin bucket, so that pruning reads only
+// each chunk of a recording and at its finish, through a time-ordered twin
+// bucket, so that pruning reads only
 // what it deletes. A publication is kept publicationTTL after it was stored,
 // as Redis's EXPIRE keeps it, not dropped when it leaves the latest indexes:
 // the announcement queue still names it, and a burst of more than latestCap
 // new items would otherwise lose the oldest of them before they are sent.
-// Pruning runs on the clock Record is given rather than the wall clock.
+// Pruning runs on the clock a recording is given rather than the wall clock.
 const (
 	// id -> subKey(last seen ms). One set for all sources.
 	boltPubSeen = "seen"
