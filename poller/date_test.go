@@ -42,7 +42,7 @@ func TestExtractClampsFutureDates(t *testing.T) {
 <item><title>Forever on top</title><link>https://example.org/9999</link><pubDate>Fri, 31 Dec 9999 00:00:00 GMT</pubDate></item>
 <item><title>Tomorrow in Moscow</title><link>https://example.org/tomorrow</link><pubDate>Wed, 02 Dec 2026 02:00:00 +0300</pubDate></item>
 </channel></rss>`
-	pubs, err := Extract(&fetch.Response{Body: []byte(feed), ContentType: "application/rss+xml", FinalURL: "https://example.org/feed"},
+	pubs, _, err := Extract(&fetch.Response{Body: []byte(feed), ContentType: "application/rss+xml", FinalURL: "https://example.org/feed"},
 		Source{URL: "https://example.org/feed"}, cat, now)
 	if err != nil {
 		t.Fatal(err)

@@ -9,18 +9,83 @@ import (
 	"time"
 )
 
-// publicationID names an item stably across polls: its GUID, else its
-// normalised link, else a hash of its title and date. Feeds without <guid>
-// therefore still give every item its own id.
-func publicationID(guid, link, title string, date time.Time) string {
+// publicationID names an item stably across polls, and returns the id the
+// previous release gave it when that differs (stores count an item seen
+// under either as seen, so that the upgrade re-announces nothing).
+//
+// A URL (a permalink GUID, else the link) names the same publication
+// whoever lists it, so an item on two of a site's pages is announced once:
+// it is the canonical link, with scheme and a leading "www." left out of
+// what makes it distinct. A GUID that is not a URL means something only
+// within its feed, and a hash of title and date only within its source:
+// both are prefixed with the canonical source, so that feed B publishing
+// GUID "42" cannot suppress feed A's item "42".
+func publicationID(source, guid, link, title string, date time.Time) (id, legacy string) {
+	legacy = legacyID(guid, link, title, date)
+	g := strings.TrimSpace(guid)
+	switch {
+	case g != "" && isWebURL(g):
+		id = canonicalLink(g)
+	case g != "":
+		id = "guid:" + canonicalLink(source) + " " + g
+	case normalizeLink(link) != "":
+		if id = canonicalLink(link); !isWebURL(id) {
+			id = "link:" + canonicalLink(source) + " " + id
+		}
+	default:
+		id = "sha256:" + titleDateHash(canonicalLink(source)+"\x00"+strings.TrimSpace(title), date)
+	}
+	if legacy == id {
+		legacy = ""
+	}
+	return id, legacy
+}
+
+// legacyID is the id of the release before per-source identity: the bare
+// GUID, else the normalised link, else a hash of title and date.
+func legacyID(guid, link, title string, date time.Time) string {
 	if g := strings.TrimSpace(guid); g != "" {
 		return g
 	}
 	if l := normalizeLink(link); l != "" {
 		return l
 	}
-	sum := sha256.Sum256([]byte(strings.TrimSpace(title) + "\x00" + date.UTC().Format("2006-01-02")))
-	return "sha256:" + hex.EncodeToString(sum[:16])
+	return "sha256:" + titleDateHash(strings.TrimSpace(title), date)
+}
+
+func titleDateHash(title string, date time.Time) string {
+	sum := sha256.Sum256([]byte(title + "\x00" + date.UTC().Format("2006-01-02")))
+	return hex.EncodeToString(sum[:16])
+}
+
+// isWebURL reports whether s is an absolute http(s) URL.
+func isWebURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}
+
+// canonicalLink is normalizeLink with the differences that never make
+// another page left out: http and https are one scheme, and www.example.org
+// is example.org (the embassy serves the same pages on both).
+func canonicalLink(raw string) string {
+	n := normalizeLink(raw)
+	u, err := url.Parse(n)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return n
+	}
+	host, port := strings.TrimPrefix(u.Hostname(), "www."), u.Port()
+	if port == "80" || port == "443" {
+		port = "" // the other scheme's default
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	u.Scheme = "https"
+	u.Host = host
+	if port != "" {
+		u.Host += ":" + port
+	}
+	return u.String()
 }
 
 // normalizeLink makes the same page's link compare equal however a source
@@ -37,6 +102,9 @@ func normalizeLink(raw string) string {
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	host := strings.ToLower(u.Hostname())
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]" // an IPv6 literal
+	}
 	if port := u.Port(); port != "" && !(u.Scheme == "http" && port == "80") && !(u.Scheme == "https" && port == "443") {
 		host += ":" + port
 	}

@@ -2,6 +2,8 @@ package poller
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -28,7 +30,7 @@ type Fetcher interface {
 }
 
 // Observer is told the outcome of every poll, for metrics. Result is one of
-// "new", "unchanged", "not_modified" or "error".
+// "new", "unchanged", "not_modified", "burst" or "error".
 type Observer interface {
 	ObservePoll(source, result string, fresh int, took time.Duration)
 }
@@ -46,7 +48,25 @@ type Params struct {
 	Now         func() time.Time    // default time.Now
 	Jitter      func() float64      // in [0,1); default math/rand
 	OnNew       func([]Publication) // optional: called with the publications a poll queued
+	// BurstLimit: more new items than this in one poll of an established
+	// source are held for staff instead of announced. Default
+	// DefaultBurstLimit; negative: no limit.
+	BurstLimit int
+	// OnBurst (optional) is called with each burst a poll held.
+	OnBurst func(Burst)
 }
+
+// Defaults of the burst guard and the digest.
+const (
+	DefaultBurstLimit = 20
+	// BurstNewest is how many of a burst's newest items staff may still
+	// announce.
+	BurstNewest = 5
+	// digestRefresh bounds how long an unchanged page skips the diff: a
+	// full diff refreshes its ids' last-seen times, which keep them from
+	// being forgotten (and announced again) a year on.
+	digestRefresh = 24 * time.Hour
+)
 
 // Poller polls every source on its own schedule until its context ends.
 type Poller struct {
@@ -75,6 +95,12 @@ func New(p Params) *Poller {
 	}
 	if p.Backoff.Rand == nil {
 		p.Backoff.Rand = p.Jitter
+	}
+	switch {
+	case p.BurstLimit == 0:
+		p.BurstLimit = DefaultBurstLimit
+	case p.BurstLimit < 0:
+		p.BurstLimit = 0 // the store's "no limit"
 	}
 	return &Poller{p: p, health: make(map[string]Health)}
 }
@@ -137,7 +163,11 @@ func (p *Poller) Poll(ctx context.Context, src Source) ([]Publication, error) {
 	if p.p.Observer != nil {
 		p.p.Observer.ObservePoll(src.URL, result, len(fresh), p.p.Now().Sub(start))
 	}
-	p.saveHealth(ctx, src.URL, start, len(fresh), err)
+	published := len(fresh)
+	if result == "burst" {
+		published = 1 // held, but the source did publish: it is not silent
+	}
+	p.saveHealth(ctx, src.URL, start, published, err)
 	if err != nil {
 		p.p.Logger.Warn("poll failed", slog.String("source", redact.URL(src.URL)), slog.Any("error", err),
 			slog.Int("consecutive_failures", p.Health(src.URL).ConsecutiveFailures))
@@ -164,18 +194,53 @@ func (p *Poller) poll(ctx context.Context, src Source, now time.Time) ([]Publica
 	if resp.NotModified {
 		return nil, "not_modified", nil
 	}
-	pubs, err := Extract(resp, src, p.p.Categorizer, now)
+	pubs, cut, err := Extract(resp, src, p.p.Categorizer, now)
 	if err != nil {
 		return nil, "error", err
 	}
-	fresh, err := p.p.Store.Record(ctx, src.URL, pubs, Validators{ETag: resp.ETag, LastModified: resp.LastModified}, now)
+	if cut > 0 {
+		p.p.Logger.Warn("source lists more entries than are read; the rest are ignored",
+			slog.String("source", redact.URL(src.URL)), slog.Int("read", len(pubs)), slog.Int("ignored", cut))
+	}
+	rec := Recording{
+		Source:      src.URL,
+		Pubs:        pubs,
+		Validators:  Validators{ETag: resp.ETag, LastModified: resp.LastModified, Digest: digest(pubs), DigestAt: now},
+		Now:         now,
+		BurstLimit:  p.p.BurstLimit,
+		BurstNewest: BurstNewest,
+	}
+	if rec.Validators.Digest == v.Digest && now.Sub(v.DigestAt) < digestRefresh {
+		// The same entries as last time: only the validators change, at
+		// the cost of a 304.
+		rec.Pubs, rec.Validators.DigestAt = nil, v.DigestAt
+	}
+	done, err := p.p.Store.RecordPoll(ctx, rec)
 	if err != nil {
 		return nil, "error", fmt.Errorf("poller: %w", err)
 	}
-	if len(fresh) == 0 {
+	if b := done.Burst; b != nil {
+		p.p.Logger.Warn("too many new items at once: recorded as seen, not announced; staff are asked",
+			slog.String("source", redact.URL(src.URL)), slog.Int("count", b.Count), slog.Int("limit", p.p.BurstLimit))
+		if p.p.OnBurst != nil {
+			p.p.OnBurst(*b)
+		}
+		return done.Queued, "burst", nil
+	}
+	if len(done.Queued) == 0 {
 		return nil, "unchanged", nil
 	}
-	return fresh, "new", nil
+	return done.Queued, "new", nil
+}
+
+// digest names a poll's entries, in order, by their ids.
+func digest(pubs []Publication) string {
+	h := sha256.New()
+	for _, p := range pubs {
+		h.Write([]byte(p.ID))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 func (p *Poller) saveHealth(ctx context.Context, source string, at time.Time, fresh int, pollErr error) {
@@ -202,26 +267,29 @@ func (p *Poller) saveHealth(ctx context.Context, source string, at time.Time, fr
 
 // Extract turns a fetched response into categorized publications, in the
 // source's order, without touching any store. Items repeated within one
-// response are kept once.
-func Extract(resp *fetch.Response, src Source, c *category.Categorizer, now time.Time) ([]Publication, error) {
+// response are kept once. At most parse.MaxEntries are read; cut counts the
+// entries left out.
+func Extract(resp *fetch.Response, src Source, c *category.Categorizer, now time.Time) (pubs []Publication, cut int, err error) {
 	base := resp.FinalURL
 	if base == "" {
 		base = src.URL
 	}
-	entries, _, err := parse.Parse(resp.Body, resp.ContentType, base, src.Kind)
+	r, err := parse.Read(resp.Body, resp.ContentType, base, src.Kind)
 	if err != nil {
-		return nil, fmt.Errorf("poller: %s: %w", redact.URL(src.URL), err)
+		return nil, 0, fmt.Errorf("poller: %s: %w", redact.URL(src.URL), err)
 	}
-	pubs := make([]Publication, 0, len(entries))
+	entries := r.Entries
+	pubs = make([]Publication, 0, len(entries))
 	seen := make(map[string]bool, len(entries))
 	for _, e := range entries {
-		id := publicationID(e.GUID, e.Link, e.Title, e.Date)
+		id, legacy := publicationID(src.URL, e.GUID, e.Link, e.Title, e.Date)
 		if seen[id] {
 			continue
 		}
 		seen[id] = true
 		pubs = append(pubs, Publication{
 			ID:       id,
+			LegacyID: legacy,
 			Source:   src.URL,
 			URL:      e.Link,
 			Title:    e.Title,
@@ -231,5 +299,5 @@ func Extract(resp *fetch.Response, src Source, c *category.Categorizer, now time
 			SeenAt:   now.UTC(),
 		})
 	}
-	return pubs, nil
+	return pubs, r.Cut, nil
 }

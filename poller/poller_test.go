@@ -25,6 +25,7 @@ type memStore struct {
 	validators map[string]Validators
 	health     map[string]Health
 	records    int
+	recorded   int // publications passed to RecordPoll
 	failRecord error
 }
 
@@ -38,23 +39,31 @@ func (m *memStore) Validators(_ context.Context, source string) (Validators, err
 	return m.validators[source], nil
 }
 
-func (m *memStore) Record(_ context.Context, source string, pubs []Publication, v Validators, _ time.Time) ([]Publication, error) {
+func (m *memStore) RecordPoll(_ context.Context, r Recording) (Recorded, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.failRecord != nil {
-		return nil, m.failRecord
+		return Recorded{}, m.failRecord
 	}
 	m.records++
+	m.recorded += len(r.Pubs)
 	var fresh []Publication
-	for _, p := range pubs {
-		if !m.seen[p.ID] && m.inited[source] {
+	for _, p := range r.Pubs {
+		if !m.seen[p.ID] && !m.seen[p.LegacyID] && m.inited[r.Source] {
 			fresh = append(fresh, p)
 		}
 		m.seen[p.ID] = true
 	}
-	m.inited[source] = true
-	m.validators[source] = v
-	return fresh, nil
+	m.inited[r.Source] = true
+	m.validators[r.Source] = r.Validators
+	if r.BurstLimit > 0 && len(fresh) > r.BurstLimit {
+		b := Burst{ID: "b1", Source: r.Source, Count: len(fresh), At: r.Now}
+		for _, p := range fresh[:min(len(fresh), r.BurstNewest)] {
+			b.Newest = append(b.Newest, p.ID)
+		}
+		return Recorded{Burst: &b}, nil
+	}
+	return Recorded{Queued: fresh}, nil
 }
 
 func (m *memStore) SaveHealth(_ context.Context, source string, h Health) error {
@@ -251,3 +260,82 @@ func TestRunPollsEverySourceAndStops(t *testing.T) {
 type observerFunc func(source, result string)
 
 func (f observerFunc) ObservePoll(source, result string, _ int, _ time.Duration) { f(source, result) }
+
+// TestUnchangedPageSkipsTheDiff serves the same entries with a new ETag each
+// time: the poll passes no publications to the store (only the validators),
+// until a day after the last full diff, which refreshes what was seen.
+func TestUnchangedPageSkipsTheDiff(t *testing.T) {
+	ctx := context.Background()
+	etag := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		etag++
+		w.Header().Set("ETag", fmt.Sprintf(`"%d"`, etag))
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(`<p>01.12.2026 - <a href="/a">A</a></p><p>30.11.2026 - <a href="/b">B</a></p>`))
+	}))
+	defer srv.Close()
+	store := newMemStore()
+	src := Source{URL: srv.URL + "/list"}
+	now := time.Date(2026, 12, 1, 10, 0, 0, 0, time.UTC)
+	p := newTestPoller(t, store, src)
+	p.p.Now = func() time.Time { return now }
+
+	steps := []struct {
+		after time.Duration
+		want  int // publications passed to the store
+	}{
+		{0, 2},              // first poll
+		{time.Minute, 0},    // same entries, new ETag
+		{23 * time.Hour, 0}, // still within a day of the full diff
+		{2 * time.Hour, 2},  // a day on: a full diff refreshes them
+		{time.Minute, 0},    // and the day starts again
+	}
+	for i, st := range steps {
+		now = now.Add(st.after)
+		before := store.recorded
+		if _, err := p.Poll(ctx, src); err != nil {
+			t.Fatal(err)
+		}
+		if got := store.recorded - before; got != st.want {
+			t.Fatalf("step %d: %d publications passed to the store, want %d", i, got, st.want)
+		}
+		if v := store.validators[src.URL]; v.ETag != fmt.Sprintf(`"%d"`, etag) || v.Digest == "" {
+			t.Fatalf("step %d: stored validators %+v, want the latest ETag and a digest", i, v)
+		}
+	}
+}
+
+// TestBurstIsHeldNotAnnounced checks the poller's side of the burst guard:
+// the limit reaches the store, a held burst is reported, nothing announced.
+func TestBurstIsHeldNotAnnounced(t *testing.T) {
+	ctx := context.Background()
+	fs := newFeedServer(t, 2)
+	store := newMemStore()
+	src := Source{URL: fs.URL + "/feed"}
+	var bursts []Burst
+	var results []string
+	p := newTestPoller(t, store, src)
+	p.p.OnBurst = func(b Burst) { bursts = append(bursts, b) }
+	p.p.Observer = observerFunc(func(_, result string) { results = append(results, result) })
+	if _, err := p.Poll(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	fs.items.Store(2 + DefaultBurstLimit + 1)
+	fresh, err := p.Poll(ctx, src)
+	if err != nil || len(fresh) != 0 {
+		t.Fatalf("a burst of %d: got %d announced, %v; want none", DefaultBurstLimit+1, len(fresh), err)
+	}
+	if len(bursts) != 1 || bursts[0].Count != DefaultBurstLimit+1 || len(bursts[0].Newest) != BurstNewest {
+		t.Fatalf("bursts: got %+v, want one of %d with its %d newest", bursts, DefaultBurstLimit+1, BurstNewest)
+	}
+	if results[len(results)-1] != "burst" {
+		t.Fatalf("observed %q, want burst", results)
+	}
+	if h := p.Health(src.URL); h.LastNewItem.IsZero() {
+		t.Fatalf("health after a burst %+v, want a last new item: the source is not silent", h)
+	}
+	fs.items.Store(2 + DefaultBurstLimit + 1 + DefaultBurstLimit)
+	if fresh, err := p.Poll(ctx, src); err != nil || len(fresh) != DefaultBurstLimit {
+		t.Fatalf("%d new: got %d announced, %v; want all", DefaultBurstLimit, len(fresh), err)
+	}
+}

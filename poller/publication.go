@@ -10,7 +10,10 @@ import (
 
 // Publication is one item of a source as it is stored and announced.
 type Publication struct {
-	ID       string    `json:"id"`
+	ID string `json:"id"`
+	// LegacyID is the id the release before per-source identity gave this
+	// publication, when it differs: a store that saw either counts it seen.
+	LegacyID string    `json:"-"`
 	Source   string    `json:"source"`
 	URL      string    `json:"url"`
 	Title    string    `json:"title"`
@@ -22,10 +25,51 @@ type Publication struct {
 
 // Validators are the HTTP cache validators a source sent with its last full
 // response; they are stored with the items so that a 304 never hides items
-// that were not recorded.
+// that were not recorded. Digest names the entries of the last response
+// recorded in full, at DigestAt: a response with the same entries needs no
+// diff.
 type Validators struct {
-	ETag         string `json:"etag,omitempty"`
-	LastModified string `json:"last_modified,omitempty"`
+	ETag         string    `json:"etag,omitempty"`
+	LastModified string    `json:"last_modified,omitempty"`
+	Digest       string    `json:"digest,omitempty"`
+	DigestAt     time.Time `json:"digest_at,omitzero"`
+}
+
+// Recording is one poll's publications, to record.
+type Recording struct {
+	Source string
+	// Pubs are the source's publications in its order; empty when the
+	// poll found the entries already recorded (same Digest).
+	Pubs       []Publication
+	Validators Validators
+	Now        time.Time
+	// BurstLimit: when an established source shows more new publications
+	// than this (counting any left from an interrupted recording), none
+	// is queued; they are recorded as seen and held as a Burst. Zero: no
+	// limit.
+	BurstLimit int
+	// BurstNewest is how many of a burst's newest publications staff may
+	// still announce.
+	BurstNewest int
+}
+
+// Recorded is what a recording did.
+type Recorded struct {
+	Queued []Publication // queued for announcement, newest first
+	Burst  *Burst        // set when the new publications were held
+}
+
+// Burst is a poll's new publications held back because there were too many
+// of them: a broken feed or a redesigned site, more likely than news.
+type Burst struct {
+	ID     string
+	Source string
+	Count  int       // publications held
+	At     time.Time // when the poll was recorded
+	// Newest are the ids staff may announce after all, newest first.
+	Newest []string
+	// Released is set once staff announced Newest.
+	Released bool
 }
 
 // Health is what is known about the polling of one source.
@@ -41,18 +85,21 @@ type Health struct {
 	Version int64 `json:"-"`
 }
 
-// Store keeps what the poller has seen. Implementations must make Record
-// atomic: concurrent calls for the same source return each new publication
-// from exactly one of them.
+// Store keeps what the poller has seen.
 type Store interface {
-	// Validators returns the cache validators stored for source.
+	// Validators returns the cache validators and digest stored for
+	// source.
 	Validators(ctx context.Context, source string) (Validators, error)
-	// Record diffs pubs against everything source has yielded before and
-	// stores v. It stores the unseen publications, indexes them for "latest"
-	// and queues them for announcement, returning them. The first Record of a
-	// source stores and indexes its publications silently: none is queued or
-	// returned.
-	Record(ctx context.Context, source string, pubs []Publication, v Validators, now time.Time) ([]Publication, error)
+	// RecordPoll diffs r.Pubs against everything seen before (under their
+	// ID or LegacyID) and stores r.Validators. The unseen publications are
+	// stored and indexed for "latest"; those of an established source are
+	// queued for announcement, or held as a Burst when more than
+	// r.BurstLimit. The first recording of a source stores and indexes its
+	// publications silently. Implementations record big polls in chunks,
+	// each atomic, and queue at the end, also what an earlier call left
+	// unqueued by failing midway: concurrent calls for one source queue
+	// each publication from exactly one of them, and a failure loses none.
+	RecordPoll(ctx context.Context, r Recording) (Recorded, error)
 	// SaveHealth stores the polling health of source.
 	SaveHealth(ctx context.Context, source string, h Health) error
 }

@@ -203,7 +203,8 @@ func FuzzT(f *testing.F) {
 func TestCallbackAnswersArePlain(t *testing.T) {
 	keys := []Key{ButtonStale, ButtonNeedsStart, SlowDown, NotAllowed, Error, CategoriesAllOn, CategoriesAllOff,
 		LanguageChosen, GroupAdminsOnly, GroupAdminCheckFailed, ChannelAdminsOnly, NotYourChat, AnswerNotYourDraft,
-		AnswerResumed, AnswerPauseOver}
+		AnswerResumed, AnswerPauseOver,
+		ButtonBurstAnnounce, AnswerBurstReleased, AnswerBurstDone, AnswerBurstGone}
 	for lang, texts := range map[string]map[Key]string{"en": english(), "ru": russian()} {
 		for _, k := range keys {
 			t.Run(lang+"/"+string(k), func(t *testing.T) {

@@ -160,6 +160,7 @@ func english() map[Key]string {
 	maps.Copy(m, deadLettersEnglish())
 	maps.Copy(m, pauseEnglish())
 	maps.Copy(m, restoreEnglish())
+	maps.Copy(m, burstEnglish())
 	return m
 }
 
@@ -243,5 +244,6 @@ func russian() map[Key]string {
 	maps.Copy(m, deadLettersRussian())
 	maps.Copy(m, pauseRussian())
 	maps.Copy(m, restoreRussian())
+	maps.Copy(m, burstRussian())
 	return m
 }

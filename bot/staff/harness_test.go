@@ -78,6 +78,8 @@ type testStore interface {
 	bot.Store
 	bot.PublicationReader
 	SaveHealth(ctx context.Context, source string, h poller.Health) error
+	poller.Store
+	delivery.Intake
 }
 
 // options tune one env.

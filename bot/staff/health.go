@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/bulletinbot/bulletinbot/bot"
 	"github.com/bulletinbot/bulletinbot/bot/i18n"
 	"github.com/bulletinbot/bulletinbot/bot/internal/wait"
 	"github.com/bulletinbot/bulletinbot/bot/tg"
@@ -22,12 +23,18 @@ const alerted = "alerted"
 
 // watchHealth checks the sources now and every CheckEvery until ctx ends.
 func (s *Staff) watchHealth(ctx context.Context) {
+	s.every(ctx, "cannot check source health", s.CheckHealth)
+}
+
+// every runs check now and every CheckEvery until ctx ends, logging its
+// failures (the first and every 60th of a run) under msg.
+func (s *Staff) every(ctx context.Context, msg string, check func(context.Context) error) {
 	failures := 0
 	for {
-		if err := s.CheckHealth(ctx); err != nil && ctx.Err() == nil {
+		if err := check(ctx); err != nil && ctx.Err() == nil {
 			failures++
 			if failures == 1 || failures%60 == 0 {
-				s.log.Error("cannot check source health", "error", err, "failures", failures)
+				s.log.Error(msg, "error", err, "failures", failures)
 			}
 		} else {
 			failures = 0
@@ -102,10 +109,15 @@ func (s *Staff) transition(ctx context.Context, version int64, kind, src, old, n
 	return nil
 }
 
-// alertAdmins sends an alert to each admin's private chat, in the admin's
-// language when known. An admin who never started the bot cannot be
-// written to: skipped and logged.
+// alertAdmins sends an alert to each admin's private chat (sendToAdmins).
 func (s *Staff) alertAdmins(ctx context.Context, key i18n.Key, kv ...any) {
+	s.sendToAdmins(ctx, func(lang string) (string, bot.Keyboard) { return s.cat.T(lang, key, kv...), nil })
+}
+
+// sendToAdmins sends each admin's private chat the message msg makes, in
+// the admin's language when known. An admin who never started the bot
+// cannot be written to: skipped and logged.
+func (s *Staff) sendToAdmins(ctx context.Context, msg func(lang string) (string, bot.Keyboard)) {
 	for _, admin := range s.p.Admins {
 		lang := s.cat.DefaultLanguage()
 		if sub, ok, err := s.p.Subscribers.Get(ctx, admin); err == nil && ok {
@@ -114,7 +126,8 @@ func (s *Staff) alertAdmins(ctx context.Context, key i18n.Key, kv ...any) {
 		if err := s.pace.take(ctx); err != nil {
 			return
 		}
-		_, err := s.b.SendHTML(ctx, admin, s.cat.T(lang, key, kv...), nil)
+		text, kb := msg(lang)
+		_, err := s.b.SendHTML(ctx, admin, text, kb)
 		switch {
 		case err == nil:
 		case tg.Classify(err) == tg.KindGone:

@@ -25,11 +25,15 @@ func (e *env) replica(id string, admins []int64) *staff.Staff {
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	s, err := staff.Register(b, staff.Params{
+	p := staff.Params{
 		Store: e.st, Engine: e.engine, Subscribers: e.subs, Categories: e.cats, Telegram: client,
 		Admins: admins, ProgressEvery: 150 * time.Millisecond, CheckEvery: 20 * time.Millisecond, ReplicaID: id,
 		Logger: slog.New(slog.NewTextHandler(e.logs, nil)).With("replica", id),
-	})
+	}
+	if e.o.staff != nil {
+		e.o.staff(&p)
+	}
+	s, err := staff.Register(b, p)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -3,8 +3,9 @@
 // as subscribers will see it, sent to everyone, one category or one
 // language through the delivery engine, with live progress, stop and
 // recall), the audit log of broadcasts (/broadcasts), statistics (/stats),
-// the daily counters behind them (Counters, a delivery.Observer), and
-// alerts to admins when a source breaks or falls silent.
+// the daily counters behind them (Counters, a delivery.Observer), alerts to
+// admins when a source breaks or falls silent, and the notice of a burst of
+// new items the poller held back, with a button to announce the newest.
 //
 // All state lives in the store, so any replica can answer any button and
 // take over a broadcast's progress from a replica that died: the replica
@@ -152,6 +153,9 @@ type Params struct {
 	Rate float64
 	// Counters, when set, also counts the 429s recall meets.
 	Counters *Counters
+	// Bursts, when set, are the poller's held bursts: admins are told of
+	// each and may announce its newest items (burst.go).
+	Bursts BurstStore
 
 	// FailuresBeforeAlert failed polls in a row raise a source alert.
 	FailuresBeforeAlert int
@@ -266,6 +270,9 @@ func Register(b *bot.Bot, p Params) (*Staff, error) {
 	b.HandleCallback(deadPrefix, s.onDeadButton, bot.AdminOnly())
 	b.Handle("restore", s.cmdRestore, bot.AdminOnly(), describe(i18n.CmdRestore))
 	b.HandleCallback(pauseCallbackPrefix, s.onPauseButton, bot.AdminOnly())
+	if p.Bursts != nil {
+		b.HandleCallback(burstPrefix, s.onBurstButton, bot.AdminOnly())
+	}
 	b.HandleText(s.onText, bot.AdminOnly())
 	return s, nil
 }
@@ -282,6 +289,9 @@ func (s *Staff) Run(ctx context.Context) error {
 	wg.Go(func() { s.watchBroadcasts(ctx) })
 	wg.Go(func() { s.watchHealth(ctx) })
 	wg.Go(func() { s.watchPause(ctx) })
+	if s.p.Bursts != nil {
+		wg.Go(func() { s.watchBursts(ctx) })
+	}
 	wg.Wait()
 	return nil
 }

@@ -2,11 +2,13 @@ package store
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -20,12 +22,13 @@ import (
 // encoded by subKey, so that byte order is time order.
 //
 // The seen set and the stored publications are pruned by age at the start of
-// each Record, through a time-ordered twin bucket, so that pruning reads only
+// each chunk of a recording and at its finish, through a time-ordered twin
+// bucket, so that pruning reads only
 // what it deletes. A publication is kept publicationTTL after it was stored,
 // as Redis's EXPIRE keeps it, not dropped when it leaves the latest indexes:
 // the announcement queue still names it, and a burst of more than latestCap
 // new items would otherwise lose the oldest of them before they are sent.
-// Pruning runs on the clock Record is given rather than the wall clock.
+// Pruning runs on the clock a recording is given rather than the wall clock.
 const (
 	// id -> subKey(last seen ms). One set for all sources.
 	boltPubSeen = "seen"
@@ -48,6 +51,11 @@ const (
 	// oldest entries beyond announceStreamCap as Redis's XADD MAXLEN does;
 	// reading and acknowledging entries belongs to the delivery engine.
 	boltAnnounce = "announce"
+	// source URL 0x00 id -> 8-byte sortable latest score: publications
+	// recorded but not yet queued or held (Redis's pending zsets).
+	boltPubPending = "pub_pending"
+	// burst id -> JSON boltBurst.
+	boltPubBursts = "pub_bursts"
 )
 
 // boltPubSource is what the embedded store keeps per source: the Redis
@@ -58,7 +66,20 @@ type boltPubSource struct {
 	LastModified string          `json:"last_modified,omitempty"`
 	Health       json.RawMessage `json:"health,omitempty"`
 	// HealthVersion counts the saves of Health: Redis's health_version.
-	HealthVersion int64 `json:"health_version,omitempty"`
+	HealthVersion int64  `json:"health_version,omitempty"`
+	Digest        string `json:"digest,omitempty"`
+	DigestAt      int64  `json:"digest_at,omitempty"` // unix ms
+}
+
+// boltBurst is a held burst: the Redis burst hash.
+type boltBurst struct {
+	Source   string   `json:"source"`
+	Count    int      `json:"count"`
+	At       int64    `json:"at"` // unix ms
+	Newest   []string `json:"newest"`
+	Noticed  bool     `json:"noticed,omitempty"`
+	Released bool     `json:"released,omitempty"`
+	Expires  int64    `json:"expires"` // unix ms, wall clock
 }
 
 // boltAnnouncement is one entry of the announcement queue: the fields of a
@@ -70,7 +91,7 @@ type boltAnnouncement struct {
 
 // pubBuckets are the buckets of one writing transaction.
 type pubBuckets struct {
-	seen, seenByTime, pubs, pubsByTime, latest, latestIDs, sources, announce *bolt.Bucket
+	seen, seenByTime, pubs, pubsByTime, latest, latestIDs, sources, announce, pending, bursts *bolt.Bucket
 }
 
 func openPubBuckets(tx *bolt.Tx) (pubBuckets, error) {
@@ -83,6 +104,7 @@ func openPubBuckets(tx *bolt.Tx) (pubBuckets, error) {
 		{boltPublications, &bs.pubs}, {boltPubByTime, &bs.pubsByTime},
 		{boltPubLatest, &bs.latest}, {boltPubLatestIDs, &bs.latestIDs},
 		{boltPubSources, &bs.sources}, {boltAnnounce, &bs.announce},
+		{boltPubPending, &bs.pending}, {boltPubBursts, &bs.bursts},
 	} {
 		bucket, err := tx.CreateBucketIfNotExists([]byte(b.name))
 		if err != nil {
@@ -252,81 +274,182 @@ func (bs pubBuckets) saveSource(source string, st boltPubSource) error {
 	return bs.sources.Put([]byte(source), body)
 }
 
-// Record implements poller.Store. It does in one transaction what the Redis
-// record script does: prune, then diff, store, index and queue, then mark
-// the source initialized with its validators.
+// Record records pubs with no burst limit: RecordPoll for callers that only
+// need what was queued.
 func (b *Bolt) Record(ctx context.Context, source string, pubs []poller.Publication, v poller.Validators, now time.Time) ([]poller.Publication, error) {
+	done, err := b.RecordPoll(ctx, poller.Recording{Source: source, Pubs: pubs, Validators: v, Now: now})
+	return done.Queued, err
+}
+
+// RecordPoll implements poller.Store as the Redis scripts do: a transaction
+// per chunk of recordChunk publications (bbolt's one writer is never held
+// for long), then one that queues or holds what is pending and marks the
+// source initialized with its validators.
+func (b *Bolt) RecordPoll(ctx context.Context, rec poller.Recording) (poller.Recorded, error) {
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("store: record publications of %s: %w", source, err)
+		return poller.Recorded{}, fmt.Errorf("store: record publications of %s: %w", rec.Source, err)
 	}
-	for _, p := range pubs {
+	for _, p := range rec.Pubs {
 		// bbolt keys cannot be empty; the poller never makes such an id.
 		if p.ID == "" {
-			return nil, fmt.Errorf("store: record publications of %s: a publication has an empty id", source)
+			return poller.Recorded{}, fmt.Errorf("store: record publications of %s: a publication has an empty id", rec.Source)
 		}
 	}
-	ms := now.UnixMilli()
-	byID := make(map[string]poller.Publication, len(pubs))
-	var ids []string
+	for i := 0; i < len(rec.Pubs); i += recordChunk {
+		chunk := rec.Pubs[i:min(i+recordChunk, len(rec.Pubs))]
+		if err := b.db.Update(func(tx *bolt.Tx) error { return recordChunkTx(tx, rec, i, chunk) }); err != nil {
+			return poller.Recorded{}, fmt.Errorf("store: record publications of %s: %w", rec.Source, err)
+		}
+	}
+	var (
+		done poller.Recorded
+		ids  []string
+	)
 	err := b.db.Update(func(tx *bolt.Tx) error {
-		bs, err := openPubBuckets(tx)
-		if err != nil {
-			return err
-		}
-		st, err := bs.source(source)
-		if err != nil {
-			return err
-		}
-		if err := bs.prune(now.Add(-seenRetention).UnixMilli(), now.Add(-publicationTTL).UnixMilli()); err != nil {
-			return err
-		}
-		all := pubLatestIndex("")
-		for i, p := range pubs {
-			// Like the Redis code, the last copy of a repeated id is the one
-			// returned; the first is the one stored.
-			byID[p.ID] = p
-			known, err := bs.see(p.ID, ms)
-			if err != nil {
-				return err
-			}
-			if known {
-				continue
-			}
-			if err := bs.store(p, ms); err != nil {
-				return err
-			}
-			score := latestScore(p, i)
-			if err := bs.index(all, p.ID, score); err != nil {
-				return err
-			}
-			cat := pubLatestIndex(p.Category)
-			if err := bs.index(cat, p.ID, score); err != nil {
-				return err
-			}
-			if err := bs.trim(cat, latestCategoryCap); err != nil {
-				return err
-			}
-			if st.Initialized {
-				if err := bs.enqueue(boltAnnouncement{ID: p.ID, Source: source}); err != nil {
-					return err
-				}
-				ids = append(ids, p.ID)
-			}
-		}
-		if err := bs.trim(all, latestCap); err != nil {
-			return err
-		}
-		st.Initialized, st.ETag, st.LastModified = true, v.ETag, v.LastModified
-		return bs.saveSource(source, st)
+		var err error
+		done.Burst, ids, err = recordFinishTx(tx, rec)
+		return err
 	})
+	if err == nil && done.Burst == nil {
+		done.Queued, err = queuedPublications(rec.Pubs, ids, func(missing []string) ([]poller.Publication, error) {
+			var out []poller.Publication
+			err := b.db.View(func(tx *bolt.Tx) error {
+				var err error
+				out, err = pubLoadAll(tx.Bucket([]byte(boltPublications)), missing, len(missing))
+				return err
+			})
+			return out, err
+		})
+	}
 	if err != nil {
-		return nil, fmt.Errorf("store: record publications of %s: %w", source, err)
+		return poller.Recorded{}, fmt.Errorf("store: record publications of %s: %w", rec.Source, err)
 	}
-	fresh := make([]poller.Publication, 0, len(ids))
-	for _, id := range ids {
-		fresh = append(fresh, byID[id])
+	return done, nil
+}
+
+// recordChunkTx is recordChunkScript: pubs are rec.Pubs[offset:].
+func recordChunkTx(tx *bolt.Tx, rec poller.Recording, offset int, pubs []poller.Publication) error {
+	bs, err := openPubBuckets(tx)
+	if err != nil {
+		return err
 	}
-	return fresh, nil
+	st, err := bs.source(rec.Source)
+	if err != nil {
+		return err
+	}
+	if err := bs.prune(rec.Now.Add(-seenRetention).UnixMilli(), rec.Now.Add(-publicationTTL).UnixMilli()); err != nil {
+		return err
+	}
+	ms := rec.Now.UnixMilli()
+	all := pubLatestIndex("")
+	for i, p := range pubs {
+		legacyKnown := p.LegacyID != "" && bs.seen.Get([]byte(p.LegacyID)) != nil
+		known, err := bs.see(p.ID, ms)
+		if err != nil {
+			return err
+		}
+		if known || legacyKnown {
+			continue
+		}
+		if err := bs.store(p, ms); err != nil {
+			return err
+		}
+		score := latestScore(p, offset+i)
+		if err := bs.index(all, p.ID, score); err != nil {
+			return err
+		}
+		cat := pubLatestIndex(p.Category)
+		if err := bs.index(cat, p.ID, score); err != nil {
+			return err
+		}
+		if err := bs.trim(cat, latestCategoryCap); err != nil {
+			return err
+		}
+		if st.Initialized {
+			key := append(append([]byte(rec.Source), 0), p.ID...)
+			if err := bs.pending.Put(key, binary.BigEndian.AppendUint64(nil, pubSortableScore(score))); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// recordFinishTx is recordFinishScript. It returns the burst it held, or
+// the ids it queued, newest first.
+func recordFinishTx(tx *bolt.Tx, rec poller.Recording) (*poller.Burst, []string, error) {
+	bs, err := openPubBuckets(tx)
+	if err != nil {
+		return nil, nil, err
+	}
+	now := rec.Now
+	if err := bs.prune(now.Add(-seenRetention).UnixMilli(), now.Add(-publicationTTL).UnixMilli()); err != nil {
+		return nil, nil, err
+	}
+	if err := bs.trim(pubLatestIndex(""), latestCap); err != nil {
+		return nil, nil, err
+	}
+	pending, err := bs.takePending(rec.Source)
+	if err != nil {
+		return nil, nil, err
+	}
+	var burst *poller.Burst
+	switch {
+	case len(pending) > 0 && rec.BurstLimit > 0 && len(pending) > rec.BurstLimit:
+		burst = &poller.Burst{
+			ID: newBurstID(rec.Source, now), Source: rec.Source, Count: len(pending),
+			At: time.UnixMilli(now.UnixMilli()).UTC(), Newest: pending[:min(len(pending), max(rec.BurstNewest, 1))],
+		}
+		if err := bs.addBurst(*burst); err != nil {
+			return nil, nil, err
+		}
+		pending = nil
+	default:
+		for _, id := range pending {
+			if err := bs.enqueue(boltAnnouncement{ID: id, Source: rec.Source}); err != nil {
+				return nil, nil, err
+			}
+		}
+	}
+	st, err := bs.source(rec.Source)
+	if err != nil {
+		return nil, nil, err
+	}
+	st.Initialized, st.ETag, st.LastModified, st.Digest = true, rec.Validators.ETag, rec.Validators.LastModified, rec.Validators.Digest
+	st.DigestAt = 0
+	if !rec.Validators.DigestAt.IsZero() {
+		st.DigestAt = rec.Validators.DigestAt.UnixMilli()
+	}
+	return burst, pending, bs.saveSource(rec.Source, st)
+}
+
+// takePending removes and returns the source's pending ids, newest first
+// (highest score first, ties by id descending, as ZREVRANGE orders them).
+func (bs pubBuckets) takePending(source string) ([]string, error) {
+	prefix := append([]byte(source), 0)
+	type entry struct {
+		key   []byte
+		score uint64
+	}
+	var entries []entry
+	c := bs.pending.Cursor()
+	for k, v := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, v = c.Next() {
+		entries = append(entries, entry{bytes.Clone(k), binary.BigEndian.Uint64(v)})
+	}
+	slices.SortFunc(entries, func(a, b entry) int {
+		if c := cmp.Compare(b.score, a.score); c != 0 {
+			return c
+		}
+		return bytes.Compare(b.key, a.key)
+	})
+	ids := make([]string, len(entries))
+	for i, e := range entries {
+		if err := bs.pending.Delete(e.key); err != nil {
+			return nil, err
+		}
+		ids[i] = string(e.key[len(prefix):])
+	}
+	return ids, nil
 }
 
 // Validators implements poller.Store.
@@ -343,7 +466,11 @@ func (b *Bolt) Validators(ctx context.Context, source string) (poller.Validators
 	if err != nil {
 		return poller.Validators{}, fmt.Errorf("store: validators of %s: %w", source, err)
 	}
-	return poller.Validators{ETag: st.ETag, LastModified: st.LastModified}, nil
+	v := poller.Validators{ETag: st.ETag, LastModified: st.LastModified, Digest: st.Digest}
+	if st.DigestAt != 0 {
+		v.DigestAt = time.UnixMilli(st.DigestAt).UTC()
+	}
+	return v, nil
 }
 
 // SaveHealth implements poller.Store.
@@ -426,13 +553,11 @@ func (b *Bolt) Latest(ctx context.Context, category string, n int) ([]poller.Pub
 		index := pubLatestIndex(category)
 		c := latest.Cursor()
 		for k, id := c.Seek(index); k != nil && bytes.HasPrefix(k, index) && len(out) < n; k, id = c.Next() {
-			p, ok, err := pubLoad(pubs, string(id))
+			more, err := pubLoadAll(pubs, []string{string(id)}, n-len(out))
 			if err != nil {
 				return err
 			}
-			if ok {
-				out = append(out, p)
-			}
+			out = append(out, more...)
 		}
 		return nil
 	})
@@ -460,6 +585,24 @@ func (b *Bolt) Publication(ctx context.Context, id string) (poller.Publication, 
 		return poller.Publication{}, false, fmt.Errorf("store: load publication %s: %w", id, err)
 	}
 	return p, ok, nil
+}
+
+// pubLoadAll loads up to n of ids, in order, skipping the ones pruned.
+func pubLoadAll(pubs *bolt.Bucket, ids []string, n int) ([]poller.Publication, error) {
+	var out []poller.Publication
+	for _, id := range ids {
+		if len(out) == n {
+			break
+		}
+		p, ok, err := pubLoad(pubs, id)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			out = append(out, p)
+		}
+	}
+	return out, nil
 }
 
 func pubLoad(pubs *bolt.Bucket, id string) (poller.Publication, bool, error) {

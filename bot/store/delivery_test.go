@@ -26,6 +26,7 @@ type deliveryStore interface {
 	delivery.Store
 	delivery.Intake
 	poller.Store
+	Record(ctx context.Context, source string, pubs []poller.Publication, v poller.Validators, now time.Time) ([]poller.Publication, error)
 }
 
 func forEachDeliveryBackend(t *testing.T, test func(t *testing.T, s deliveryStore)) {

@@ -21,7 +21,9 @@ func sourceTag(source string) string {
 
 // Publications.
 // One seen set for all sources: the same publication listed on two pages
-// (the embassy's /newarh/ and /apress_arh/ overlap) is announced once.
+// (the embassy's /newarh/ and /apress_arh/ overlap) is announced once. Ids
+// that mean something only within a source include it (poller's
+// publicationID), which keeps sources apart in the one set.
 func seenKey() string                     { return "bb:{pub}:seen" }
 func sourceStateKey(source string) string { return "bb:{pub}:source:" + sourceTag(source) }
 func sourcesKey() string                  { return "bb:{pub}:sources" }
@@ -29,6 +31,9 @@ func publicationKey(id string) string     { return "bb:{pub}:item:" + sourceTag(
 func latestKey() string                   { return "bb:{pub}:latest" }
 func latestCategoryKey(cat string) string { return "bb:{pub}:latest:" + cat }
 func announceStreamKey() string           { return "bb:{pub}:announce" }
+func pendingKey(source string) string     { return "bb:{pub}:pending:" + sourceTag(source) } // zset: id -> latest score, recorded but not yet queued
+func burstKey(id string) string           { return "bb:{pub}:burst:" + id }                  // hash: a held burst (source, count, at, newest, noticed, released)
+func burstsKey() string                   { return "bb:{pub}:bursts" }                       // zset: burst id -> at (ms)
 
 // Subscribers.
 func subscriberKey(chatID int64) string        { return "bb:{sub}:chat:" + strconv.FormatInt(chatID, 10) }

@@ -23,6 +23,7 @@ import (
 // publicationStore is what the poller and the bot's /latest need of a store.
 type publicationStore interface {
 	poller.Store
+	Record(ctx context.Context, source string, pubs []poller.Publication, v poller.Validators, now time.Time) ([]poller.Publication, error)
 	Latest(ctx context.Context, category string, n int) ([]poller.Publication, error)
 	Publication(ctx context.Context, id string) (poller.Publication, bool, error)
 	SourceHealth(ctx context.Context) (map[string]poller.Health, error)
@@ -248,7 +249,7 @@ func testPublicationStore(t *testing.T, open func(t *testing.T) publicationStore
 	})
 }
 
-func mustRecord(t *testing.T, s poller.Store, src string, pubs []poller.Publication, now time.Time) []poller.Publication {
+func mustRecord(t *testing.T, s publicationStore, src string, pubs []poller.Publication, now time.Time) []poller.Publication {
 	t.Helper()
 	fresh, err := s.Record(context.Background(), src, pubs, poller.Validators{}, now)
 	if err != nil {

@@ -147,6 +147,8 @@ sources:
 health:
   failures_before_alert: 5
   silent_after: 336h
+polling:
+  burst_limit: 50
 consular:
   phone: "+44 (0) 20 0000 0000"
 rules:
@@ -162,6 +164,9 @@ rules:
 	}
 	if fc.Health.FailuresBeforeAlert != 5 || fc.Health.SilentAfter != 336*time.Hour {
 		t.Fatalf("health %+v, want 5 failures and 336h", fc.Health)
+	}
+	if fc.Polling.BurstLimit != 50 {
+		t.Fatalf("polling %+v, want a burst limit of 50", fc.Polling)
 	}
 	if fc.Consular.Phone != "+44 (0) 20 0000 0000" || fc.Consular.Email != "info@rusemb.org.uk" {
 		t.Fatalf("consular %+v, want the new phone over the default card", fc.Consular)

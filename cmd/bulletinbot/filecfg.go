@@ -30,6 +30,16 @@ type FileConfig struct {
 	Health HealthConfig `yaml:"health,omitempty"`
 	// Delivery tunes how alerts are sent.
 	Delivery DeliveryConfig `yaml:"delivery,omitempty"`
+	// Polling tunes what a poll may announce.
+	Polling PollingConfig `yaml:"polling,omitempty"`
+}
+
+// PollingConfig tunes the poller.
+type PollingConfig struct {
+	// BurstLimit: when a source that was polled before shows more new
+	// items than this in one poll, none is announced; admins are asked
+	// (default 20; negative turns the guard off).
+	BurstLimit int `yaml:"burst_limit,omitempty"`
 }
 
 // DeliveryConfig tunes sending.

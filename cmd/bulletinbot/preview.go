@@ -62,14 +62,20 @@ func preview(ctx context.Context, args []string, getenv func(string) string, std
 	code := 0
 	for _, src := range file.sources(urls) {
 		resp, err := fetcher.Fetch(ctx, fetch.Request{URL: src.URL})
-		var pubs []poller.Publication
+		var (
+			pubs []poller.Publication
+			cut  int
+		)
 		if err == nil {
-			pubs, err = poller.Extract(resp, src, categorizer, time.Now())
+			pubs, cut, err = poller.Extract(resp, src, categorizer, time.Now())
 		}
 		if err != nil {
 			fmt.Fprintf(stderr, "bulletinbot preview: %v\n", err)
 			code = 1
 			continue
+		}
+		if cut > 0 {
+			fmt.Fprintf(stderr, "bulletinbot preview: %s: read the first %d entries, ignored %d more\n", src.URL, len(pubs), cut)
 		}
 		for _, p := range pubs {
 			line := previewLine{ID: p.ID, URL: p.URL, Title: p.Title, Category: p.Category, Summary: p.Summary}

@@ -32,6 +32,7 @@ type stateStore interface {
 	delivery.Intake
 	delivery.Publications
 	staff.Store
+	staff.BurstStore
 	SourceHealth(ctx context.Context) (map[string]poller.Health, error)
 	Ping(ctx context.Context) error
 	Close() error
@@ -106,7 +107,7 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 		Store: st, Engine: engine, Subscribers: subs, Categories: categorizer, Telegram: client,
 		Admins: cfg.AdminIDs, Rate: cfg.SendRate, Counters: counters,
 		FailuresBeforeAlert: file.Health.FailuresBeforeAlert, SilentAfter: file.Health.SilentAfter,
-		Logger: logger.With(slog.String("component", "staff")),
+		Bursts: st, Logger: logger.With(slog.String("component", "staff")),
 	})
 	if err != nil {
 		return err
@@ -114,7 +115,7 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 	p := poller.New(poller.Params{
 		Sources: file.sources(cfg.Sources), Interval: cfg.PollInterval, Store: st,
 		Fetcher: fetch.New(fetch.Config{}), Categorizer: categorizer, Observer: m,
-		Logger: logger.With(slog.String("component", "poller")),
+		BurstLimit: file.Polling.BurstLimit, Logger: logger.With(slog.String("component", "poller")),
 	})
 
 	m.gauge("bulletinbot_subscribers", "Subscribed chats.", logger, func(ctx context.Context) (float64, error) {

@@ -5,6 +5,7 @@ import (
 	"mime"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/charset"
@@ -23,13 +24,16 @@ func decode(body []byte, contentType string) string {
 	if bomLen == 0 {
 		enc = declaredEncoding(body, contentType)
 	}
+	// The text shares body's memory (or the decoder's fresh output) rather
+	// than copying up to 10 MiB: Read's caller does not change body while
+	// it runs, and nothing Read returns keeps a part of the text.
 	var s string
 	if enc == nil {
-		s = string(body)
+		s = unsafe.String(unsafe.SliceData(body), len(body))
 	} else if out, err := enc.NewDecoder().Bytes(body); err == nil {
-		s = string(out)
+		s = unsafe.String(unsafe.SliceData(out), len(out))
 	} else {
-		s = string(body)
+		s = unsafe.String(unsafe.SliceData(body), len(body))
 	}
 	s = strings.TrimPrefix(s, "\uFEFF")
 	if !utf8.ValidString(s) {

@@ -84,3 +84,44 @@ func FuzzParse(f *testing.F) {
 		checkEntries(t, entries, err)
 	})
 }
+
+// FuzzFlatten checks the streaming reader's own promises on any markup: a
+// bounded flow, no empty or doubled breaks, links resolved or emptied, and
+// text that is a bounded slice of the input's text.
+func FuzzFlatten(f *testing.F) {
+	f.Add(string(readFixture(f, "embassy-newarh.html")))
+	for _, s := range []string{
+		strings.Repeat("<a><b><i><p>", 500),
+		strings.Repeat("<svg><select>", 100) + `<p>01.01.2017 <a href="/x">x</a>`,
+		`<head><title>t</title><base href="/b/"><p>01.01.2017 - <a href="x">head left open</a>`,
+		`<a href="/a">one<a href="/b">two</a><table><td><a href="/c">cell</td></table>`,
+		"<p>a&amp;b\r\n\x00<a href=\"javascript:x\">j</a><br><br></p>",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		flow := flatten(text, embassyBase)
+		if len(flow) > maxFlowItems {
+			t.Fatalf("got %d flow items, want at most %d", len(flow), maxFlowItems)
+		}
+		for i, it := range flow {
+			switch it.kind {
+			case flowBreak:
+				if i == 0 || flow[i-1].kind == flowBreak {
+					t.Fatalf("item %d: a break at the start or after a break", i)
+				}
+			case flowLink:
+				if it.href != "" && parseBase(it.href) == nil {
+					t.Fatalf("item %d: link %q is neither resolved nor empty", i, it.href)
+				}
+				if len(it.text) > maxLinkText {
+					t.Fatalf("item %d: link text of %d bytes, want at most %d", i, len(it.text), maxLinkText)
+				}
+			case flowText:
+				if len(it.text) > maxItemText || it.text == "" {
+					t.Fatalf("item %d: text of %d bytes, want 1 to %d", i, len(it.text), maxItemText)
+				}
+			}
+		}
+	})
+}

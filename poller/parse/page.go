@@ -2,15 +2,11 @@ package parse
 
 import (
 	"fmt"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
 	"unicode"
-
-	"golang.org/x/net/html"
-	"golang.org/x/net/html/atom"
 )
 
 // dateRE finds DD.MM.YYYY dates. It runs over text nodes only, never over
@@ -50,16 +46,13 @@ type candidate struct {
 // parseHTML finds publications in an HTML page: a DD.MM.YYYY date that
 // starts a line, followed (after nothing but separators such as " - ") by a
 // link whose text is the title. The teaser is the text after the link up to
-// the next such date.
-func parseHTML(text, base string) ([]Entry, error) {
-	doc, err := html.Parse(strings.NewReader(text))
-	if err != nil {
-		return nil, fmt.Errorf("parse: html: %w", err)
-	}
-	flow := flatten(doc, pageBase(doc, base))
-	cands := findCandidates(flow)
+// the next such date. At most MaxEntries entries are returned; cut counts
+// the ones left out.
+func parseHTML(text, base string) ([]Entry, int, error) {
+	flow := flatten(text, base)
+	cands, cut := findCandidates(flow)
 	if len(cands) == 0 {
-		return nil, fmt.Errorf("%w in HTML page (no DD.MM.YYYY date followed by a link)", ErrNoEntries)
+		return nil, 0, fmt.Errorf("%w in HTML page (no DD.MM.YYYY date followed by a link)", ErrNoEntries)
 	}
 
 	teasers := make([]string, len(cands))
@@ -77,13 +70,16 @@ func parseHTML(text, base string) ([]Entry, error) {
 	last := len(cands) - 1
 	teasers[last], _ = teaser(flow[cands[last].link+1:], maxParas)
 
-	entries := make([]Entry, 0, len(cands))
+	entries := make([]Entry, 0, min(len(cands), MaxEntries))
 	seen := make(map[string]bool, len(cands))
 	for i, c := range cands {
 		if seen[c.href] {
 			continue
 		}
 		seen[c.href] = true
+		if len(entries) == MaxEntries {
+			break // c only bounds the teaser before it
+		}
 		entries = append(entries, Entry{
 			Link:    c.href,
 			Title:   truncate(c.title, MaxTitleRunes),
@@ -91,138 +87,31 @@ func parseHTML(text, base string) ([]Entry, error) {
 			Date:    c.date,
 		})
 	}
-	return entries, nil
-}
-
-// pageBase returns the URL links are relative to: the page's <base href>
-// resolved against the page URL, else the page URL.
-func pageBase(doc *html.Node, base string) *url.URL {
-	b := parseBase(base)
-	var found *html.Node
-	walk(doc, func(n *html.Node) bool {
-		if found != nil {
-			return false
-		}
-		if n.Type == html.ElementNode && n.DataAtom == atom.Base && hasAttr(n, "href") {
-			found = n
-		}
-		return true
-	}, nil)
-	if found == nil {
-		return b
-	}
-	if u := parseBase(resolveLink(b, attr(found, "href"))); u != nil {
-		return u
-	}
-	return b
-}
-
-// flatten turns the document into a flow of text, links and breaks.
-func flatten(doc *html.Node, base *url.URL) []flowItem {
-	var flow []flowItem
-	brk := func() {
-		if len(flow) > 0 && flow[len(flow)-1].kind != flowBreak {
-			flow = append(flow, flowItem{kind: flowBreak})
-		}
-	}
-	enter := func(n *html.Node) bool {
-		switch n.Type {
-		case html.TextNode:
-			flow = append(flow, flowItem{kind: flowText, text: n.Data})
-		case html.ElementNode:
-			if isSkipped(n.DataAtom) {
-				return false
-			}
-			if isBlock(n.DataAtom) {
-				brk()
-			}
-			if n.DataAtom == atom.A && hasAttr(n, "href") {
-				flow = append(flow, flowItem{kind: flowLink, text: nodeText(n), href: resolveLink(base, attr(n, "href"))})
-				return false
-			}
-		}
-		return true
-	}
-	leave := func(n *html.Node) {
-		if n.Type == html.ElementNode && isBlock(n.DataAtom) {
-			brk()
-		}
-	}
-	walk(doc, enter, leave)
-	return flow
-}
-
-// nodeText returns the text inside n, with blocks separated by spaces.
-func nodeText(n *html.Node) string {
-	var b strings.Builder
-	walk(n, func(c *html.Node) bool {
-		switch c.Type {
-		case html.TextNode:
-			b.WriteString(c.Data)
-		case html.ElementNode:
-			if isSkipped(c.DataAtom) {
-				return false
-			}
-			if isBlock(c.DataAtom) {
-				b.WriteByte(' ')
-			}
-		}
-		return true
-	}, nil)
-	return b.String()
-}
-
-// walk visits root and its descendants in document order without
-// recursion, so that absurdly deep markup cannot exhaust the stack. enter
-// returns whether to visit a node's children; leave (optional) runs after
-// them.
-func walk(root *html.Node, enter func(*html.Node) bool, leave func(*html.Node)) {
-	n := root
-	for n != nil {
-		if enter(n) && n.FirstChild != nil {
-			n = n.FirstChild
-			continue
-		}
-		for {
-			if leave != nil {
-				leave(n)
-			}
-			if n == root {
-				return
-			}
-			if n.NextSibling != nil {
-				n = n.NextSibling
-				break
-			}
-			n = n.Parent
-		}
-	}
-}
-
-func hasAttr(n *html.Node, key string) bool {
-	for _, a := range n.Attr {
-		if a.Namespace == "" && a.Key == key {
-			return true
-		}
-	}
-	return false
-}
-
-func attr(n *html.Node, key string) string {
-	for _, a := range n.Attr {
-		if a.Namespace == "" && a.Key == key {
-			return a.Val
-		}
-	}
-	return ""
+	return entries, cut, nil
 }
 
 // findCandidates finds every date that starts a line and is followed, after
 // nothing but separators and breaks, by a link to a page. A date in the
 // middle of prose ("last updated 01.02.2017") or followed by other text is
 // not an entry; neither is a link with no date before it.
-func findCandidates(flow []flowItem) []candidate {
-	var cands []candidate
+//
+// Once MaxEntries distinct links are found, one more candidate is kept only
+// to end the last one's teaser, and the rest are merely counted: cut is the
+// number of candidates left out.
+func findCandidates(flow []flowItem) (cands []candidate, cut int) {
+	links := make(map[string]bool)
+	add := func(c candidate) {
+		switch {
+		case cut == 0 && (len(links) < MaxEntries || links[c.href]):
+			links[c.href] = true
+			cands = append(cands, c)
+		case cut == 0:
+			cands = append(cands, c)
+			cut++
+		default:
+			cut++
+		}
+	}
 	lineStart := true // nothing but separators since the last break
 	for i := 0; i < len(flow); i++ {
 		it := flow[i]
@@ -232,7 +121,7 @@ func findCandidates(flow []flowItem) []candidate {
 		case flowLink:
 			// Some lists put the date inside the link: <a>16.10.2017 - Title</a>.
 			if c, ok := dateInLink(it, i); ok && lineStart {
-				cands = append(cands, c)
+				add(c)
 			}
 			lineStart = false
 		case flowText:
@@ -257,12 +146,12 @@ func findCandidates(flow []flowItem) []candidate {
 			if l.href == "" || !hasAlnum(title) {
 				continue
 			}
-			cands = append(cands, candidate{start: i, link: j, date: date, title: title, href: l.href})
+			add(candidate{start: i, link: j, date: date, title: title, href: l.href})
 			i = j
 			lineStart = false
 		}
 	}
-	return cands
+	return cands, cut
 }
 
 // dateInLink reads a link whose own text starts with the date.

@@ -85,47 +85,69 @@ var (
 	ErrEmptyBody = errors.New("parse: empty body")
 )
 
-// Parse decodes body to UTF-8 (charset from contentType, a BOM, the XML
-// declaration or an HTML <meta>), detects its kind when kind is Auto, and
-// extracts its entries. base is the URL the body came from, after redirects;
-// relative links are resolved against it. Parse returns the kind it used,
-// also alongside an error when the kind was known by then.
+// Result is what Read found in a body.
+type Result struct {
+	Entries []Entry
+	Kind    Kind // the kind used, also alongside an error when known by then
+	// Cut counts the entries left out beyond MaxEntries; a page so long
+	// that reading it stopped early may hold more.
+	Cut int
+}
+
+// Parse is Read for callers that need not know whether entries were cut.
 func Parse(body []byte, contentType, base string, kind Kind) ([]Entry, Kind, error) {
+	r, err := Read(body, contentType, base, kind)
+	return r.Entries, r.Kind, err
+}
+
+// Read decodes body to UTF-8 (charset from contentType, a BOM, the XML
+// declaration or an HTML <meta>), detects its kind when kind is Auto, and
+// extracts its entries, at most MaxEntries of them. base is the URL the body
+// came from, after redirects; relative links are resolved against it. body
+// must not change while Read runs (it is read in place, not copied); the
+// entries share none of its memory.
+func Read(body []byte, contentType, base string, kind Kind) (Result, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
-		return nil, kind, ErrEmptyBody
+		return Result{Kind: kind}, ErrEmptyBody
 	}
 	text := decode(body, contentType)
 
 	switch kind {
 	case Feed:
 		if feedType(text) == gofeed.FeedTypeUnknown && looksLikeHTML(text, contentType) {
-			return nil, Feed, ErrNotFeed
+			return Result{Kind: Feed}, ErrNotFeed
 		}
-		entries, err := parseFeed(text, base)
-		return entries, Feed, err
+		return result(Feed)(parseFeed(text, base))
 	case HTML:
-		entries, err := parseHTML(text, base)
-		return entries, HTML, err
+		return result(HTML)(parseHTML(text, base))
 	case Auto:
 	default:
-		return nil, kind, fmt.Errorf("parse: unknown kind %d", int(kind))
+		return Result{Kind: kind}, fmt.Errorf("parse: unknown kind %d", int(kind))
 	}
 
 	if feedType(text) != gofeed.FeedTypeUnknown {
-		entries, err := parseFeed(text, base)
-		return entries, Feed, err
+		return result(Feed)(parseFeed(text, base))
 	}
 	if looksLikeHTML(text, contentType) {
-		entries, err := parseHTML(text, base)
-		return entries, HTML, err
+		return result(HTML)(parseHTML(text, base))
 	}
 	if strings.HasPrefix(strings.TrimSpace(text), "<") {
 		// Markup that is not HTML is most likely a broken feed; the XML
 		// error says more than "unknown format" would.
-		_, err := parseFeed(text, base)
-		return nil, Feed, err
+		_, _, err := parseFeed(text, base)
+		return Result{Kind: Feed}, err
 	}
-	return nil, Auto, fmt.Errorf("%w (starts with %q)", ErrUnknownFormat, prefix(text, 32))
+	return Result{Kind: Auto}, fmt.Errorf("%w (starts with %q)", ErrUnknownFormat, prefix(text, 32))
+}
+
+// result packs a parser's answer for Read.
+func result(k Kind) func([]Entry, int, error) (Result, error) {
+	return func(entries []Entry, cut int, err error) (Result, error) {
+		if err != nil {
+			return Result{Kind: k}, err
+		}
+		return Result{Entries: entries, Kind: k, Cut: cut}, nil
+	}
 }
 
 func feedType(text string) gofeed.FeedType {

@@ -2,6 +2,7 @@ package parse
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -642,5 +643,50 @@ func BenchmarkParseHTML(b *testing.B) {
 		if _, _, err := Parse(body, "text/html; charset=utf-8", embassyBase, Auto); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+func TestEntriesAreCut(t *testing.T) {
+	var page, feed, atom strings.Builder
+	page.WriteString("<html><body>")
+	feed.WriteString(`<?xml version="1.0"?><rss version="2.0"><channel><title>t</title>`)
+	atom.WriteString(`<?xml version="1.0"?><a:feed xmlns:a="http://www.w3.org/2005/Atom"><a:title>t</a:title>`)
+	const n = MaxEntries + 7
+	for i := range n {
+		fmt.Fprintf(&page, `<p>01.01.2017 - <a href="/n/%d">Item %d</a></p>`, i, i)
+		fmt.Fprintf(&feed, `<item><title>Item %d</title><link>https://example.org/n/%d</link></item>`, i, i)
+		fmt.Fprintf(&atom, `<a:entry><a:title>Item %d</a:title><a:link href="https://example.org/n/%d"/><a:id>urn:%d</a:id></a:entry>`, i, i, i)
+	}
+	page.WriteString("</body></html>")
+	feed.WriteString("</channel></rss>")
+	atom.WriteString("</a:feed>")
+	for _, tc := range []struct {
+		name, body string
+		kind       Kind
+	}{
+		{"html", page.String(), HTML},
+		{"rss", feed.String(), Feed},
+		{"atom with a prefix", atom.String(), Feed},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := Read([]byte(tc.body), "", embassyBase, Auto)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Kind != tc.kind || len(r.Entries) != MaxEntries || r.Cut != n-MaxEntries {
+				t.Fatalf("got kind %v, %d entries, %d cut; want %v, %d, %d", r.Kind, len(r.Entries), r.Cut, tc.kind, MaxEntries, n-MaxEntries)
+			}
+			if tc.kind == Feed {
+				// gofeed is given only the first MaxEntries items.
+				short, cut := cutFeed(tc.body)
+				if cut != n-MaxEntries || strings.Count(short, "Item ") != MaxEntries || !strings.HasSuffix(short, ">") {
+					t.Fatalf("cutFeed: got %d cut and %d items, want %d and %d", cut, strings.Count(short, "Item "), n-MaxEntries, MaxEntries)
+				}
+			}
+			// The first entries are kept: sources list the newest first.
+			if last := r.Entries[MaxEntries-1].Title; last != fmt.Sprintf("Item %d", MaxEntries-1) {
+				t.Errorf("last kept entry: got %q, want Item %d", last, MaxEntries-1)
+			}
+		})
 	}
 }
