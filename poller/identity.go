@@ -7,30 +7,36 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"golang.org/x/net/publicsuffix"
 )
 
 // publicationID names an item stably across polls, and returns the id the
 // previous release gave it when that differs (stores count an item seen
 // under either as seen, so that the upgrade re-announces nothing).
 //
-// A URL (a permalink GUID, else the link) names the same publication
-// whoever lists it, so an item on two of a site's pages is announced once:
-// it is the canonical link, with scheme and a leading "www." left out of
-// what makes it distinct. A GUID that is not a URL means something only
-// within its feed, and a hash of title and date only within its source:
-// both are prefixed with the canonical source, so that feed B publishing
-// GUID "42" cannot suppress feed A's item "42".
+// A URL (a permalink GUID, else the link) on the source's own site names
+// the same publication whichever of the site's pages lists it, so an item
+// on two of them is announced once: it is the canonical link, with scheme
+// and a leading "www." left out of what makes it distinct. A URL on another
+// site, a GUID that is not a URL, and a hash of title and date mean
+// something only within their source: they are prefixed with the canonical
+// source, so that feed B publishing GUID "42" cannot suppress feed A's item
+// "42", and a source cannot pre-empt another site's predictable links by
+// listing them first.
 func publicationID(source, guid, link, title string, date time.Time) (id, legacy string) {
 	legacy = legacyID(guid, link, title, date)
 	g := strings.TrimSpace(guid)
 	switch {
 	case g != "" && isWebURL(g):
-		id = canonicalLink(g)
+		id = urlID(source, g)
 	case g != "":
 		id = "guid:" + canonicalLink(source) + " " + g
 	case normalizeLink(link) != "":
 		if id = canonicalLink(link); !isWebURL(id) {
 			id = "link:" + canonicalLink(source) + " " + id
+		} else {
+			id = urlID(source, link)
 		}
 	default:
 		id = "sha256:" + titleDateHash(canonicalLink(source)+"\x00"+strings.TrimSpace(title), date)
@@ -39,6 +45,32 @@ func publicationID(source, guid, link, title string, date time.Time) (id, legacy
 		legacy = ""
 	}
 	return id, legacy
+}
+
+// urlID is the id of a publication named by the URL raw: the canonical
+// link when it is on the source's own site (the same registrable domain),
+// else the link scoped to the source.
+func urlID(source, raw string) string {
+	id := canonicalLink(raw)
+	if site(id) != "" && site(id) == site(canonicalLink(source)) {
+		return id
+	}
+	return "via:" + canonicalLink(source) + " " + id
+}
+
+// site is the registrable domain of an http(s) URL's host (rusemb.org.uk
+// for www.rusemb.org.uk), or the host itself when it has none (an IP
+// address, localhost).
+func site(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Hostname() == "" {
+		return ""
+	}
+	host := strings.ToLower(u.Hostname())
+	if d, err := publicsuffix.EffectiveTLDPlusOne(host); err == nil {
+		return d
+	}
+	return host
 }
 
 // legacyID is the id of the release before per-source identity: the bare

@@ -5,7 +5,11 @@ import (
 	"time"
 )
 
-const feedA, feedB = "https://a.example.org/feed.xml", "https://b.example.org/rss"
+const (
+	feedA, feedB = "https://a.example.org/feed.xml", "https://b.example.org/rss"
+	embassyList  = "https://www.rusemb.org.uk/newarh/"
+	eOrg         = "http://e.org/list"
+)
 
 func TestPublicationID(t *testing.T) {
 	day := time.Date(2017, 10, 16, 0, 0, 0, 0, time.UTC)
@@ -17,17 +21,22 @@ func TestPublicationID(t *testing.T) {
 			"guid:https://a.example.org/feed.xml urn:x:1", "urn:x:1"},
 		{"source spelled with www and http is one source", "http://www.A.example.org/feed.xml", "42", "",
 			"guid:https://a.example.org/feed.xml 42", "42"},
-		{"permalink guid is a URL id", feedA, "http://www.rusemb.org.uk/fnapr/1", "",
+		{"permalink guid is a URL id", embassyList, "http://www.rusemb.org.uk/fnapr/1", "",
 			"https://rusemb.org.uk/fnapr/1", "http://www.rusemb.org.uk/fnapr/1"},
-		{"link normalised", feedA, "", "HTTPS://WWW.Rusemb.org.uk:443/fnapr/6571/?utm_source=x&b=2&a=1#top",
+		{"link normalised", embassyList, "", "HTTPS://WWW.Rusemb.org.uk:443/fnapr/6571/?utm_source=x&b=2&a=1#top",
 			"https://rusemb.org.uk/fnapr/6571?a=1&b=2", "https://www.rusemb.org.uk/fnapr/6571?a=1&b=2"},
-		{"already canonical: no legacy id", feedA, "", "https://rusemb.org.uk/x", "https://rusemb.org.uk/x", ""},
-		{"root path kept", feedA, "", "http://e.org/", "https://e.org/", "http://e.org/"},
-		{"other port kept", feedA, "", "http://e.org:8080/x", "https://e.org:8080/x", "http://e.org:8080/x"},
-		{"http default port on https", feedA, "", "https://e.org:80/x", "https://e.org/x", "https://e.org:80/x"},
-		{"IPv6 host", feedA, "", "http://[::1]:8080/x", "https://[::1]:8080/x", "http://[::1]:8080/x"},
-		{"userinfo dropped", feedA, "", "https://user:pw@e.org/x", "https://e.org/x", ""},
-		{"www only at the start", feedA, "", "https://wwwx.org/a", "https://wwwx.org/a", ""},
+		{"already canonical: no legacy id", embassyList, "", "https://rusemb.org.uk/x", "https://rusemb.org.uk/x", ""},
+		{"root path kept", eOrg, "", "http://e.org/", "https://e.org/", "http://e.org/"},
+		{"other port kept", eOrg, "", "http://e.org:8080/x", "https://e.org:8080/x", "http://e.org:8080/x"},
+		{"http default port on https", eOrg, "", "https://e.org:80/x", "https://e.org/x", "https://e.org:80/x"},
+		{"IPv6 host", "http://[::1]/list", "", "http://[::1]:8080/x", "https://[::1]:8080/x", "http://[::1]:8080/x"},
+		{"userinfo dropped", eOrg, "", "https://user:pw@e.org/x", "https://e.org/x", ""},
+		{"www only at the start", "https://wwwx.org/", "", "https://wwwx.org/a", "https://wwwx.org/a", ""},
+		{"a subdomain of the source's site is its site", "https://feeds.e.org/rss", "", "https://www.e.org/x", "https://e.org/x", "https://www.e.org/x"},
+		{"a link on another site is scoped to the source", feedA, "", "https://www.rusemb.org.uk/fnapr/1",
+			"via:https://a.example.org/feed.xml https://rusemb.org.uk/fnapr/1", "https://www.rusemb.org.uk/fnapr/1"},
+		{"a permalink guid on another site too", feedA, "http://rusemb.org.uk/fnapr/1", "",
+			"via:https://a.example.org/feed.xml https://rusemb.org.uk/fnapr/1", "http://rusemb.org.uk/fnapr/1"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -51,6 +60,12 @@ func TestPublicationIDIsPerSourceUnlessAURL(t *testing.T) {
 	p, _ := publicationID("https://rusemb.org.uk/apress_arh/", "", "http://rusemb.org.uk/fnapr/1", "T", day)
 	if n != p {
 		t.Fatalf("one link on two pages: got %q and %q, want one id", n, p)
+	}
+	// Another site listing the embassy's next, predictable link first
+	// cannot make the embassy's own item count as seen.
+	hostile, _ := publicationID("https://evil.example/list", "", "https://www.rusemb.org.uk/fnapr/1", "T", day)
+	if hostile == n {
+		t.Fatalf("a foreign source listing the embassy's link got the embassy's id %q", n)
 	}
 }
 

@@ -51,6 +51,8 @@ type backend interface {
 	delivery.Publications
 	subscriptions.Store
 	poller.Store
+	// Record is RecordPoll without its bounds, as tests call it.
+	Record(ctx context.Context, source string, pubs []poller.Publication, v poller.Validators, now time.Time) ([]poller.Publication, error)
 }
 
 func newEnv(t testing.TB, opts telegramtest.Options) *env {

@@ -13,7 +13,7 @@ import (
 )
 
 // recordNew records two new publications of one source, for the intake.
-func recordNew(t *testing.T, s poller.Store, ids ...string) {
+func recordNew(t *testing.T, s publicationStore, ids ...string) {
 	t.Helper()
 	ctx := context.Background()
 	src := "https://example.org/feed"
