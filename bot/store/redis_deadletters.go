@@ -67,6 +67,7 @@ var retryDeadScript = redis.NewScript(`
 local total = tonumber(redis.call('HGET', KEYS[2], 'dead') or '0')
 local len = redis.call('LLEN', KEYS[1])
 local k = tonumber(ARGV[2])
+if k == 0 then return 0 end -- LRANGE -0 is an error, not an empty range
 if len - (total - tonumber(ARGV[1])) < k then return -1 end
 local tail = redis.call('LRANGE', KEYS[1], -k, -1)
 for i = 1, k do
@@ -104,6 +105,14 @@ func (r *Redis) RetryDeadLetters(ctx context.Context, mark int64) (int, error) {
 		tail, err := r.rdb.LRange(ctx, deliveryDeadKey(), -k, -1).Result()
 		if err != nil {
 			return moved, fmt.Errorf("store: retry dead letters: %w", err)
+		}
+		if len(tail) == 0 {
+			// Another retry or discard emptied the list since its bounds
+			// were read (and LRANGE -0 would be no range at all): read again.
+			if conflicts++; conflicts > 100 {
+				return moved, errors.New("store: retry dead letters: the list keeps changing")
+			}
+			continue
 		}
 		keys := []string{deliveryDeadKey(), deliveryCountersKey(), deliveryQueueKey()}
 		index := map[string]int{}
