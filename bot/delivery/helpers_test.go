@@ -258,6 +258,17 @@ type watchedStore struct {
 	// unrecorded holds the deliveries sent successfully whose results
 	// could not be recorded because of failing.
 	unrecorded map[string]bool
+	// grants are the send tokens the shared limiter gave, with the
+	// interval within which each was given.
+	grants []grant
+}
+
+// grant is tokens taken from the shared limiter somewhere between before
+// (the call began) and after (it returned): the limiter's guarantee holds
+// at the moment it decides, which the caller only knows to lie in there.
+type grant struct {
+	before, after time.Time
+	n             int
 }
 
 var errCrashed = errors.New("test: store unreachable (simulated crash)")
@@ -342,6 +353,54 @@ func (w *watchedStore) Begin(ctx context.Context, consumer string, ds []delivery
 	ready, pause, err := w.Store.Begin(ctx, consumer, ds, g, now)
 	w.notify() // beginning drops cancelled deliveries
 	return ready, pause, err
+}
+
+func (w *watchedStore) AllowSends(ctx context.Context, rate float64, burst, n int) (int, time.Duration, error) {
+	if w.down() {
+		return 0, 0, errCrashed
+	}
+	before := time.Now()
+	got, retry, err := w.Store.AllowSends(ctx, rate, burst, n)
+	if got > 0 && err == nil {
+		g := grant{before: before, after: time.Now(), n: got}
+		w.mu.Lock()
+		w.grants = append(w.grants, g)
+		w.mu.Unlock()
+	}
+	return got, retry, err
+}
+
+// mostGrantedWithin returns the most tokens granted in any window of
+// length d, counting only grants certainly made inside it (called and
+// returned within it): a late wake-up of the caller never makes the limiter
+// look as if it granted too much.
+func (w *watchedStore) mostGrantedWithin(d time.Duration) (most int, at time.Time) {
+	w.mu.Lock()
+	gs := append([]grant(nil), w.grants...)
+	w.mu.Unlock()
+	for _, from := range gs {
+		n := 0
+		for _, g := range gs {
+			if !g.before.Before(from.before) && g.after.Before(from.before.Add(d)) {
+				n += g.n
+			}
+		}
+		if n > most {
+			most, at = n, from.before
+		}
+	}
+	return most, at
+}
+
+// granted is how many tokens the limiter gave in all.
+func (w *watchedStore) granted() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, g := range w.grants {
+		n += g.n
+	}
+	return n
 }
 
 func (w *watchedStore) ClaimFanout(ctx context.Context, until time.Time) (delivery.Fanout, bool, error) {
