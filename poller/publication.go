@@ -5,6 +5,7 @@ package poller
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -49,10 +50,38 @@ type Store interface {
 	Validators(ctx context.Context, source string) (Validators, error)
 	// Record diffs pubs against everything source has yielded before and
 	// stores v. It stores the unseen publications, indexes them for "latest"
-	// and queues them for announcement, returning them. The first Record of a
+	// and queues them for announcement in publication order (OldestFirst),
+	// returning them in that order. pubs are in the source's order, newest
+	// first, which also orders "latest" within a day. The first Record of a
 	// source stores and indexes its publications silently: none is queued or
 	// returned.
 	Record(ctx context.Context, source string, pubs []Publication, v Validators, now time.Time) ([]Publication, error)
 	// SaveHealth stores the polling health of source.
 	SaveHealth(ctx context.Context, source string, h Health) error
+}
+
+// OldestFirst returns the positions of pubs, given in a source's order
+// (newest first, as lists and feeds show them), in the order they were
+// published: by date, then as the page reads bottom-up. Undated items come
+// after dated ones: a source that dates some items and not others is most
+// likely adding the undated ones now. Announcing in this order lets every
+// chat read a poll's publications in the order they appeared.
+func OldestFirst(pubs []Publication) []int {
+	order := make([]int, len(pubs))
+	for i := range order {
+		order[i] = len(pubs) - 1 - i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		da, db := pubs[a].Date, pubs[b].Date
+		switch {
+		case da.IsZero() && db.IsZero():
+			return 0
+		case da.IsZero():
+			return 1
+		case db.IsZero():
+			return -1
+		}
+		return da.Compare(db)
+	})
+	return order
 }

@@ -436,6 +436,9 @@ func (b *Bolt) AddAnnouncement(ctx context.Context, a delivery.Announcement) err
 			Kind: string(a.Kind), Pub: a.PublicationID, Category: a.Filter.Category, Cats: slices.Clone(a.Filter.Categories),
 			Language: a.Filter.Language, Created: a.CreatedAt.UnixMilli(), Texts: texts, State: string(delivery.StateFanningOut),
 			Expires: t.wall.Add(announcementRetention).UnixMilli(),
+			// Unleased, it waits in the fan-outs in creation order, as
+			// on Redis (fanoutQueuedAt).
+			LeaseUntil: min(a.CreatedAt.UnixMilli(), t.wall.UnixMilli()),
 		}
 		t.cache[a.ID] = rec
 		t.touch(a.ID)

@@ -281,7 +281,8 @@ func (b *Bolt) Record(ctx context.Context, source string, pubs []poller.Publicat
 			return err
 		}
 		all := pubLatestIndex("")
-		for i, p := range pubs {
+		for _, i := range poller.OldestFirst(pubs) {
+			p := pubs[i]
 			// Like the Redis code, the last copy of a repeated id is the one
 			// returned; the first is the one stored.
 			byID[p.ID] = p

@@ -357,15 +357,40 @@ func testDeliveryIntake(t *testing.T, s deliveryStore) {
 		t.Fatal(err)
 	}
 	evs, err := s.NextPublications(ctx, "c1", 10, -1, 0)
-	if err != nil || len(evs) != 2 || evs[0].PublicationID != "new1" || evs[1].PublicationID != "new2" {
-		t.Fatalf("NextPublications: got %+v %v, want new1 and new2", evs, err)
+	// Undated and listed newest first: queued as the page reads bottom-up.
+	if err != nil || len(evs) != 2 || evs[0].PublicationID != "new2" || evs[1].PublicationID != "new1" {
+		t.Fatalf("NextPublications: got %+v %v, want new2 then new1", evs, err)
 	}
 	if err := s.AckPublications(ctx, evs[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	idle()
 	again, err := s.NextPublications(ctx, "c2", 10, -1, instant)
-	if err != nil || len(again) != 1 || again[0].PublicationID != "new2" {
-		t.Fatalf("NextPublications taking over: got %+v %v, want the unacknowledged new2", again, err)
+	if err != nil || len(again) != 1 || again[0].PublicationID != "new1" {
+		t.Fatalf("NextPublications taking over: got %+v %v, want the unacknowledged new1", again, err)
+	}
+}
+
+func TestDeliveryFanoutsInCreationOrder(t *testing.T) {
+	forEachDeliveryBackend(t, testDeliveryFanoutsInCreationOrder)
+}
+
+// testDeliveryFanoutsInCreationOrder: fan-outs are claimed in the order
+// their announcements were made, whatever their ids, so that a poll's
+// publications reach each chat oldest first.
+func testDeliveryFanoutsInCreationOrder(t *testing.T, s deliveryStore) {
+	ctx := context.Background()
+	ids := []string{"pub-ffff", "pub-0000", "pub-8888"} // made in this order
+	for i, id := range ids {
+		a := delivery.Announcement{ID: id, Kind: delivery.KindBroadcast, Texts: map[string]string{"": "hi"}, CreatedAt: t0.Add(time.Duration(i) * time.Millisecond)}
+		if err := s.AddAnnouncement(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range ids {
+		f, ok, err := s.ClaimFanout(ctx, time.Now().Add(time.Minute))
+		if err != nil || !ok || f.Announcement.ID != want {
+			t.Fatalf("ClaimFanout: got %q %v %v, want %s", f.Announcement.ID, ok, err, want)
+		}
 	}
 }

@@ -87,21 +87,31 @@ func decodeDelivery(id, s string) (delivery.Delivery, error) {
 // addAnnouncementScript stores an announcement and queues its fan-out.
 //
 // KEYS[1] announcement hash  KEYS[2] fan-outs zset
-// ARGV[1] id  ARGV[2] retention (s)  ARGV[3 ..] field, value pairs
+// ARGV[1] id  ARGV[2] retention (s)  ARGV[3] fan-out score (ms: when it was
+// created, at most now)  ARGV[4 ..] field, value pairs
 // Returns 1, or 0 when the announcement exists.
 var addAnnouncementScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
-redis.call('ZADD', KEYS[2], 0, ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return 1
 `)
 
+// fanoutQueuedAt is an unleased fan-out's score: the fan-outs zset holds a
+// leased one at its lease's deadline and a free one at any time up to now,
+// so scoring free ones by creation makes replicas claim announcements in
+// the order they were made, and a chat gets a poll's publications in order
+// (previously all scored 0, and were claimed in the order of their ids).
+func fanoutQueuedAt(created time.Time) int64 {
+	return min(created.UnixMilli(), time.Now().UnixMilli())
+}
+
 // AddAnnouncement implements delivery.Store.
 func (r *Redis) AddAnnouncement(ctx context.Context, a delivery.Announcement) error {
-	args := []any{a.ID, int64(announcementRetention / time.Second),
+	args := []any{a.ID, int64(announcementRetention / time.Second), fanoutQueuedAt(a.CreatedAt),
 		annKind, string(a.Kind), annPub, a.PublicationID,
 		annCategory, a.Filter.Category, annCats, strings.Join(a.Filter.Categories, ","), annLanguage, a.Filter.Language,
 		annCreated, a.CreatedAt.UnixMilli(), annState, string(delivery.StateFanningOut),

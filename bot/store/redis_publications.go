@@ -72,19 +72,23 @@ func (r *Redis) Record(ctx context.Context, source string, pubs []poller.Publica
 	n := len(pubs)
 	keys := make([]string, 5, 5+2*n)
 	keys[0], keys[1], keys[2], keys[3], keys[4] = seenKey(), sourceStateKey(source), latestKey(), announceStreamKey(), sourcesKey()
-	for _, p := range pubs {
-		keys = append(keys, publicationKey(p.ID))
-	}
-	for _, p := range pubs {
-		keys = append(keys, latestCategoryKey(p.Category))
-	}
 	args := make([]any, 0, 9+3*n)
 	args = append(args,
 		now.UnixMilli(), now.Add(-seenRetention).UnixMilli(),
 		latestCap, latestCategoryCap, int64(publicationTTL/time.Second),
 		v.ETag, v.LastModified, source, announceStreamCap)
 	byID := make(map[string]poller.Publication, n)
-	for i, p := range pubs {
+	// The script queues in argument order: oldest first. Keys follow the
+	// same order.
+	order := poller.OldestFirst(pubs)
+	for _, i := range order {
+		keys = append(keys, publicationKey(pubs[i].ID))
+	}
+	for _, i := range order {
+		keys = append(keys, latestCategoryKey(pubs[i].Category))
+	}
+	for _, i := range order {
+		p := pubs[i]
 		body, err := json.Marshal(p)
 		if err != nil {
 			return nil, fmt.Errorf("store: encode publication %s: %w", p.ID, err)
