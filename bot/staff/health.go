@@ -106,9 +106,7 @@ func (s *Staff) alertAdmins(ctx context.Context, key i18n.Key, kv ...any) {
 		if sub, ok, err := s.p.Subscribers.Get(ctx, admin); err == nil && ok {
 			lang = sub.Language
 		}
-		if err := s.pace.take(ctx); err != nil {
-			return
-		}
+		// The bot's send budget paces it, as every message the bot sends.
 		_, err := s.b.SendHTML(ctx, admin, s.cat.T(lang, key, kv...), nil)
 		switch {
 		case err == nil:

@@ -14,7 +14,8 @@ import (
 // process. bbolt serialises writers, which gives every multi-key change the
 // atomicity that Lua scripts give on Redis.
 type Bolt struct {
-	db *bolt.DB
+	db   *bolt.DB
+	pace boltPacing
 }
 
 // ErrLocked means another process holds the embedded store.
@@ -38,6 +39,10 @@ func OpenBolt(dir string) (*Bolt, error) {
 	if err := b.clearIntakeLeases(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: clear leases of %s: %w", path, err)
+	}
+	if err := b.dropPacingState(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: drop the old pacing state of %s: %w", path, err)
 	}
 	return b, nil
 }

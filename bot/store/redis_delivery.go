@@ -669,6 +669,36 @@ func (r *Redis) AllowSends(ctx context.Context, rate float64, burst, n int) (int
 	return res.Allowed, 0, nil
 }
 
+// reserveChatScript reserves a chat's next slot for a reply, ahead of the
+// engine's deliveries, when it conforms to one message every gap with
+// bursts of burst. The chat key's remaining time is the end of the
+// reservation (GCRA's arrival time), which Begin's SET NX honours.
+//
+// KEYS[1] chat key  ARGV[1] gap (ms)  ARGV[2] burst
+// Returns 0 when reserved, else the wait (ms) until it would be.
+var reserveChatScript = redis.NewScript(`
+local left = redis.call('PTTL', KEYS[1])
+if left < 0 then left = 0 end
+local gap = tonumber(ARGV[1])
+local early = left + gap - gap * tonumber(ARGV[2])
+if early > 0 then return early end
+redis.call('SET', KEYS[1], '1', 'PX', left + gap)
+return 0
+`)
+
+// ReserveChat implements delivery.ReplyStore. The time is Redis's, as for
+// Begin's reservations; now is not used.
+func (r *Redis) ReserveChat(ctx context.Context, chatID int64, gap time.Duration, burst int, _ time.Time) (time.Duration, error) {
+	if gap <= 0 {
+		return 0, nil
+	}
+	ms, err := reserveChatScript.Run(ctx, r.rdb, []string{deliveryChatKey(chatID)}, max(gap.Milliseconds(), 1), max(burst, 1)).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("store: reserve chat: %w", err)
+	}
+	return time.Duration(ms) * time.Millisecond, nil
+}
+
 // DeadLetters implements delivery.Store.
 func (r *Redis) DeadLetters(ctx context.Context, n int) ([]delivery.DeadLetter, int64, error) {
 	pipe := r.rdb.Pipeline()
