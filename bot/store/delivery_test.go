@@ -24,6 +24,7 @@ var gaps = delivery.Gaps{Private: time.Second, Group: 3 * time.Second}
 // below are its conformance suite: both stores must pass them alike.
 type deliveryStore interface {
 	delivery.Store
+	delivery.ReplyStore
 	delivery.Intake
 	poller.Store
 }
@@ -392,5 +393,45 @@ func testDeliveryFanoutsInCreationOrder(t *testing.T, s deliveryStore) {
 		if err != nil || !ok || f.Announcement.ID != want {
 			t.Fatalf("ClaimFanout: got %q %v %v, want %s", f.Announcement.ID, ok, err, want)
 		}
+	}
+}
+
+func TestDeliveryReserveChat(t *testing.T) { forEachDeliveryBackend(t, testDeliveryReserveChat) }
+
+// testDeliveryReserveChat: a reply's chat reservation and Begin's are one:
+// each holds the other back, and replies may burst where deliveries may not.
+func testDeliveryReserveChat(t *testing.T, s deliveryStore) {
+	ctx := context.Background()
+	const gap = time.Second
+	if w, err := s.ReserveChat(ctx, 11, gap, 2, time.Now()); err != nil || w != 0 {
+		t.Fatalf("first reply to a quiet chat: got wait %v, %v; want none", w, err)
+	}
+	a := addAnnouncement(t, s, "ann-reserve")
+	queue(t, s, a, 11, 12)
+	ds := lease(t, s, "c1", 10, 0)
+	ready, _, err := s.Begin(ctx, "c1", ds, gaps, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ready) != 1 || ready[0].ChatID != 12 {
+		t.Fatalf("Begin after a reply to chat 11: got %+v ready, want only chat 12's", ready)
+	}
+	// Chat 11 has one reservation in force: a reply may burst a second.
+	if w, err := s.ReserveChat(ctx, 11, gap, 2, time.Now()); err != nil || w != 0 {
+		t.Fatalf("second reply within the burst: got wait %v, %v; want none", w, err)
+	}
+	w, err := s.ReserveChat(ctx, 11, gap, 2, time.Now())
+	if err != nil || w <= 0 || w > gap {
+		t.Fatalf("third reply within a second: got wait %v, %v; want up to %v", w, err, gap)
+	}
+	// Begin reserved chat 12: a burst of one must wait, of two need not.
+	if w, err := s.ReserveChat(ctx, 12, gap, 1, time.Now()); err != nil || w <= 0 {
+		t.Fatalf("group-like reply right after a delivery: got wait %v, %v; want some", w, err)
+	}
+	if w, err := s.ReserveChat(ctx, 12, gap, 2, time.Now()); err != nil || w != 0 {
+		t.Fatalf("private reply right after a delivery: got wait %v, %v; want none", w, err)
+	}
+	if w, err := s.ReserveChat(ctx, 13, 0, 1, time.Now()); err != nil || w != 0 {
+		t.Fatalf("no gap: got wait %v, %v; want none", w, err)
 	}
 }

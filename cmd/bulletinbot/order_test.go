@@ -40,6 +40,18 @@ func newListPage(t *testing.T, entries ...string) *listPage {
 	return p
 }
 
+// listVars are the settings of a bot that polls page every second, talks
+// to tgSrv, and listens on addr.
+func listVars(tgSrv *telegramtest.Server, page *listPage, addr string) map[string]string {
+	return map[string]string{
+		"TELEGRAM_BOT_TOKEN":    tgSrv.Token(),
+		"TELEGRAM_API_ENDPOINT": tgSrv.Endpoint(),
+		"SOURCES":               page.URL + "/newarh/",
+		"POLL_INTERVAL":         "1s",
+		"HTTP_ADDR":             addr,
+	}
+}
+
 func (p *listPage) addOnTop(entries ...string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -57,13 +69,7 @@ func TestPollAnnouncedOldestFirst(t *testing.T) {
 			tgSrv.AddPrivateChat(user, "Anna", "en")
 			page := newListPage(t, "27.11.2026|100|Embassy reception held")
 			addr := freeAddr(t)
-			vars := map[string]string{
-				"TELEGRAM_BOT_TOKEN":    tgSrv.Token(),
-				"TELEGRAM_API_ENDPOINT": tgSrv.Endpoint(),
-				"SOURCES":               page.URL + "/newarh/",
-				"POLL_INTERVAL":         "1s",
-				"HTTP_ADDR":             addr,
-			}
+			vars := listVars(tgSrv, page, addr)
 			if store == "redis" {
 				vars["REDIS_URL"] = testRedisURL(t)
 			} else {
