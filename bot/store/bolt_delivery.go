@@ -436,8 +436,8 @@ func (b *Bolt) AddAnnouncement(ctx context.Context, a delivery.Announcement) err
 			Language: a.Filter.Language, Created: a.CreatedAt.UnixMilli(), Texts: texts, State: string(delivery.StateFanningOut),
 			Expires: t.wall.Add(announcementRetention).UnixMilli(),
 			// Unleased, it waits in the fan-outs in creation order, as
-			// on Redis (fanoutQueuedAt).
-			LeaseUntil: min(a.CreatedAt.UnixMilli(), t.wall.UnixMilli()),
+			// on Redis.
+			LeaseUntil: fanoutQueuedAt(a.CreatedAt),
 		}
 		t.cache[a.ID] = rec
 		t.touch(a.ID)
@@ -745,13 +745,26 @@ func (t *dlvTx) promote() error {
 	for k, v := c.First(); k != nil && len(due) < promoteBatch && len(k) >= 8 && subKeyID(k[:8]) <= now; k, v = c.Next() {
 		due, bodies = append(due, bytes.Clone(k)), append(bodies, bytes.Clone(v))
 	}
-	for i, k := range due {
+	for _, k := range due {
 		if err := t.delayed.Delete(k); err != nil {
 			return err
 		}
-		if err := t.push(bodies[i]); err != nil {
+	}
+	// In slot order, as on Redis (promoteScript).
+	slices.SortStableFunc(bodies, func(a, b []byte) int { return bytes.Compare(slotPrefix(a), slotPrefix(b)) })
+	for _, body := range bodies {
+		if err := t.push(body); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// slotPrefix is the "~slot|" an encoded delivery put aside starts with, or
+// nothing.
+func slotPrefix(body []byte) []byte {
+	if len(body) >= 17 && body[0] == '~' {
+		return body[:17]
 	}
 	return nil
 }
@@ -847,10 +860,15 @@ func (b *Bolt) Begin(ctx context.Context, consumer string, ds []delivery.Deliver
 				continue
 			}
 			if gap := gaps.Of(d.ChatType).Milliseconds(); gap > 0 {
-				if until, free := b.pace.beginChat(d.ChatID, gap, ms); !free {
-					// Put aside until the chat is free, out of this
-					// consumer's hands.
-					if err := t.delay(l.body, until); err != nil {
+				var slot int64
+				if !d.Slot.IsZero() {
+					slot = d.Slot.UnixMilli()
+				}
+				if due, keep := b.pace.beginChat(d.ChatID, gap, slot, ms); due > 0 {
+					// Put aside with its slot, out of this consumer's
+					// hands.
+					d.Slot = time.UnixMilli(keep)
+					if err := t.delay([]byte(encodeDelivery(d)), due); err != nil {
 						return err
 					}
 					if err := t.pending.Delete(key); err != nil {

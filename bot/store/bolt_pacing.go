@@ -17,11 +17,14 @@ import (
 type boltPacing struct {
 	mu  sync.Mutex
 	tat int64 // the global limiter's theoretical arrival time, unix ns (GCRA)
-	// chats holds, per chat, the end of its reservation (ms): the time
-	// before which the chat gets nothing more from the engine.
-	chats   map[int64]int64
+	// chats holds each chat's reservation, as a Redis chat key does.
+	chats   map[int64]chatRes
 	sweepAt int // sweep lapsed reservations when chats grows to this
 }
+
+// chatRes is a chat's reservation: when it ends, and when the chat's last
+// message went (ms).
+type chatRes struct{ stop, last int64 }
 
 // minChatSweep is the fewest chat reservations worth a sweep.
 const minChatSweep = 1024
@@ -44,43 +47,56 @@ func (p *boltPacing) allow(now time.Time, rate float64, burst, n int) (int, time
 	return n, 0
 }
 
-// beginChat reserves chat for gap when it is free at now (all in ms), as
-// the engine needs; else it reports when the reservation in force ends.
-func (p *boltPacing) beginChat(chat, gap, now int64) (busyUntil int64, ok bool) {
+// beginChat decides, as Redis's beginScript does, whether a delivery to
+// chat with slot (0 for none) may go at now (all in ms): due is 0 when it
+// may, else when to look again, with the slot it keeps.
+func (p *boltPacing) beginChat(chat, gap, slot, now int64) (due, keep int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if until := p.chats[chat]; until > now {
-		return until, false
+	r := p.chats[chat]
+	if r.stop <= now {
+		r = chatRes{stop: now}
 	}
-	p.reserveLocked(chat, now+gap, now)
-	return 0, true
+	switch {
+	case slot > 0 && slot <= now && r.last+gap <= now:
+		p.reserveLocked(chat, chatRes{stop: max(r.stop, now+gap), last: now}, now)
+		return 0, 0
+	case slot > 0:
+		return max(slot, r.last+gap), slot
+	case r.stop <= now:
+		p.reserveLocked(chat, chatRes{stop: now + gap, last: now}, now)
+		return 0, 0
+	default:
+		p.reserveLocked(chat, chatRes{stop: r.stop + gap, last: r.last}, now)
+		return r.stop, r.stop
+	}
 }
 
-// reserveChat reserves chat's next slot when it conforms to one message
-// every gap with bursts of burst (GCRA on the reservation's end), and
-// otherwise returns the wait until it would, reserving nothing.
+// reserveChat reserves chat's next message when it conforms to one every
+// gap with bursts of burst (GCRA on the reservation's end), and otherwise
+// returns the wait until it would, reserving nothing.
 func (p *boltPacing) reserveChat(chat, gap int64, burst int, now int64) (wait int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	end := max(p.chats[chat], now) + gap
-	if early := end - now - gap*int64(max(1, burst)); early > 0 {
+	stop := max(p.chats[chat].stop, now) + gap
+	if early := stop - now - gap*int64(max(1, burst)); early > 0 {
 		return early
 	}
-	p.reserveLocked(chat, end, now)
+	p.reserveLocked(chat, chatRes{stop: stop, last: now}, now)
 	return 0
 }
 
-func (p *boltPacing) reserveLocked(chat, until, now int64) {
+func (p *boltPacing) reserveLocked(chat int64, r chatRes, now int64) {
 	if p.chats == nil {
-		p.chats = map[int64]int64{}
+		p.chats = map[int64]chatRes{}
 	}
-	p.chats[chat] = until
+	p.chats[chat] = r
 	if len(p.chats) < max(p.sweepAt, minChatSweep) {
 		return
 	}
 	// Amortised: a sweep at least doubles the size before the next.
-	for c, u := range p.chats {
-		if u <= now {
+	for c, r := range p.chats {
+		if r.stop <= now {
 			delete(p.chats, c)
 		}
 	}

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/bulletinbot/bulletinbot/bot/delivery"
+	"github.com/bulletinbot/bulletinbot/bot/store"
+	"github.com/bulletinbot/bulletinbot/bot/store/storetest"
 	"github.com/bulletinbot/bulletinbot/poller"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
@@ -416,13 +418,11 @@ func testDeliveryReserveChat(t *testing.T, s deliveryStore) {
 	if len(ready) != 1 || ready[0].ChatID != 12 {
 		t.Fatalf("Begin after a reply to chat 11: got %+v ready, want only chat 12's", ready)
 	}
-	// Chat 11 has one reservation in force: a reply may burst a second.
-	if w, err := s.ReserveChat(ctx, 11, gap, 2, time.Now()); err != nil || w != 0 {
-		t.Fatalf("second reply within the burst: got wait %v, %v; want none", w, err)
-	}
+	// Chat 11 has the reply's reservation and the next slot, held by the
+	// delivery put aside: another reply waits its turn behind both.
 	w, err := s.ReserveChat(ctx, 11, gap, 2, time.Now())
 	if err != nil || w <= 0 || w > gap {
-		t.Fatalf("third reply within a second: got wait %v, %v; want up to %v", w, err, gap)
+		t.Fatalf("reply behind a delivery put aside: got wait %v, %v; want up to %v", w, err, gap)
 	}
 	// Begin reserved chat 12: a burst of one must wait, of two need not.
 	if w, err := s.ReserveChat(ctx, 12, gap, 1, time.Now()); err != nil || w <= 0 {
@@ -433,5 +433,77 @@ func testDeliveryReserveChat(t *testing.T, s deliveryStore) {
 	}
 	if w, err := s.ReserveChat(ctx, 13, 0, 1, time.Now()); err != nil || w != 0 {
 		t.Fatalf("no gap: got wait %v, %v; want none", w, err)
+	}
+}
+
+func TestDeliveryChatOrder(t *testing.T) { forEachDeliveryBackend(t, testDeliveryChatOrder) }
+
+// testDeliveryChatOrder: deliveries to one busy chat are put aside and go
+// in the order they were queued, a gap apart.
+func testDeliveryChatOrder(t *testing.T, s deliveryStore) {
+	ctx := context.Background()
+	const gap = 100 * time.Millisecond
+	g := delivery.Gaps{Private: gap, Group: gap}
+	var want []string
+	for _, id := range []string{"ord-1", "ord-2", "ord-3", "ord-4"} {
+		queue(t, s, addAnnouncement(t, s, id), 41)
+		want = append(want, id)
+	}
+	start := time.Now()
+	var got []string
+	var at []time.Duration
+	for len(got) < len(want) {
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("after 10s begun %v, want %v", got, want)
+		}
+		ds, err := s.Lease(ctx, "c1", 10, 20*time.Millisecond, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ready, _, err := s.Begin(ctx, "c1", ds, g, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ready {
+			got = append(got, d.AnnouncementID)
+			at = append(at, time.Since(start))
+			if err := s.Finish(ctx, []delivery.Result{{Delivery: d, Outcome: delivery.Sent, MessageID: len(got)}}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("begun in the order %v, want %v", got, want)
+	}
+	for i := 1; i < len(at); i++ {
+		// Reservations are whole milliseconds on Redis's clock.
+		if min := time.Duration(i)*gap - 2*time.Millisecond; at[i] < min {
+			t.Errorf("delivery %d begun %v after the start, want at least %v", i+1, at[i], min)
+		}
+	}
+}
+
+// TestRedisChatKeyOfPreviousRelease: a chat reserved by the previous
+// release (value "1", the end only in its expiry) still holds deliveries
+// and replies back until it expires.
+func TestRedisChatKeyOfPreviousRelease(t *testing.T) {
+	rdb := storetest.Redis(t)
+	s := store.NewRedis(rdb)
+	ctx := context.Background()
+	if err := rdb.Set(ctx, "bb:{dlv}:chat:51", "1", 800*time.Millisecond).Err(); err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.ReserveChat(ctx, 51, time.Second, 1, time.Now())
+	if err != nil || w < 500*time.Millisecond || w > 800*time.Millisecond {
+		t.Fatalf("reply behind an old reservation: got wait %v, %v; want its remaining time", w, err)
+	}
+	queue(t, s, addAnnouncement(t, s, "old-chat"), 51)
+	ds := lease(t, s, "c1", 10, 0)
+	ready, _, err := s.Begin(ctx, "c1", ds, gaps, time.Now())
+	if err != nil || len(ready) != 0 {
+		t.Fatalf("Begin behind an old reservation: got %d ready, %v; want it put aside", len(ready), err)
+	}
+	if ds, err := s.Lease(ctx, "c1", 10, -1, 0); err != nil || len(ds) != 0 {
+		t.Fatalf("Lease right after: got %d, %v; want nothing due before the reservation ends", len(ds), err)
 	}
 }

@@ -58,8 +58,9 @@ func (p *listPage) addOnTop(entries ...string) {
 	p.entries = append(append([]string(nil), entries...), p.entries...)
 }
 
-// TestPollAnnouncedOldestFirst: two publications that appear in one poll
-// reach a chat in the order they were published, on either store.
+// TestPollAnnouncedOldestFirst: publications that appear in one poll
+// reach a chat in the order they were published, on either store, though
+// the chat can take only one a second and the rest wait their turn.
 func TestPollAnnouncedOldestFirst(t *testing.T) {
 	for _, store := range []string{"embedded", "redis"} {
 		t.Run(store, func(t *testing.T) {
@@ -86,15 +87,25 @@ func TestPollAnnouncedOldestFirst(t *testing.T) {
 			}
 			waitReady(t, ctx, addr) // the first poll recorded the page silently
 			before := len(tgSrv.Messages(user))
-			// Same day: the one lower on the page came first.
-			page.addOnTop("01.12.2026|102|Statement on the second matter", "01.12.2026|101|Statement on the first matter")
-			msgs, err := tgSrv.WaitMessages(ctx, user, before+2)
+			// By date; within a day, the one lower on the page came first.
+			page.addOnTop(
+				"02.12.2026|104|Statement on the fourth matter",
+				"30.11.2026|101|Statement on the first matter",
+				"01.12.2026|103|Statement on the third matter",
+				"01.12.2026|102|Statement on the second matter",
+			)
+			msgs, err := tgSrv.WaitMessages(ctx, user, before+4)
 			if err != nil {
 				t.Fatalf("alerts: %v\n%s", err, logs.String())
 			}
-			first, second := msgs[before].Text, msgs[before+1].Text
-			if !strings.Contains(first, "first matter") || !strings.Contains(second, "second matter") {
-				t.Fatalf("alerts in the order %q, %q; want the first matter, then the second", first, second)
+			for i, want := range []string{"first matter", "second matter", "third matter", "fourth matter"} {
+				if got := msgs[before+i].Text; !strings.Contains(got, want) {
+					var all []string
+					for _, m := range msgs[before:] {
+						all = append(all, m.Text+" @"+m.Date.Format("05.000"))
+					}
+					t.Fatalf("alert %d is %q, want the %s; all: %q\n%s", i+1, got, want, all, logs.String())
+				}
 			}
 		})
 	}
