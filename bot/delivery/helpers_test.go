@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -261,6 +262,9 @@ type watchedStore struct {
 	// grants are the send tokens the shared limiter gave, with the
 	// interval within which each was given.
 	grants []grant
+	// begun holds, per chat, the times Begin was called with for the
+	// deliveries it let go: the times its chat gaps are kept at.
+	begun map[int64][]time.Time
 }
 
 // grant is tokens taken from the shared limiter somewhere between before
@@ -351,8 +355,23 @@ func (w *watchedStore) Begin(ctx context.Context, consumer string, ds []delivery
 		return nil, 0, errCrashed
 	}
 	ready, pause, err := w.Store.Begin(ctx, consumer, ds, g, now)
+	w.mu.Lock()
+	if w.begun == nil {
+		w.begun = map[int64][]time.Time{}
+	}
+	for _, d := range ready {
+		w.begun[d.ChatID] = append(w.begun[d.ChatID], now)
+	}
+	w.mu.Unlock()
 	w.notify() // beginning drops cancelled deliveries
 	return ready, pause, err
+}
+
+// begunAt returns the times deliveries to chat were let go, in order.
+func (w *watchedStore) begunAt(chat int64) []time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.begun[chat])
 }
 
 func (w *watchedStore) AllowSends(ctx context.Context, rate float64, burst, n int) (int, time.Duration, error) {
