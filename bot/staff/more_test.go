@@ -283,8 +283,11 @@ func TestStaffRecallWhileSending(t *testing.T) {
 	const rate = 10
 	e := newEnv(t, options{rate: rate, fake: &telegramtest.Options{GlobalRate: rate, PerChatInterval: -1, GroupPerMinute: -1}})
 	e.start()
+	// Enough that the recall, which takes a confirmation in the admin's
+	// chat (its messages paced at one a second, behind the status edits),
+	// lands well before the end: 10 s of sending at 10 a second.
 	var chats []int64
-	for i := range 40 {
+	for i := range 100 {
 		chats = append(chats, 10001+int64(i))
 		e.subscriber(chats[i], "en")
 	}
