@@ -256,8 +256,10 @@ type watchedStore struct {
 	// failing makes every call fail, as if the process had died: nothing
 	// more reaches the store.
 	failing bool
-	// unrecorded holds the deliveries sent successfully whose results
-	// could not be recorded because of failing.
+	// unrecorded holds the deliveries whose sends may have reached
+	// Telegram and whose results could not be recorded because of failing:
+	// those answered, and those cut off by the drain deadline (a retry),
+	// which Telegram may have taken before the answer was cut.
 	unrecorded map[string]bool
 	// grants are the send tokens the shared limiter gave, with the
 	// interval within which each was given.
@@ -320,7 +322,7 @@ func (w *watchedStore) Finish(ctx context.Context, rs []delivery.Result, now tim
 	if w.down() {
 		w.mu.Lock()
 		for _, r := range rs {
-			if r.Outcome == delivery.Sent {
+			if r.Outcome == delivery.Sent || r.Retry {
 				w.unrecorded[r.Delivery.ID] = true
 			}
 		}
