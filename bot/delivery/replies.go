@@ -60,14 +60,12 @@ type RepliesParams struct {
 // ErrPaused means all sending is paused for longer than a reply waits.
 var ErrPaused = errors.New("delivery: sending is paused after a 429")
 
-// Per-chat bursts of replies. A private chat may get a reply right after
-// an alert (Telegram allows short bursts to one chat; its limit is about
-// one a second). A group gets none: one message every 3 s is what keeps
-// any minute at Telegram's 20, and a burst would break it.
-const (
-	replyBurstPrivate = 2
-	replyBurstGroup   = 1
-)
+// replyChatBurst is how many messages a reply may find a chat's reservation
+// ahead of it and still go at once: none. One message a second to a
+// private chat is what we promise (Telegram's own limit allows short
+// bursts, which we leave to absorb the jitter of arrival), and one every
+// 3 s to a group is what keeps any minute at Telegram's 20.
+const replyChatBurst = 1
 
 // DefaultReplyMaxWait is RepliesParams.MaxWait's default.
 const DefaultReplyMaxWait = 10 * time.Second
@@ -108,9 +106,9 @@ func ReplyBurst(rate float64) int { return replyBurst(rate) }
 // is a group or channel). It returns ErrPaused, or ctx's error, when the
 // message should not be sent.
 func (r *Replies) Take(ctx context.Context, chatID int64) error {
-	gap, burst := r.p.Gaps.Private, replyBurstPrivate
+	gap := r.p.Gaps.Private
 	if chatID < 0 {
-		gap, burst = r.p.Gaps.Group, replyBurstGroup
+		gap = r.p.Gaps.Group
 	}
 	for {
 		pause, err := r.p.Store.SendPause(ctx)
@@ -142,7 +140,7 @@ func (r *Replies) Take(ctx context.Context, chatID int64) error {
 		// both are granted: a token held while waiting for the chat would
 		// be spent late, in someone else's second. A token taken for a
 		// chat that is not free is left unused, which is always safe.
-		busy, err := r.p.Store.ReserveChat(ctx, chatID, gap, burst, r.p.Now())
+		busy, err := r.p.Store.ReserveChat(ctx, chatID, gap, replyChatBurst, r.p.Now())
 		if err != nil {
 			return fmt.Errorf("delivery: reply: %w", err)
 		}
