@@ -58,6 +58,15 @@ type PublicationReader interface {
 	Latest(ctx context.Context, category string, n int) ([]poller.Publication, error)
 }
 
+// SendBudget paces the bot's own messages within the send budget that
+// every sender shares, ahead of fan-outs (*delivery.Replies).
+type SendBudget interface {
+	// Take waits until a message to chatID may be sent, or says why not.
+	Take(ctx context.Context, chatID int64) error
+	// Paused shares a 429 with every sender, for d.
+	Paused(ctx context.Context, d time.Duration) error
+}
+
 // Params wires a Bot. Client, Store, Subscriptions, Publications and
 // Categorizer are required; zero tuning fields get the defaults noted.
 type Params struct {
@@ -66,8 +75,11 @@ type Params struct {
 	Subscriptions *subscriptions.Service
 	Publications  PublicationReader
 	Categorizer   *category.Categorizer
-	Admins        []int64  // Telegram user ids allowed to use AdminOnly commands
-	Settings      Settings // parts left empty get DefaultSettings()'s
+	// Budget paces messages, edits and their retries; nil sends them at
+	// once (tests of the bot alone).
+	Budget   SendBudget
+	Admins   []int64  // Telegram user ids allowed to use AdminOnly commands
+	Settings Settings // parts left empty get DefaultSettings()'s
 	// Webhook mode when WebhookURL is set: Run registers it with Telegram and
 	// WebhookHandler serves it. WebhookSecret is then required.
 	WebhookURL, WebhookSecret string

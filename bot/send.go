@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"strconv"
 	"time"
 	"unicode/utf16"
@@ -164,15 +165,31 @@ func (b *Bot) answerCallback(ctx context.Context, id, text string, alert bool) e
 	return err
 }
 
+// paced are the methods that put a message in a chat, or change one, and
+// so count against Telegram's limits; answering a callback does not.
+func paced(method string) bool {
+	switch method {
+	case "sendMessage", "editMessageText", "editMessageReplyMarkup":
+		return true
+	}
+	return false
+}
+
 // call invokes method, for chatID when it is not 0, and handles what
-// Telegram's answer means: a short flood pause is waited out, a network
-// failure retried, a migrated group followed to its new id, and a chat that
-// is gone unsubscribed.
+// Telegram's answer means: a short flood pause is waited out (and shared
+// with every sender), a network failure retried, a migrated group followed
+// to its new id, and a chat that is gone unsubscribed. Every attempt of a
+// paced method first takes its turn in the send budget.
 func (b *Bot) call(ctx context.Context, method string, chatID int64, params tgbotapi.Params) (json.RawMessage, error) {
 	bo := &wait.Backoff{Base: b.p.Backoff, Max: maxBackoff}
 	for attempt := 1; ; attempt++ {
 		if chatID != 0 {
 			params["chat_id"] = strconv.FormatInt(chatID, 10)
+		}
+		if b.p.Budget != nil && chatID != 0 && paced(method) {
+			if err := b.p.Budget.Take(ctx, chatID); err != nil {
+				return nil, fmt.Errorf("bot: %s: %w", method, err)
+			}
 		}
 		raw, err := b.p.Client.Call(ctx, method, params)
 		if err == nil {
@@ -191,6 +208,11 @@ func (b *Bot) call(ctx context.Context, method string, chatID int64, params tgbo
 			chatID = to
 		case tg.KindRetryAfter:
 			pause, _ := tg.RetryAfter(err)
+			if b.p.Budget != nil {
+				if perr := b.p.Budget.Paused(ctx, max(pause, time.Second)); perr != nil {
+					b.log.Error("share a 429 pause", slog.Any("error", perr))
+				}
+			}
 			if pause > maxReplyWait {
 				return nil, err
 			}

@@ -5,6 +5,7 @@ package poller
 
 import (
 	"context"
+	"slices"
 	"time"
 )
 
@@ -93,7 +94,9 @@ type Store interface {
 	// RecordPoll diffs r.Pubs against everything seen before (under their
 	// ID or LegacyID) and stores r.Validators. The unseen publications are
 	// stored and indexed for "latest"; those of an established source are
-	// queued for announcement, or held as a Burst when more than
+	// queued for announcement in publication order
+	// (as OldestFirst orders them, which the latest index's scores agree
+	// with), or held as a Burst when more than
 	// r.BurstLimit. The first recording of a source stores and indexes its
 	// publications silently. Implementations record big polls in chunks,
 	// each atomic, and queue at the end, also what an earlier call left
@@ -102,4 +105,30 @@ type Store interface {
 	RecordPoll(ctx context.Context, r Recording) (Recorded, error)
 	// SaveHealth stores the polling health of source.
 	SaveHealth(ctx context.Context, source string, h Health) error
+}
+
+// OldestFirst returns the positions of pubs, given in a source's order
+// (newest first, as lists and feeds show them), in the order they were
+// published: by date, then as the page reads bottom-up. Undated items come
+// after dated ones: a source that dates some items and not others is most
+// likely adding the undated ones now. Announcing in this order lets every
+// chat read a poll's publications in the order they appeared.
+func OldestFirst(pubs []Publication) []int {
+	order := make([]int, len(pubs))
+	for i := range order {
+		order[i] = len(pubs) - 1 - i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		da, db := pubs[a].Date, pubs[b].Date
+		switch {
+		case da.IsZero() && db.IsZero():
+			return 0
+		case da.IsZero():
+			return 1
+		case db.IsZero():
+			return -1
+		}
+		return da.Compare(db)
+	})
+	return order
 }

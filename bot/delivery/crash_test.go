@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -591,24 +590,24 @@ func TestDeliveryThreeReplicas(t *testing.T) {
 	if n := e.fake.TooManyRequests(); n != 0 {
 		t.Errorf("got %d 429s from the fake, want 0", n)
 	}
-	var dates []time.Time
-	for _, c := range chats {
-		for _, m := range e.fake.Messages(c) {
-			dates = append(dates, m.Date)
-		}
+	// The limiter promises that tokens granted in any second number at
+	// most the rate plus its burst (GCRA: fewer than rate+burst), judged at
+	// the moment it grants. Arrival times at the fake are not what it
+	// promises: a send that waited for the CPU arrives late and crowds the
+	// next second, which Telegram's own burst absorbs (the fake's 429
+	// count above is that check).
+	burst := delivery.RateBurst(rate)
+	most, at := e.watch.mostGrantedWithin(time.Second)
+	t.Logf("most tokens granted within one second: %d (rate %d, burst %d)", most, rate, burst)
+	if most > rate+burst {
+		t.Fatalf("the limiter granted %d tokens within one second from %v, want at most %d", most, at, rate+burst)
 	}
-	sort.Slice(dates, func(i, j int) bool { return dates[i].Before(dates[j]) })
-	// Any one second holds at most the rate plus the limiter's burst of 2.
-	for i, j := 0, 0; i < len(dates); i++ {
-		for dates[i].Sub(dates[j]) >= time.Second {
-			j++
-		}
-		if n := i - j + 1; n > rate+2 {
-			t.Fatalf("got %d messages within one second ending %v, want at most %d", n, dates[i], rate+2)
-		}
+	if got := e.watch.granted(); got < total {
+		t.Fatalf("the limiter granted %d tokens for %d messages, want one per message at least", got, total)
 	}
-	if achieved := float64(total) / elapsed.Seconds(); achieved > rate*1.05 {
-		t.Errorf("got %.1f messages a second overall, want at most %d", achieved, rate)
+	// Over the whole run the rate holds up to one burst.
+	if most := rate*elapsed.Seconds() + float64(burst); float64(total) > most {
+		t.Errorf("got %d messages in %v, want at most %.0f at %d a second", total, elapsed, most, rate)
 	}
 }
 

@@ -107,6 +107,11 @@ type Delivery struct {
 	Attempt int
 	// Plain sends the text without markup, after Telegram failed to parse it.
 	Plain bool
+	// Slot is the time its chat was reserved for it when Begin found the
+	// chat busy and put it aside; zero for a delivery never put aside. The
+	// chat's later messages queue behind the slot, so that a chat gets its
+	// messages in the order they were queued.
+	Slot time.Time
 }
 
 // Outcome is what became of a send.
@@ -257,8 +262,11 @@ type Store interface {
 	// Begin is called right before sending ds. It returns those the
 	// consumer still holds and may send now, having reserved their chat
 	// for gaps; the rest are dropped (sent, cancelled, or leased by another
-	// consumer) or put back until their chat is free. While a pause is in
-	// force it changes nothing and returns the pause's remaining time.
+	// consumer) or put back. One whose chat is busy is put back with the
+	// chat's next slot (Delivery.Slot), behind those put back before it;
+	// one with a slot goes once its slot has come and a gap has passed
+	// since the chat's last message. While a pause is in force it changes
+	// nothing and returns the pause's remaining time.
 	Begin(ctx context.Context, consumer string, ds []Delivery, gaps Gaps, now time.Time) (ready []Delivery, pause time.Duration, err error)
 	// Finish records results and acknowledges their deliveries, at once.
 	// A Sent result records its message id before, or with, the

@@ -11,6 +11,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/bulletinbot/bulletinbot/bot/internal/wait"
@@ -233,6 +234,9 @@ type Engine struct {
 	pauses  pauses
 	window  window
 	holding holds
+	// lastCreated is the creation time, in unix ms, of the last
+	// announcement this engine made.
+	lastCreated atomic.Int64
 }
 
 // New returns an engine; it checks p and fills in defaults.
@@ -325,7 +329,7 @@ func (e *Engine) Enqueue(ctx context.Context, a Announcement) error {
 		}
 	}
 	if a.CreatedAt.IsZero() {
-		a.CreatedAt = e.p.Now()
+		a.CreatedAt = e.createdAt()
 	}
 	if err := e.p.Store.AddAnnouncement(ctx, a); err != nil {
 		return fmt.Errorf("delivery: enqueue: %w", err)
@@ -372,6 +376,21 @@ func (e *Engine) DeadLetters(ctx context.Context, n int) ([]DeadLetter, int64, e
 	return ds, total, nil
 }
 
+// createdAt is the time to create an announcement at: now, or a
+// millisecond after the last one this engine made. Stores claim fan-outs
+// in order of creation, to the millisecond, and a poll's publications,
+// announced one after the other within a millisecond or two, must keep
+// their order.
+func (e *Engine) createdAt() time.Time {
+	for {
+		last := e.lastCreated.Load()
+		ms := max(e.p.Now().UnixMilli(), last+1)
+		if e.lastCreated.CompareAndSwap(last, ms) {
+			return time.UnixMilli(ms)
+		}
+	}
+}
+
 // PublicationAnnouncementID is the announcement id of a publication.
 func PublicationAnnouncementID(publicationID string) string {
 	sum := sha256.Sum256([]byte(publicationID))
@@ -410,7 +429,7 @@ func (e *Engine) publicationAnnouncement(ctx context.Context, pubID string) (Ann
 		PublicationID: pubID,
 		Texts:         make(map[string]string, len(e.p.Languages)+1),
 		Filter:        subscriptions.Filter{Category: p.Category},
-		CreatedAt:     e.p.Now(),
+		CreatedAt:     e.createdAt(),
 	}
 	for i, lang := range e.p.Languages {
 		text := render.Alert(p, e.p.Labels(p.Category, lang), lang, e.p.Render)

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -301,16 +302,32 @@ type watchedStore struct {
 	// failing makes every call fail, as if the process had died: nothing
 	// more reaches the store.
 	failing bool
-	// unrecorded holds the deliveries sent successfully whose results
-	// could not be recorded because of failing.
+	// unrecorded holds the deliveries whose sends may have reached
+	// Telegram and whose results could not be recorded because of failing:
+	// those answered, and those cut off by the drain deadline (a retry),
+	// which Telegram may have taken before the answer was cut.
 	unrecorded map[string]bool
 	// pauseReads counts CurrentPause calls.
 	pauseReads atomic.Int64
+	// grants are the send tokens the shared limiter gave, with the
+	// interval within which each was given.
+	grants []grant
+	// begun holds, per chat, the times Begin was called with for the
+	// deliveries it let go: the times its chat gaps are kept at.
+	begun map[int64][]time.Time
 }
 
 func (w *watchedStore) CurrentPause(ctx context.Context, now time.Time) (delivery.Pause, bool, error) {
 	w.pauseReads.Add(1)
 	return w.Store.CurrentPause(ctx, now)
+}
+
+// grant is tokens taken from the shared limiter somewhere between before
+// (the call began) and after (it returned): the limiter's guarantee holds
+// at the moment it decides, which the caller only knows to lie in there.
+type grant struct {
+	before, after time.Time
+	n             int
 }
 
 var errCrashed = errors.New("test: store unreachable (simulated crash)")
@@ -358,7 +375,7 @@ func (w *watchedStore) Finish(ctx context.Context, rs []delivery.Result, now tim
 	if w.down() {
 		w.mu.Lock()
 		for _, r := range rs {
-			if r.Outcome == delivery.Sent {
+			if r.Outcome == delivery.Sent || r.Retry {
 				w.unrecorded[r.Delivery.ID] = true
 			}
 		}
@@ -393,8 +410,71 @@ func (w *watchedStore) Begin(ctx context.Context, consumer string, ds []delivery
 		return nil, 0, errCrashed
 	}
 	ready, pause, err := w.Store.Begin(ctx, consumer, ds, g, now)
+	w.mu.Lock()
+	if w.begun == nil {
+		w.begun = map[int64][]time.Time{}
+	}
+	for _, d := range ready {
+		w.begun[d.ChatID] = append(w.begun[d.ChatID], now)
+	}
+	w.mu.Unlock()
 	w.notify() // beginning drops cancelled deliveries
 	return ready, pause, err
+}
+
+// begunAt returns the times deliveries to chat were let go, in order.
+func (w *watchedStore) begunAt(chat int64) []time.Time {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Clone(w.begun[chat])
+}
+
+func (w *watchedStore) AllowSends(ctx context.Context, rate float64, burst, n int) (int, time.Duration, error) {
+	if w.down() {
+		return 0, 0, errCrashed
+	}
+	before := time.Now()
+	got, retry, err := w.Store.AllowSends(ctx, rate, burst, n)
+	if got > 0 && err == nil {
+		g := grant{before: before, after: time.Now(), n: got}
+		w.mu.Lock()
+		w.grants = append(w.grants, g)
+		w.mu.Unlock()
+	}
+	return got, retry, err
+}
+
+// mostGrantedWithin returns the most tokens granted in any window of
+// length d, counting only grants certainly made inside it (called and
+// returned within it): a late wake-up of the caller never makes the limiter
+// look as if it granted too much.
+func (w *watchedStore) mostGrantedWithin(d time.Duration) (most int, at time.Time) {
+	w.mu.Lock()
+	gs := append([]grant(nil), w.grants...)
+	w.mu.Unlock()
+	for _, from := range gs {
+		n := 0
+		for _, g := range gs {
+			if !g.before.Before(from.before) && g.after.Before(from.before.Add(d)) {
+				n += g.n
+			}
+		}
+		if n > most {
+			most, at = n, from.before
+		}
+	}
+	return most, at
+}
+
+// granted is how many tokens the limiter gave in all.
+func (w *watchedStore) granted() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	n := 0
+	for _, g := range w.grants {
+		n += g.n
+	}
+	return n
 }
 
 func (w *watchedStore) ClaimFanout(ctx context.Context, until time.Time) (delivery.Fanout, bool, error) {

@@ -254,8 +254,10 @@ func (s *sender) finisher(ctx context.Context) {
 	}
 }
 
+// withoutID is d to be queued again: a new entry, which holds no slot.
 func withoutID(d Delivery) Delivery {
 	d.ID = ""
+	d.Slot = time.Time{}
 	return d
 }
 

@@ -80,6 +80,7 @@ type testStore interface {
 	SaveHealth(ctx context.Context, source string, h poller.Health) error
 	poller.Store
 	delivery.Intake
+	delivery.ReplyStore
 }
 
 // options tune one env.
@@ -146,8 +147,12 @@ func newEnv(t *testing.T, o options) *env {
 	mux := http.NewServeMux()
 	e.hook = httptest.NewServer(mux)
 	t.Cleanup(e.hook.Close)
+	replies, err := delivery.NewReplies(delivery.RepliesParams{Store: st, Rate: o.rate})
+	if err != nil {
+		t.Fatal(err)
+	}
 	e.bot, err = bot.New(bot.Params{
-		Client: client, Store: st, Subscriptions: e.subs, Publications: st, Categorizer: cats,
+		Client: client, Store: st, Subscriptions: e.subs, Publications: st, Categorizer: cats, Budget: replies,
 		Admins: o.admins, WebhookURL: e.hook.URL + "/hook", WebhookSecret: "hook_secret",
 		Logger: logger.With("component", "bot"), Backoff: 10 * time.Millisecond, UserBurst: 1000,
 	})

@@ -123,9 +123,7 @@ func (s *Staff) sendToAdmins(ctx context.Context, msg func(lang string) (string,
 		if sub, ok, err := s.p.Subscribers.Get(ctx, admin); err == nil && ok {
 			lang = sub.Language
 		}
-		if err := s.pace.take(ctx); err != nil {
-			return
-		}
+		// The bot's send budget paces it, as every message the bot sends.
 		text, kb := msg(lang)
 		_, err := s.b.SendHTML(ctx, admin, text, kb)
 		switch {

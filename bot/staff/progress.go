@@ -334,10 +334,7 @@ func (s *Staff) show(ctx context.Context, b *Broadcast, st delivery.Stats, now t
 	if key == b.Status || !force && now.Sub(b.StatusAt) < s.p.ProgressEvery {
 		return nil
 	}
-	if err := s.pace.take(ctx); err != nil {
-		return err
-	}
-	statusID := b.StatusID
+	statusID := b.StatusID // the bot's send budget paces the edit
 	err := s.b.EditHTML(ctx, b.ChatID, b.StatusID, text, kb)
 	if stale(err) {
 		// The admin deleted the status message: post a new one.

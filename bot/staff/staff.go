@@ -308,9 +308,10 @@ func newID() string {
 	return string(b[:])
 }
 
-// pacer makes staff calls (recall deletions, status edits, alerts) take
-// their turn in the engine's shared send budget and wait out a 429 pause
-// that any replica reported.
+// pacer makes the calls staff tools make to Telegram themselves (recall
+// deletions) take their turn in the engine's shared send budget, as a
+// fan-out does, and wait out a 429 pause that any replica reported. What
+// they send through the bot (status edits, alerts) the bot paces.
 type pacer struct {
 	store interface {
 		AllowSends(ctx context.Context, rate float64, burst, n int) (int, time.Duration, error)

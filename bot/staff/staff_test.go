@@ -293,7 +293,9 @@ func TestStaffBroadcastProgressStopAndRecall(t *testing.T) {
 	const rate = 20
 	e := newEnv(t, options{rate: rate, fake: &telegramtest.Options{GlobalRate: rate, PerChatInterval: -1, GroupPerMinute: -1}})
 	e.start()
-	const n = 60
+	// Enough that a stop pressed after the first few lands well before the
+	// end: 10 s of sending at 20 a second, however slow the machine.
+	const n = 200
 	var chats []int64
 	for i := range n {
 		chats = append(chats, 5001+int64(i))

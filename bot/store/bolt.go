@@ -16,6 +16,7 @@ import (
 type Bolt struct {
 	db    *bolt.DB
 	probe boltProbe
+	pace  boltPacing
 }
 
 // ErrLocked means another process holds the embedded store.
@@ -43,6 +44,10 @@ func OpenBolt(dir string) (*Bolt, error) {
 	if err := b.releaseHeld(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: release deliveries held by the previous process in %s: %w", path, err)
+	}
+	if err := b.dropPacingState(); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("store: drop the old pacing state of %s: %w", path, err)
 	}
 	return b, nil
 }

@@ -52,7 +52,8 @@ const (
 	// subKey(ms) kind id -> empty, kind 'a' (announcement) or 's' (its sent
 	// records): what expires when, pruned a little at a time.
 	boltDlvExpiry = "dlv_expiry"
-	// subKey(chat id) -> subKey(ms) before which the chat gets nothing more.
+	// Chat reservations, kept here before they moved to memory
+	// (boltPacing); dropped on open.
 	boltDlvChats = "dlv_chats"
 	// seq -> JSON delivery.DeadLetter, newest last; at most deadLetterCap.
 	boltDlvDead = "dlv_dead"
@@ -71,18 +72,16 @@ var (
 	metaProbeUntil = []byte("probe_until")  // subKey(ms) after which the probe is no longer owed
 	metaNotice     = []byte("pause_notice") // delivery.Pause.ID staff were last told of
 	metaDead       = []byte("dead")         // all-time dead letters
-	metaRate       = []byte("rate")         // the send limiter's theoretical arrival time, unix ns
-	metaChatSweep  = []byte("chat_sweep")   // last chat key looked at for expiry
+	metaRate       = []byte("rate")         // the send limiter's state before it moved to memory; dropped on open
+	metaChatSweep  = []byte("chat_sweep")   // the chat reservations' sweep before they moved to memory; dropped on open
 	metaIntakeLast = []byte("intake_last")  // last announce seq handed out
 )
 
 const (
 	boltExpireAnnouncement = 'a'
 	boltExpireSent         = 's'
-	// boltPrune bounds how many expiries one call handles, and
-	// boltChatSweep how many chat reservations it looks at.
-	boltPrune     = 64
-	boltChatSweep = 16
+	// boltPrune bounds how many expiries one call handles.
+	boltPrune = 64
 	// boltReclaimScan is the fewest leased entries a reclaim looks at;
 	// it looks at ten times what it may take when that is more, as
 	// XAUTOCLAIM does.
@@ -209,8 +208,8 @@ func putMetaInt(meta *bolt.Bucket, key []byte, n int64) error {
 // dlvTx is one writing transaction on the delivery buckets. Announcements
 // are decoded once and written back by flush.
 type dlvTx struct {
-	tx                                                                                          *bolt.Tx
-	anns, fanouts, queue, pending, delayed, sent, sentExpiry, expiry, chats, dead, intake, meta *bolt.Bucket
+	tx                                                                                   *bolt.Tx
+	anns, fanouts, queue, pending, delayed, sent, sentExpiry, expiry, dead, intake, meta *bolt.Bucket
 
 	wall  time.Time // for expiry
 	cache map[string]*boltDlvAnn
@@ -225,7 +224,7 @@ func openDlvTx(tx *bolt.Tx) (*dlvTx, error) {
 	}{
 		{boltDlvAnns, &t.anns}, {boltDlvFanouts, &t.fanouts}, {boltDlvQueue, &t.queue},
 		{boltDlvPending, &t.pending}, {boltDlvDelayed, &t.delayed}, {boltDlvSent, &t.sent},
-		{boltDlvSentExpiry, &t.sentExpiry}, {boltDlvExpiry, &t.expiry}, {boltDlvChats, &t.chats},
+		{boltDlvSentExpiry, &t.sentExpiry}, {boltDlvExpiry, &t.expiry},
 		{boltDlvDead, &t.dead}, {boltDlvIntake, &t.intake}, {boltDlvMeta, &t.meta},
 	} {
 		bucket, err := tx.CreateBucketIfNotExists([]byte(b.name))
@@ -440,6 +439,9 @@ func (b *Bolt) AddAnnouncement(ctx context.Context, a delivery.Announcement) err
 			Kind: string(a.Kind), Pub: a.PublicationID, Category: a.Filter.Category, Cats: slices.Clone(a.Filter.Categories),
 			Language: a.Filter.Language, Created: a.CreatedAt.UnixMilli(), Texts: texts, State: string(delivery.StateFanningOut),
 			Expires: t.wall.Add(announcementRetention).UnixMilli(),
+			// Unleased, it waits in the fan-outs in creation order, as
+			// on Redis.
+			LeaseUntil: fanoutQueuedAt(a.CreatedAt),
 		}
 		t.cache[a.ID] = rec
 		t.touch(a.ID)
@@ -747,13 +749,26 @@ func (t *dlvTx) promote() error {
 	for k, v := c.First(); k != nil && len(due) < promoteBatch && len(k) >= 8 && subKeyID(k[:8]) <= now; k, v = c.Next() {
 		due, bodies = append(due, bytes.Clone(k)), append(bodies, bytes.Clone(v))
 	}
-	for i, k := range due {
+	for _, k := range due {
 		if err := t.delayed.Delete(k); err != nil {
 			return err
 		}
-		if err := t.push(bodies[i]); err != nil {
+	}
+	// In slot order, as on Redis (promoteScript).
+	slices.SortStableFunc(bodies, func(a, b []byte) int { return bytes.Compare(slotPrefix(a), slotPrefix(b)) })
+	for _, body := range bodies {
+		if err := t.push(body); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// slotPrefix is the "~slot|" an encoded delivery put aside starts with, or
+// nothing.
+func slotPrefix(body []byte) []byte {
+	if len(body) >= 17 && body[0] == '~' {
+		return body[:17]
 	}
 	return nil
 }
@@ -849,20 +864,21 @@ func (b *Bolt) Begin(ctx context.Context, consumer string, ds []delivery.Deliver
 				continue
 			}
 			if gap := gaps.Of(d.ChatType).Milliseconds(); gap > 0 {
-				chat := subKey(d.ChatID)
-				if v := t.chats.Get(chat); len(v) == 8 && subKeyID(v) > ms {
-					// Put aside until the chat is free, out of this
-					// consumer's hands.
-					if err := t.delay(l.body, subKeyID(v)); err != nil {
+				var slot int64
+				if !d.Slot.IsZero() {
+					slot = d.Slot.UnixMilli()
+				}
+				if due, keep := b.pace.beginChat(d.ChatID, gap, slot, ms); due > 0 {
+					// Put aside with its slot, out of this consumer's
+					// hands.
+					d.Slot = time.UnixMilli(keep)
+					if err := t.delay([]byte(encodeDelivery(d)), due); err != nil {
 						return err
 					}
 					if err := t.pending.Delete(key); err != nil {
 						return err
 					}
 					continue
-				}
-				if err := t.chats.Put(chat, subKey(ms+gap)); err != nil {
-					return err
 				}
 			}
 			// Restart the idle time, as XCLAIM does: the send begins now.
@@ -872,45 +888,12 @@ func (b *Bolt) Begin(ctx context.Context, consumer string, ds []delivery.Deliver
 			}
 			ready = append(ready, d)
 		}
-		return t.sweepChats(ms)
+		return nil
 	})
 	if err != nil {
 		return nil, 0, fmt.Errorf("store: begin deliveries: %w", err)
 	}
 	return ready, pause, nil
-}
-
-// sweepChats deletes lapsed chat reservations, looking at a few each call
-// and going round, so that chats no longer written to do not stay forever.
-func (t *dlvTx) sweepChats(now int64) error {
-	c := t.chats.Cursor()
-	var k, v []byte
-	if from := t.meta.Get(metaChatSweep); from != nil {
-		k, v = c.Seek(from)
-		if bytes.Equal(k, from) {
-			k, v = c.Next()
-		}
-	} else {
-		k, v = c.First()
-	}
-	var lapsed [][]byte
-	var last []byte
-	for i := 0; i < boltChatSweep && k != nil; i++ {
-		if len(v) != 8 || subKeyID(v) <= now {
-			lapsed = append(lapsed, bytes.Clone(k))
-		}
-		last = bytes.Clone(k)
-		k, v = c.Next()
-	}
-	for _, k := range lapsed {
-		if err := t.chats.Delete(k); err != nil {
-			return err
-		}
-	}
-	if k == nil || last == nil {
-		return t.meta.Delete(metaChatSweep)
-	}
-	return t.meta.Put(metaChatSweep, last)
 }
 
 // finishOp is a Result made ready for the transaction.
@@ -1074,43 +1057,6 @@ func (t *dlvTx) deadLetter(body []byte) error {
 		}
 	}
 	return nil
-}
-
-// AllowSends implements delivery.Store with the GCRA limiter redis_rate
-// runs on Redis, its state kept in the file: the same all-or-none answer
-// and wait, for the one process that can open it.
-func (b *Bolt) AllowSends(ctx context.Context, rate float64, burst, n int) (int, time.Duration, error) {
-	if rate <= 0 || n <= 0 {
-		return n, 0, nil
-	}
-	if err := ctx.Err(); err != nil {
-		return 0, 0, fmt.Errorf("store: allow sends: %w", err)
-	}
-	burst = max(1, burst)
-	n = min(n, burst)
-	interval := float64(time.Second) / rate
-	var wait time.Duration
-	err := b.dlvUpdate(func(t *dlvTx) error {
-		wait = 0
-		now := t.wall.UnixNano()
-		tat, ok := metaInt(t.meta, metaRate)
-		if !ok || tat < now {
-			tat = now
-		}
-		next := tat + int64(interval*float64(n))
-		if early := next - int64(interval*float64(burst)) - now; early > 0 {
-			wait = max(time.Duration(early), time.Millisecond)
-			return nil
-		}
-		return putMetaInt(t.meta, metaRate, next)
-	})
-	if err != nil {
-		return 0, 0, fmt.Errorf("store: allow sends: %w", err)
-	}
-	if wait > 0 {
-		return 0, wait, nil
-	}
-	return n, 0, nil
 }
 
 // DeadLetters implements delivery.Store.

@@ -17,6 +17,7 @@ import (
 	"github.com/bulletinbot/bulletinbot/bot/tg"
 	"github.com/bulletinbot/bulletinbot/poller"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
+	bolt "go.etcd.io/bbolt"
 )
 
 // More of the delivery store's conformance suite (delivery_test.go), then
@@ -388,5 +389,68 @@ func TestBoltDeliveryEndToEnd(t *testing.T) {
 	}
 	if n := fake.TooManyRequests(); n != 0 {
 		t.Fatalf("got %d answers 429, want none under the send rate", n)
+	}
+}
+
+// TestBoltDropsOldPacingState: releases before the pacing moved to memory
+// kept chat reservations and the limiter's state in the file; opening such
+// a file drops them, and does so again harmlessly.
+func TestBoltDropsOldPacingState(t *testing.T) {
+	dir := t.TempDir()
+	path := dir + "/bulletinbot.db"
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		chats, err := tx.CreateBucketIfNotExists([]byte("dlv_chats"))
+		if err != nil {
+			return err
+		}
+		// As the previous release wrote them: sign-flipped big-endian ids and times.
+		if err := chats.Put([]byte("\x80\x00\x00\x00\x00\x00\x00\x0b"), []byte("\x80\x00\x01\x8c\x00\x00\x00\x00")); err != nil {
+			return err
+		}
+		meta, err := tx.CreateBucketIfNotExists([]byte("dlv_meta"))
+		if err != nil {
+			return err
+		}
+		for _, k := range []string{"rate", "chat_sweep", "dead"} {
+			if err := meta.Put([]byte(k), []byte("\x00\x00\x00\x00\x00\x00\x00\x07")); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		s, err := store.OpenBolt(dir)
+		if err != nil {
+			t.Fatalf("open a file with the old pacing state: %v", err)
+		}
+		if n, _, err := s.AllowSends(context.Background(), 10, 2, 1); err != nil || n != 1 {
+			t.Fatalf("AllowSends after the migration: got %d, %v; want 1", n, err)
+		}
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := pubBoltBucket(t, path, "dlv_chats"); len(got) != 0 {
+		t.Fatalf("dlv_chats after open: %q, want gone", got)
+	}
+	meta := pubBoltBucket(t, path, "dlv_meta")
+	if _, ok := meta["rate"]; ok {
+		t.Errorf("dlv_meta still has the limiter's state: %q", meta)
+	}
+	if _, ok := meta["chat_sweep"]; ok {
+		t.Errorf("dlv_meta still has the chat sweep: %q", meta)
+	}
+	if _, ok := meta["dead"]; !ok {
+		t.Errorf("dlv_meta lost the dead-letter count: %q, want it kept", meta)
 	}
 }

@@ -376,7 +376,7 @@ func recordChunkTx(tx *bolt.Tx, rec poller.Recording, offset int, pubs []poller.
 }
 
 // recordFinishTx is recordFinishScript. It returns the burst it held, or
-// the ids it queued, newest first.
+// the ids it queued, oldest first.
 func recordFinishTx(tx *bolt.Tx, rec poller.Recording) (*poller.Burst, []string, error) {
 	bs, err := openPubBuckets(tx)
 	if err != nil {
@@ -405,6 +405,8 @@ func recordFinishTx(tx *bolt.Tx, rec poller.Recording) (*poller.Burst, []string,
 		}
 		pending = nil
 	default:
+		// Announced in publication order: oldest first.
+		slices.Reverse(pending)
 		for _, id := range pending {
 			if err := bs.enqueue(boltAnnouncement{ID: id, Source: rec.Source}); err != nil {
 				return nil, nil, err

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/bulletinbot/bulletinbot/bot/delivery"
+	"github.com/bulletinbot/bulletinbot/bot/store"
+	"github.com/bulletinbot/bulletinbot/bot/store/storetest"
 	"github.com/bulletinbot/bulletinbot/poller"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
@@ -24,6 +26,7 @@ var gaps = delivery.Gaps{Private: time.Second, Group: 3 * time.Second}
 // below are its conformance suite: both stores must pass them alike.
 type deliveryStore interface {
 	delivery.Store
+	delivery.ReplyStore
 	delivery.Intake
 	poller.Store
 	Record(ctx context.Context, source string, pubs []poller.Publication, v poller.Validators, now time.Time) ([]poller.Publication, error)
@@ -358,15 +361,150 @@ func testDeliveryIntake(t *testing.T, s deliveryStore) {
 		t.Fatal(err)
 	}
 	evs, err := s.NextPublications(ctx, "c1", 10, -1, 0)
-	if err != nil || len(evs) != 2 || evs[0].PublicationID != "new1" || evs[1].PublicationID != "new2" {
-		t.Fatalf("NextPublications: got %+v %v, want new1 and new2", evs, err)
+	// Undated and listed newest first: queued as the page reads bottom-up.
+	if err != nil || len(evs) != 2 || evs[0].PublicationID != "new2" || evs[1].PublicationID != "new1" {
+		t.Fatalf("NextPublications: got %+v %v, want new2 then new1", evs, err)
 	}
 	if err := s.AckPublications(ctx, evs[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	idle()
 	again, err := s.NextPublications(ctx, "c2", 10, -1, instant)
-	if err != nil || len(again) != 1 || again[0].PublicationID != "new2" {
-		t.Fatalf("NextPublications taking over: got %+v %v, want the unacknowledged new2", again, err)
+	if err != nil || len(again) != 1 || again[0].PublicationID != "new1" {
+		t.Fatalf("NextPublications taking over: got %+v %v, want the unacknowledged new1", again, err)
+	}
+}
+
+func TestDeliveryFanoutsInCreationOrder(t *testing.T) {
+	forEachDeliveryBackend(t, testDeliveryFanoutsInCreationOrder)
+}
+
+// testDeliveryFanoutsInCreationOrder: fan-outs are claimed in the order
+// their announcements were made, whatever their ids, so that a poll's
+// publications reach each chat oldest first.
+func testDeliveryFanoutsInCreationOrder(t *testing.T, s deliveryStore) {
+	ctx := context.Background()
+	ids := []string{"pub-ffff", "pub-0000", "pub-8888"} // made in this order
+	for i, id := range ids {
+		a := delivery.Announcement{ID: id, Kind: delivery.KindBroadcast, Texts: map[string]string{"": "hi"}, CreatedAt: t0.Add(time.Duration(i) * time.Millisecond)}
+		if err := s.AddAnnouncement(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, want := range ids {
+		f, ok, err := s.ClaimFanout(ctx, time.Now().Add(time.Minute))
+		if err != nil || !ok || f.Announcement.ID != want {
+			t.Fatalf("ClaimFanout: got %q %v %v, want %s", f.Announcement.ID, ok, err, want)
+		}
+	}
+}
+
+func TestDeliveryReserveChat(t *testing.T) { forEachDeliveryBackend(t, testDeliveryReserveChat) }
+
+// testDeliveryReserveChat: a reply's chat reservation and Begin's are one:
+// each holds the other back, and replies may burst where deliveries may not.
+func testDeliveryReserveChat(t *testing.T, s deliveryStore) {
+	ctx := context.Background()
+	const gap = time.Second
+	if w, err := s.ReserveChat(ctx, 11, gap, 2, time.Now()); err != nil || w != 0 {
+		t.Fatalf("first reply to a quiet chat: got wait %v, %v; want none", w, err)
+	}
+	a := addAnnouncement(t, s, "ann-reserve")
+	queue(t, s, a, 11, 12)
+	ds := lease(t, s, "c1", 10, 0)
+	ready, _, err := s.Begin(ctx, "c1", ds, gaps, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ready) != 1 || ready[0].ChatID != 12 {
+		t.Fatalf("Begin after a reply to chat 11: got %+v ready, want only chat 12's", ready)
+	}
+	// Chat 11 has the reply's reservation and the next slot, held by the
+	// delivery put aside: another reply waits its turn behind both.
+	w, err := s.ReserveChat(ctx, 11, gap, 2, time.Now())
+	if err != nil || w <= 0 || w > gap {
+		t.Fatalf("reply behind a delivery put aside: got wait %v, %v; want up to %v", w, err, gap)
+	}
+	// Begin reserved chat 12: a burst of one must wait, of two need not.
+	if w, err := s.ReserveChat(ctx, 12, gap, 1, time.Now()); err != nil || w <= 0 {
+		t.Fatalf("group-like reply right after a delivery: got wait %v, %v; want some", w, err)
+	}
+	if w, err := s.ReserveChat(ctx, 12, gap, 2, time.Now()); err != nil || w != 0 {
+		t.Fatalf("private reply right after a delivery: got wait %v, %v; want none", w, err)
+	}
+	if w, err := s.ReserveChat(ctx, 13, 0, 1, time.Now()); err != nil || w != 0 {
+		t.Fatalf("no gap: got wait %v, %v; want none", w, err)
+	}
+}
+
+func TestDeliveryChatOrder(t *testing.T) { forEachDeliveryBackend(t, testDeliveryChatOrder) }
+
+// testDeliveryChatOrder: deliveries to one busy chat are put aside and go
+// in the order they were queued, a gap apart.
+func testDeliveryChatOrder(t *testing.T, s deliveryStore) {
+	ctx := context.Background()
+	const gap = 100 * time.Millisecond
+	g := delivery.Gaps{Private: gap, Group: gap}
+	var want []string
+	for _, id := range []string{"ord-1", "ord-2", "ord-3", "ord-4"} {
+		queue(t, s, addAnnouncement(t, s, id), 41)
+		want = append(want, id)
+	}
+	start := time.Now()
+	var got []string
+	var at []time.Duration
+	for len(got) < len(want) {
+		if time.Since(start) > 10*time.Second {
+			t.Fatalf("after 10s begun %v, want %v", got, want)
+		}
+		ds, err := s.Lease(ctx, "c1", 10, 20*time.Millisecond, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ready, _, err := s.Begin(ctx, "c1", ds, g, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, d := range ready {
+			got = append(got, d.AnnouncementID)
+			at = append(at, time.Since(start))
+			if err := s.Finish(ctx, []delivery.Result{{Delivery: d, Outcome: delivery.Sent, MessageID: len(got)}}, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("begun in the order %v, want %v", got, want)
+	}
+	for i := 1; i < len(at); i++ {
+		// Reservations are whole milliseconds on Redis's clock.
+		if min := time.Duration(i)*gap - 2*time.Millisecond; at[i] < min {
+			t.Errorf("delivery %d begun %v after the start, want at least %v", i+1, at[i], min)
+		}
+	}
+}
+
+// TestRedisChatKeyOfPreviousRelease: a chat reserved by the previous
+// release (value "1", the end only in its expiry) still holds deliveries
+// and replies back until it expires.
+func TestRedisChatKeyOfPreviousRelease(t *testing.T) {
+	rdb := storetest.Redis(t)
+	s := store.NewRedis(rdb)
+	ctx := context.Background()
+	if err := rdb.Set(ctx, "bb:{dlv}:chat:51", "1", 800*time.Millisecond).Err(); err != nil {
+		t.Fatal(err)
+	}
+	w, err := s.ReserveChat(ctx, 51, time.Second, 1, time.Now())
+	if err != nil || w < 500*time.Millisecond || w > 800*time.Millisecond {
+		t.Fatalf("reply behind an old reservation: got wait %v, %v; want its remaining time", w, err)
+	}
+	queue(t, s, addAnnouncement(t, s, "old-chat"), 51)
+	ds := lease(t, s, "c1", 10, 0)
+	ready, _, err := s.Begin(ctx, "c1", ds, gaps, time.Now())
+	if err != nil || len(ready) != 0 {
+		t.Fatalf("Begin behind an old reservation: got %d ready, %v; want it put aside", len(ready), err)
+	}
+	if ds, err := s.Lease(ctx, "c1", 10, -1, 0); err != nil || len(ds) != 0 {
+		t.Fatalf("Lease right after: got %d, %v; want nothing due before the reservation ends", len(ds), err)
 	}
 }

@@ -57,12 +57,14 @@ func botOffsetKey() string               { return "bb:{bot}:offset" }           
 func botLeaseKey(name string) string     { return "bb:{bot}:lease:" + name }            // holder id, expiring with the lease
 func botUpdateKey(updateID int64) string { return "bb:{bot}:update:" + itoa(updateID) } // webhook de-duplication mark
 
-// Delivery.
+// Delivery. A chat key holds the chat's reservation, "end last" (ms: when
+// it ends, when the chat's last message went; "1" in releases before), and
+// expires at its end.
 func deliveryAnnKey(id string) string   { return "bb:{dlv}:ann:" + id }    // hash: definition, texts, cursor, counters
 func deliverySentKey(id string) string  { return "bb:{dlv}:sent:" + id }   // hash: chat id -> message id
 func deliveryFanoutsKey() string        { return "bb:{dlv}:fanouts" }      // zset: announcement id -> fan-out lease deadline (ms)
 func deliveryQueueKey() string          { return "bb:{dlv}:queue" }        // stream of deliveries, group deliveryGroup
-func deliveryDelayedKey() string        { return "bb:{dlv}:delayed" }      // zset: encoded delivery -> due (ms)
+func deliveryDelayedKey() string        { return "bb:{dlv}:delayed" }      // zset: encoded delivery ("~slot|" first if put aside for its chat) -> due (ms)
 func deliveryPauseKey() string          { return "bb:{dlv}:pause" }        // "reason|since ms" with a TTL: all sending paused ("1": a 429, by an older release)
 func deliveryProbeKey() string          { return "bb:{dlv}:probe" }        // "reason|since ms" with a TTL: sending resumes only after a probe succeeds
 func deliveryProbeLeaseKey() string     { return "bb:{dlv}:probe:lease" }  // replica id, expiring: the one probe in flight

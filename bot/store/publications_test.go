@@ -158,8 +158,8 @@ func testPublicationStore(t *testing.T, open func(t *testing.T) publicationStore
 		// "b" and "a" left the page 400 days ago: forgotten, so they count as new.
 		// "c" was listed 200 days ago: remembered.
 		muchLater := later.Add(200 * 24 * time.Hour)
-		if got := ids(mustRecord(t, s, src, page, muchLater)); got != "b,a" {
-			t.Fatalf("after pruning announced %q, want b,a", got)
+		if got := ids(mustRecord(t, s, src, page, muchLater)); got != "a,b" {
+			t.Fatalf("after pruning announced %q, want a,b (oldest first)", got)
 		}
 	})
 
@@ -404,8 +404,8 @@ func TestBoltPublicationsSurviveRestart(t *testing.T) {
 		t.Fatalf("after restart the same page announced %q, want nothing", got)
 	}
 	next := append([]poller.Publication{pub("d", "briefings", 12), pub("c", "statements", 11)}, page...)
-	if got := ids(mustRecord(t, s, src, next, t0.Add(2*time.Minute))); got != "d,c" {
-		t.Fatalf("after restart announced %q, want d,c", got)
+	if got := ids(mustRecord(t, s, src, next, t0.Add(2*time.Minute))); got != "c,d" {
+		t.Fatalf("after restart announced %q, want c,d (oldest first)", got)
 	}
 	if got := ids(mustRecord(t, s, src, next, t0.Add(3*time.Minute))); got != "" {
 		t.Fatalf("same page again announced %q, want nothing", got)
@@ -417,8 +417,8 @@ func TestBoltPublicationsSurviveRestart(t *testing.T) {
 
 	queue := pubBoltBucket(t, path, "announce")
 	want := map[string]string{
-		"\x00\x00\x00\x00\x00\x00\x00\x01": `{"id":"d","source":"` + src + `"}`,
-		"\x00\x00\x00\x00\x00\x00\x00\x02": `{"id":"c","source":"` + src + `"}`,
+		"\x00\x00\x00\x00\x00\x00\x00\x01": `{"id":"c","source":"` + src + `"}`,
+		"\x00\x00\x00\x00\x00\x00\x00\x02": `{"id":"d","source":"` + src + `"}`,
 	}
 	if fmt.Sprint(queue) != fmt.Sprint(want) {
 		t.Fatalf("announce bucket %q, want %q", queue, want)

@@ -56,18 +56,34 @@ const (
 )
 
 // encodeDelivery packs a delivery into one string, the queue entry's only
-// field and the delayed set's member: announcement|chat|type|language|attempt|plain.
+// field and the delayed set's member:
+// [~slot|]announcement|chat|type|language|attempt|plain. The slot, in ms
+// and of fixed width, comes first so that deliveries put aside for one
+// moment sort, as members of equal score do, in their chat's order.
 // Announcement ids never hold "|" (delivery validates them).
 func encodeDelivery(d delivery.Delivery) string {
 	plain := "0"
 	if d.Plain {
 		plain = "1"
 	}
-	return d.AnnouncementID + "|" + strconv.FormatInt(d.ChatID, 10) + "|" + string(d.ChatType) + "|" +
+	s := d.AnnouncementID + "|" + strconv.FormatInt(d.ChatID, 10) + "|" + string(d.ChatType) + "|" +
 		d.Language + "|" + strconv.Itoa(d.Attempt) + "|" + plain
+	if !d.Slot.IsZero() {
+		s = fmt.Sprintf("~%015d|", d.Slot.UnixMilli()) + s
+	}
+	return s
 }
 
 func decodeDelivery(id, s string) (delivery.Delivery, error) {
+	var slot time.Time
+	if rest, ok := strings.CutPrefix(s, "~"); ok {
+		ms, body, found := strings.Cut(rest, "|")
+		n, err := strconv.ParseInt(ms, 10, 64)
+		if !found || err != nil {
+			return delivery.Delivery{}, fmt.Errorf("store: malformed delivery %q", s)
+		}
+		slot, s = time.UnixMilli(n), body
+	}
 	f := strings.Split(s, "|")
 	if len(f) != 6 {
 		return delivery.Delivery{}, fmt.Errorf("store: malformed delivery %q", s)
@@ -81,27 +97,47 @@ func decodeDelivery(id, s string) (delivery.Delivery, error) {
 		return delivery.Delivery{}, fmt.Errorf("store: malformed delivery %q", s)
 	}
 	return delivery.Delivery{ID: id, AnnouncementID: f[0], ChatID: chat, ChatType: subscriptions.ChatType(f[2]),
-		Language: f[3], Attempt: attempt, Plain: f[5] == "1"}, nil
+		Language: f[3], Attempt: attempt, Plain: f[5] == "1", Slot: slot}, nil
 }
 
 // addAnnouncementScript stores an announcement and queues its fan-out.
 //
 // KEYS[1] announcement hash  KEYS[2] fan-outs zset
-// ARGV[1] id  ARGV[2] retention (s)  ARGV[3 ..] field, value pairs
+// ARGV[1] id  ARGV[2] retention (s)  ARGV[3] fan-out score (ms: when it was
+// created, at most now)  ARGV[4 ..] field, value pairs
 // Returns 1, or 0 when the announcement exists.
 var addAnnouncementScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-for i = 3, #ARGV, 2 do
+for i = 4, #ARGV, 2 do
   redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
 end
 redis.call('EXPIRE', KEYS[1], ARGV[2])
-redis.call('ZADD', KEYS[2], 0, ARGV[1])
+redis.call('ZADD', KEYS[2], ARGV[3], ARGV[1])
 return 1
 `)
 
+// fanoutQueuedAt is an unleased fan-out's score: the fan-outs zset holds a
+// leased one at its lease's deadline and a free one at any time up to about
+// now, so scoring free ones by creation makes replicas claim announcements
+// in the order they were made, and a chat gets a poll's publications in
+// order (previously all scored 0, and were claimed in the order of their
+// ids). The engine spaces a burst of announcements a millisecond apart, a
+// little into the future; a creation time further off (a test's clock, a
+// skewed replica) is taken as now.
+func fanoutQueuedAt(created time.Time) int64 {
+	now := time.Now().UnixMilli()
+	if c := created.UnixMilli(); c <= now+fanoutAhead {
+		return c
+	}
+	return now
+}
+
+// fanoutAhead is how far in the future a fan-out may be queued, in ms.
+const fanoutAhead = 1000
+
 // AddAnnouncement implements delivery.Store.
 func (r *Redis) AddAnnouncement(ctx context.Context, a delivery.Announcement) error {
-	args := []any{a.ID, int64(announcementRetention / time.Second),
+	args := []any{a.ID, int64(announcementRetention / time.Second), fanoutQueuedAt(a.CreatedAt),
 		annKind, string(a.Kind), annPub, a.PublicationID,
 		annCategory, a.Filter.Category, annCats, strings.Join(a.Filter.Categories, ","), annLanguage, a.Filter.Language,
 		annCreated, a.CreatedAt.UnixMilli(), annState, string(delivery.StateFanningOut),
@@ -290,11 +326,25 @@ func (r *Redis) AddDeliveries(ctx context.Context, f delivery.Fanout, next strin
 // KEYS[1] delayed zset  KEYS[2] queue stream
 // ARGV[1] now (ms)  ARGV[2] most to move
 // Returns how many moved.
+// Deliveries put aside with a slot are queued in slot order, the rest
+// first in the order they came due: a delivery that waited past its slot
+// for its chat's gap can come due after one with a later slot, and must
+// still go first.
 var promoteScript = redis.NewScript(`
 local due = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, ARGV[2])
-for _, d in ipairs(due) do
-  redis.call('XADD', KEYS[2], '*', 'd', d)
-  redis.call('ZREM', KEYS[1], d)
+local order = {}
+for i, d in ipairs(due) do
+  local slot = ''
+  if string.sub(d, 1, 1) == '~' then slot = string.sub(d, 1, 16) end
+  order[i] = {slot, i, d}
+end
+table.sort(order, function(x, y)
+  if x[1] ~= y[1] then return x[1] < y[1] end
+  return x[2] < y[2]
+end)
+for _, o in ipairs(order) do
+  redis.call('XADD', KEYS[2], '*', 'd', o[3])
+  redis.call('ZREM', KEYS[1], o[3])
 end
 return #due
 `)
@@ -461,19 +511,26 @@ func isNoGroup(err error) bool {
 // KEYS[4 .. 3+n] chat key per delivery  KEYS[4+n ..] per announcement: hash, sent hash
 // ARGV[1] group  ARGV[2] consumer  ARGV[3] now (ms)
 // ARGV[4 ..] per delivery: entry id, announcement index (1-based), chat id,
-// gap (ms), encoded delivery
+// gap (ms), encoded delivery without its slot, slot (ms, 0 for none)
 // Returns {pause ms} while paused, else {0, positions ready (1-based)...}.
 // A delivery no longer pending for this consumer is left alone; one sent or
-// cancelled is acknowledged and dropped; one whose chat is reserved goes to
-// the delayed set until the chat is free.
-var beginScript = redis.NewScript(`
+// cancelled is acknowledged and dropped. For the rest, the chat's state
+// (chatState) decides: a delivery without a slot goes when the chat's
+// reservation has ended, else it is put aside with the reservation's end
+// as its slot and the reservation grows by a gap, so that later ones queue
+// behind it; one with a slot goes when its slot has come and a gap has
+// passed since the chat's last message, else it waits for that, its slot
+// keeping its place among those due at the same moment.
+var beginScript = redis.NewScript(chatStateLua + `
 local pause = redis.call('PTTL', KEYS[2])
 if pause > 0 then return {pause} end
-local n = (#ARGV - 3) / 5
+local now = tonumber(ARGV[3])
+local n = (#ARGV - 3) / 6
 local out = {0}
 for i = 1, n do
-  local a = 4 + (i - 1) * 5
+  local a = 4 + (i - 1) * 6
   local id = ARGV[a]
+  local chat = KEYS[3 + i]
   local ann = KEYS[3 + n + 2 * tonumber(ARGV[a + 1]) - 1]
   local sent = KEYS[3 + n + 2 * tonumber(ARGV[a + 1])]
   local p = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
@@ -487,11 +544,25 @@ for i = 1, n do
       redis.call('XACK', KEYS[1], ARGV[1], id)
       redis.call('XDEL', KEYS[1], id)
     else
-      local gap = tonumber(ARGV[a + 3])
-      if gap > 0 and not redis.call('SET', KEYS[3 + i], '1', 'PX', gap, 'NX') then
-        local wait = redis.call('PTTL', KEYS[3 + i])
-        if wait < 1 then wait = 1 end
-        redis.call('ZADD', KEYS[3], tonumber(ARGV[3]) + wait, ARGV[a + 4])
+      local gap, slot = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 5])
+      local due = 0
+      if gap > 0 then
+        local stop, last = chatState(chat, now)
+        if slot > 0 then
+          if slot <= now and last + gap <= now then
+            chatSet(chat, math.max(stop, now + gap), now, now)
+          else
+            due = math.max(slot, last + gap)
+          end
+        elseif stop <= now then
+          chatSet(chat, now + gap, now, now)
+        else
+          slot, due = stop, stop
+          chatSet(chat, stop + gap, last, now)
+        end
+      end
+      if due > 0 then
+        redis.call('ZADD', KEYS[3], due, string.format('~%015.0f|', slot) .. ARGV[a + 4])
         redis.call('XACK', KEYS[1], ARGV[1], id)
         redis.call('XDEL', KEYS[1], id)
       else
@@ -515,10 +586,16 @@ func (r *Redis) Begin(ctx context.Context, consumer string, ds []delivery.Delive
 		lead = append(lead, deliveryChatKey(d.ChatID))
 	}
 	keys, idx := annKeys(lead, ds)
-	args := make([]any, 0, 3+5*len(ds))
+	args := make([]any, 0, 3+6*len(ds))
 	args = append(args, deliveryGroup, consumer, now.UnixMilli())
 	for i, d := range ds {
-		args = append(args, d.ID, idx[i], d.ChatID, gaps.Of(d.ChatType).Milliseconds(), encodeDelivery(d))
+		var slot int64
+		if !d.Slot.IsZero() {
+			slot = d.Slot.UnixMilli()
+		}
+		bare := d
+		bare.Slot = time.Time{}
+		args = append(args, d.ID, idx[i], d.ChatID, gaps.Of(d.ChatType).Milliseconds(), encodeDelivery(bare), slot)
 	}
 	res, err := beginScript.Run(ctx, r.rdb, keys, args...).Int64Slice()
 	if err != nil {
@@ -660,6 +737,53 @@ func (r *Redis) AllowSends(ctx context.Context, rate float64, burst, n int) (int
 		return 0, max(res.RetryAfter, time.Millisecond), nil
 	}
 	return res.Allowed, 0, nil
+}
+
+// chatStateLua defines chatState(key, now), which returns when the chat's
+// reservation ends and when its last message went (ms), and chatSet(key,
+// stop, last, now), which writes them. A chat key holds "stop last" and
+// expires at stop; a key of a release before holds "1", its end only in
+// its expiry.
+const chatStateLua = `
+local function chatState(key, now)
+  local left = redis.call('PTTL', key)
+  if left < 1 then return now, 0 end
+  local stop, last = string.match(redis.call('GET', key) or '', '^(%d+) (%d+)$')
+  if stop then return tonumber(stop), tonumber(last) end
+  return now + left, 0
+end
+local function chatSet(key, stop, last, now)
+  redis.call('SET', key, string.format('%.0f %.0f', stop, last), 'PX', math.max(stop - now, 1))
+end
+`
+
+// reserveChatScript reserves a chat's next slot for a reply, ahead of the
+// engine's deliveries, when it conforms to one message every gap with
+// bursts of burst. The end of the chat's reservation is GCRA's arrival
+// time; the key expires then, and Begin's SET NX honours it.
+//
+// KEYS[1] chat key  ARGV[1] gap (ms)  ARGV[2] burst  ARGV[3] now (ms)
+// Returns 0 when reserved, else the wait (ms) until it would be.
+var reserveChatScript = redis.NewScript(chatStateLua + `
+local now, gap = tonumber(ARGV[3]), tonumber(ARGV[1])
+local stop = chatState(KEYS[1], now)
+stop = math.max(stop, now) + gap
+local early = stop - now - gap * tonumber(ARGV[2])
+if early > 0 then return early end
+chatSet(KEYS[1], stop, now, now)
+return 0
+`)
+
+// ReserveChat implements delivery.ReplyStore.
+func (r *Redis) ReserveChat(ctx context.Context, chatID int64, gap time.Duration, burst int, now time.Time) (time.Duration, error) {
+	if gap <= 0 {
+		return 0, nil
+	}
+	ms, err := reserveChatScript.Run(ctx, r.rdb, []string{deliveryChatKey(chatID)}, max(gap.Milliseconds(), 1), max(burst, 1), now.UnixMilli()).Int64()
+	if err != nil {
+		return 0, fmt.Errorf("store: reserve chat: %w", err)
+	}
+	return time.Duration(ms) * time.Millisecond, nil
 }
 
 // DeadLetters implements delivery.Store.

@@ -80,7 +80,7 @@ return unseen
 
 // recordFinishScript ends a recording: it prunes the seen set and the latest
 // index, then queues the source's pending publications for announcement,
-// newest first, or, when there are more than the burst limit, holds them as
+// oldest first (their latestScore: by date, then bottom-up on the page), or, when there are more than the burst limit, holds them as
 // a burst for staff; and it stores the validators and marks the source
 // initialized. Pending ids left by a recording that failed midway are
 // queued here too.
@@ -112,7 +112,7 @@ if pending > 0 and limit > 0 and pending > limit then
   out[1] = pending
   for _, id in ipairs(newest) do out[#out + 1] = id end
 elseif pending > 0 then
-  for _, id in ipairs(redis.call('ZREVRANGE', KEYS[4], 0, -1)) do
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[4], 0, -1)) do
     redis.call('XADD', KEYS[5], 'MAXLEN', '~', ARGV[9], '*', 'id', id, 'source', ARGV[8])
     out[#out + 1] = id
   end

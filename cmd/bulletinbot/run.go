@@ -29,6 +29,7 @@ type stateStore interface {
 	bot.PublicationReader
 	subscriptions.Store
 	delivery.Store
+	delivery.ReplyStore
 	delivery.Intake
 	delivery.Publications
 	staff.Store
@@ -83,8 +84,14 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 	transport.MaxIdleConnsPerHost = delivery.DefaultWorkers
 	client := tg.New(cfg.Token.Reveal(), cfg.APIEndpoint, &http.Client{Transport: transport})
 
+	// Replies, edits and staff messages draw from the engine's SEND_RATE,
+	// ahead of its fan-outs.
+	replies, err := delivery.NewReplies(delivery.RepliesParams{Store: st, Rate: cfg.SendRate})
+	if err != nil {
+		return err
+	}
 	b, err := bot.New(bot.Params{
-		Client: client, Store: st, Subscriptions: subs, Publications: st, Categorizer: categorizer,
+		Client: client, Store: st, Subscriptions: subs, Publications: st, Categorizer: categorizer, Budget: replies,
 		Admins: cfg.AdminIDs, Settings: settings, WebhookURL: cfg.WebhookURL, WebhookSecret: cfg.WebhookSecret.Reveal(),
 		Logger: logger.With(slog.String("component", "bot")),
 	})
