@@ -61,8 +61,10 @@ type PublicationReader interface {
 // SendBudget paces the bot's own messages within the send budget that
 // every sender shares, ahead of fan-outs (*delivery.Replies).
 type SendBudget interface {
-	// Take waits until a message to chatID may be sent, or says why not.
-	Take(ctx context.Context, chatID int64) error
+	// Take waits until a message to chatID may be sent, or says why not;
+	// throughPause lets it go while all sending is paused (still within
+	// the rate and the chat's limit).
+	Take(ctx context.Context, chatID int64, throughPause bool) error
 	// Paused shares a 429 with every sender, for d.
 	Paused(ctx context.Context, d time.Duration) error
 }

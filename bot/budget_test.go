@@ -19,7 +19,7 @@ type budgetLog struct {
 	paused []time.Duration
 }
 
-func (b *budgetLog) Take(_ context.Context, chatID int64) error {
+func (b *budgetLog) Take(_ context.Context, chatID int64, _ bool) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.takes = append(b.takes, chatID)

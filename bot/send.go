@@ -175,6 +175,16 @@ func paced(method string) bool {
 	return false
 }
 
+// unpacedKey marks a context whose sends skip the send budget.
+type unpacedKey struct{}
+
+// Unpaced returns ctx with its sends outside the send budget: for the one
+// message that tells staff all sending is paused, which the budget would
+// hold back until the pause it tells of is over.
+func Unpaced(ctx context.Context) context.Context {
+	return context.WithValue(ctx, unpacedKey{}, true)
+}
+
 // call invokes method, for chatID when it is not 0, and handles what
 // Telegram's answer means: a short flood pause is waited out (and shared
 // with every sender), a network failure retried, a migrated group followed
@@ -186,8 +196,10 @@ func (b *Bot) call(ctx context.Context, method string, chatID int64, params tgbo
 		if chatID != 0 {
 			params["chat_id"] = strconv.FormatInt(chatID, 10)
 		}
-		if b.p.Budget != nil && chatID != 0 && paced(method) {
-			if err := b.p.Budget.Take(ctx, chatID); err != nil {
+		if b.p.Budget != nil && chatID != 0 && paced(method) && ctx.Value(unpacedKey{}) == nil {
+			// An admin's own chat is served through a pause: what staff
+			// ask for then (/stats, the pause's Resume) is how they act on it.
+			if err := b.p.Budget.Take(ctx, chatID, b.admins[chatID]); err != nil {
 				return nil, fmt.Errorf("bot: %s: %w", method, err)
 			}
 		}

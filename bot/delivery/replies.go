@@ -36,7 +36,8 @@ type ReplyStore interface {
 	// wait until it would conform. Begin puts a delivery aside while a
 	// reservation is in force.
 	ReserveChat(ctx context.Context, chatID int64, gap time.Duration, burst int, now time.Time) (time.Duration, error)
-	// SendPause is how long all sending stays paused after a 429.
+	// SendPause is how long to wait before looking at the pause of all
+	// sending again (zero: none in force), whatever its reason.
 	SendPause(ctx context.Context) (time.Duration, error)
 	// PauseSends pauses all sending, by every replica, for d.
 	PauseSends(ctx context.Context, d time.Duration) error
@@ -58,7 +59,7 @@ type RepliesParams struct {
 }
 
 // ErrPaused means all sending is paused for longer than a reply waits.
-var ErrPaused = errors.New("delivery: sending is paused after a 429")
+var ErrPaused = errors.New("delivery: sending is paused")
 
 // replyChatBurst is how many messages a reply may find a chat's reservation
 // ahead of it and still go at once: none. One message a second to a
@@ -66,6 +67,10 @@ var ErrPaused = errors.New("delivery: sending is paused after a 429")
 // bursts, which we leave to absorb the jitter of arrival), and one every
 // 3 s to a group is what keeps any minute at Telegram's 20.
 const replyChatBurst = 1
+
+// replyPauseRecheck is how often a reply waiting out a pause looks at it
+// again.
+const replyPauseRecheck = 500 * time.Millisecond
 
 // DefaultReplyMaxWait is RepliesParams.MaxWait's default.
 const DefaultReplyMaxWait = 10 * time.Second
@@ -100,28 +105,39 @@ func replyBurst(rate float64) int {
 // messages from every replica together.
 func ReplyBurst(rate float64) int { return replyBurst(rate) }
 
-// Take waits until one message to chatID may be sent: no 429 pause in
-// force, a token of the shared rate, and the chat's own limit (a chat id
+// Take waits until one message to chatID may be sent: no pause of all
+// sending in force (a 429, an outage, a refused token, a storm), a token of the shared rate, and the chat's own limit (a chat id
 // above zero is a person's private chat, as Telegram numbers them; below
 // is a group or channel). It returns ErrPaused, or ctx's error, when the
 // message should not be sent.
-func (r *Replies) Take(ctx context.Context, chatID int64) error {
+//
+// With throughPause the message goes while sending is paused: for staff,
+// who must be able to see the pause and lift it.
+func (r *Replies) Take(ctx context.Context, chatID int64, throughPause bool) error {
 	gap := r.p.Gaps.Private
 	if chatID < 0 {
 		gap = r.p.Gaps.Group
 	}
+	var paused time.Duration // waited so far for pauses
 	for {
-		pause, err := r.p.Store.SendPause(ctx)
-		if err != nil {
-			return fmt.Errorf("delivery: reply: %w", err)
+		var pause time.Duration
+		if !throughPause {
+			var err error
+			if pause, err = r.p.Store.SendPause(ctx); err != nil {
+				return fmt.Errorf("delivery: reply: %w", err)
+			}
 		}
-		if pause > r.p.MaxWait {
+		if paused+pause > r.p.MaxWait {
 			return fmt.Errorf("%w for %v", ErrPaused, pause.Round(time.Second))
 		}
 		if pause > 0 {
-			if !wait.Sleep(ctx, pause) {
+			// Looked at again every replyPauseRecheck, so that a pause
+			// lifted (by staff, by a probe) frees the reply at once.
+			step := min(pause, replyPauseRecheck)
+			if !wait.Sleep(ctx, step) {
 				return ctx.Err()
 			}
+			paused += step
 			continue
 		}
 		if r.p.Rate > 0 {

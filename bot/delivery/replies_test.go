@@ -76,7 +76,7 @@ func TestRepliesComeBeforeFanouts(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range replies {
 			wg.Go(func() {
-				if err := r.Take(ctx, int64(1000+i)); err != nil {
+				if err := r.Take(ctx, int64(1000+i), false); err != nil {
 					t.Error(err)
 				}
 			})
@@ -111,7 +111,7 @@ func TestRepliesKeepChatLimits(t *testing.T) {
 		for chat, gap := range map[int64]time.Duration{21: gaps.Private, -1001: gaps.Group} {
 			start := time.Now()
 			for range 2 {
-				if err := r.Take(ctx, chat); err != nil {
+				if err := r.Take(ctx, chat, false); err != nil {
 					t.Fatal(err)
 				}
 			}
@@ -133,7 +133,7 @@ func TestRepliesWaitOutShortPauses(t *testing.T) {
 		if err := r.Paused(ctx, 300*time.Millisecond); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.Take(ctx, 31); err != nil {
+		if err := r.Take(ctx, 31, false); err != nil {
 			t.Fatal(err)
 		}
 		if took := time.Since(start); took < 290*time.Millisecond {
@@ -142,8 +142,12 @@ func TestRepliesWaitOutShortPauses(t *testing.T) {
 		if err := r.Paused(ctx, time.Minute); err != nil {
 			t.Fatal(err)
 		}
-		if err := r.Take(ctx, 31); !errors.Is(err, delivery.ErrPaused) {
+		if err := r.Take(ctx, 31, false); !errors.Is(err, delivery.ErrPaused) {
 			t.Fatalf("Take during a minute's pause: got %v, want ErrPaused", err)
+		}
+		// Staff's chats are served through the pause, still paced.
+		if err := r.Take(ctx, 32, true); err != nil {
+			t.Fatalf("Take through the pause: got %v, want the message let go", err)
 		}
 	})
 }

@@ -132,8 +132,8 @@ func TestBurstNoticeOnceAndAnnounceNewest(t *testing.T) {
 	if a := answered(admin); a.Text != "Announcing the newest 5." {
 		t.Fatalf("answer %q, want Announcing the newest 5.", a.Text)
 	}
-	if got := queued(); got != "new0,new1,new2,new3,new4" {
-		t.Fatalf("the press queued %q, want new0..new4", got)
+	if got := queued(); got != "new4,new3,new2,new1,new0" {
+		t.Fatalf("the press queued %q, want new4..new0 (oldest first)", got)
 	}
 
 	// Bea presses her copy after Ada: nothing more is queued.

@@ -80,7 +80,7 @@ func (s *Staff) tellPause(ctx context.Context, now time.Time) (told bool, err er
 		lang := s.adminLanguage(ctx, admin)
 		// Not paced: the pause stops the shared budget, and this one
 		// message is what staff need to act on it.
-		_, err := s.b.SendHTML(ctx, admin, s.pauseNotice(lang, p), resumeKeyboard(s.cat.Text(lang, i18n.ButtonResume), p.ID()))
+		_, err := s.b.SendHTML(bot.Unpaced(ctx), admin, s.pauseNotice(lang, p), resumeKeyboard(s.cat.Text(lang, i18n.ButtonResume), p.ID()))
 		switch {
 		case err == nil:
 			sent++

@@ -502,36 +502,23 @@ func (b *Bolt) SentCopies(ctx context.Context, announcementID, cursor string, n 
 	return out, next, nil
 }
 
-// SendPause returns how long all sending stays paused after a 429 (zero
-// when it is not).
+// SendPause is Redis.SendPause.
 func (b *Bolt) SendPause(ctx context.Context) (time.Duration, error) {
-	var d time.Duration
-	err := b.staffView(ctx, boltDlvMeta, func(meta *bolt.Bucket) error {
-		if until, ok := metaInt(meta, metaPause); ok {
-			d = max(0, time.Duration(until-time.Now().UnixMilli())*time.Millisecond)
-		}
-		return nil
-	})
+	now := time.Now()
+	p, ok, err := b.CurrentPause(ctx, now)
 	if err != nil {
 		return 0, fmt.Errorf("store: send pause: %w", err)
 	}
-	return d, nil
+	return pauseLeft(p, ok, now), nil
 }
 
-// PauseSends pauses all sending for d after a 429 (a longer pause in
-// force stays).
+// PauseSends is Redis.PauseSends.
 func (b *Bolt) PauseSends(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
-	err := b.staffUpdate(ctx, boltDlvMeta, func(meta *bolt.Bucket) error {
-		until := time.Now().Add(d).UnixMilli()
-		if cur, ok := metaInt(meta, metaPause); ok && cur >= until {
-			return nil
-		}
-		return putMetaInt(meta, metaPause, until)
-	})
-	if err != nil {
+	now := time.Now()
+	if err := b.PauseSending(ctx, delivery.Pause{Reason: delivery.PauseFlood, Until: now.Add(d)}, 0, now); err != nil {
 		return fmt.Errorf("store: pause sends: %w", err)
 	}
 	return nil

@@ -73,7 +73,7 @@ return redis.call('HSETNX', KEYS[1], 'noticed', '1')
 `)
 
 // releaseBurstScript queues a burst's newest publications for announcement,
-// once.
+// once, oldest of them first (they are stored newest first).
 //
 // KEYS[1] the burst hash  KEYS[2] announcement stream
 // ARGV[1] stream cap
@@ -83,8 +83,9 @@ var releaseBurstScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
 if redis.call('HSETNX', KEYS[1], 'released', '1') == 0 then return 1 end
 local source = redis.call('HGET', KEYS[1], 'source')
-for _, id in ipairs(cjson.decode(redis.call('HGET', KEYS[1], 'newest'))) do
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'id', id, 'source', source)
+local newest = cjson.decode(redis.call('HGET', KEYS[1], 'newest'))
+for i = #newest, 1, -1 do
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[1], '*', 'id', newest[i], 'source', source)
 end
 return 2
 `)
@@ -265,7 +266,7 @@ func (b *Bolt) ReleaseBurst(ctx context.Context, id string) (burst poller.Burst,
 		ok = true
 		if !x.Released {
 			released, x.Released = true, true
-			for _, pid := range x.Newest {
+			for _, pid := range slices.Backward(x.Newest) { // oldest first
 				if err := bs.enqueue(boltAnnouncement{ID: pid, Source: x.Source}); err != nil {
 					return err
 				}

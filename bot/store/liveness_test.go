@@ -104,7 +104,8 @@ func TestRedisTakeOver(t *testing.T) {
 		t.Fatalf("heir's lease: got chats %v, want the dead replica's %v only", got, chatsOf(dying))
 	}
 	pubs, err := s.NextPublications(ctx, "heir", 10, -1, 0)
-	if err != nil || len(pubs) != 2 || pubs[0].PublicationID != "new1" || pubs[1].PublicationID != "new2" {
+	// recordNew lists them newest first, so they were queued new2, new1.
+	if err != nil || len(pubs) != 2 || pubs[0].PublicationID != "new2" || pubs[1].PublicationID != "new1" {
 		t.Fatalf("heir's publications: got %+v, %v; want new1 and new2", pubs, err)
 	}
 	// The dead replica's late result counts nothing: its entries are gone.

@@ -158,3 +158,21 @@ func (r *Redis) ReleasePauseNotice(ctx context.Context, id string) error {
 	}
 	return nil
 }
+
+// pauseRecheck is how often a sender that does not probe Telegram looks
+// again at a pause whose end it cannot know: one owing a probe.
+const pauseRecheck = 500 * time.Millisecond
+
+// pauseLeft is how long a sender that does not probe waits before it looks
+// at the pause again: the rest of its timed part, else, while a probe is
+// owed, pauseRecheck; zero when sending may go on.
+func pauseLeft(p delivery.Pause, ok bool, now time.Time) time.Duration {
+	switch {
+	case !ok:
+		return 0
+	case p.Timed(now):
+		return p.Until.Sub(now)
+	default:
+		return pauseRecheck
+	}
+}

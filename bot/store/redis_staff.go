@@ -338,25 +338,17 @@ func (r *Redis) SentCopies(ctx context.Context, announcementID, cursor string, n
 	return out, strconv.FormatUint(next, 10), nil
 }
 
-// SendPause returns how long all sending stays paused after a 429 (zero
-// when it is not).
+// SendPause returns how long a sender that does not probe Telegram should
+// wait before it looks again: the rest of the pause in force (zero when
+// there is none).
 func (r *Redis) SendPause(ctx context.Context) (time.Duration, error) {
-	ms, err := r.rdb.PTTL(ctx, deliveryPauseKey()).Result()
+	now := time.Now()
+	p, ok, err := r.CurrentPause(ctx, now)
 	if err != nil {
 		return 0, fmt.Errorf("store: send pause: %w", err)
 	}
-	return max(ms, 0), nil
+	return pauseLeft(p, ok, now), nil
 }
-
-// pauseScript lengthens the pause of all sending, never shortens it.
-//
-// KEYS[1] pause key  ARGV[1] pause (ms)
-var pauseScript = redis.NewScript(`
-if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[1]) then
-  redis.call('SET', KEYS[1], '1', 'PX', ARGV[1])
-end
-return 1
-`)
 
 // PauseSends pauses all sending, by every replica, for d after a 429 (a
 // longer pause in force stays).
@@ -364,7 +356,8 @@ func (r *Redis) PauseSends(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
-	if err := pauseScript.Run(ctx, r.rdb, []string{deliveryPauseKey()}, max(d.Milliseconds(), 1)).Err(); err != nil {
+	now := time.Now()
+	if err := r.PauseSending(ctx, delivery.Pause{Reason: delivery.PauseFlood, Until: now.Add(d)}, 0, now); err != nil {
 		return fmt.Errorf("store: pause sends: %w", err)
 	}
 	return nil

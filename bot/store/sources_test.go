@@ -132,8 +132,8 @@ func testBurstGuard(t *testing.T, s sourceStore) {
 	if err != nil || !ok || !released || !got.Released || got.Count != 25 {
 		t.Fatalf("release: got %+v ok=%v released=%v %v; want released now", got, ok, released, err)
 	}
-	if q := taken(t, s); q != "new0,new1,new2,new3,new4" {
-		t.Fatalf("release queued %q, want new0..new4", q)
+	if q := taken(t, s); q != "new4,new3,new2,new1,new0" {
+		t.Fatalf("release queued %q, want new4..new0 (oldest first)", q)
 	}
 	if _, ok, released, err := s.ReleaseBurst(ctx, b.ID); err != nil || !ok || released {
 		t.Fatalf("second release: got ok=%v released=%v %v; want found, not released again", ok, released, err)
@@ -150,8 +150,8 @@ func testBurstGuard(t *testing.T, s sourceStore) {
 	if done := poll(page, t0.Add(3*time.Minute)); len(done.Queued) != 20 || done.Burst != nil {
 		t.Fatalf("20 new: got %d queued, burst %v; want all 20 queued", len(done.Queued), done.Burst)
 	}
-	if q := taken(t, s); !strings.HasPrefix(q, "more0,more1,") || strings.Count(q, ",") != 19 {
-		t.Fatalf("20 new queued %q, want more0..more19", q)
+	if q := taken(t, s); !strings.HasPrefix(q, "more19,more18,") || strings.Count(q, ",") != 19 {
+		t.Fatalf("20 new queued %q, want more19..more0 (oldest first)", q)
 	}
 }
 
@@ -170,11 +170,11 @@ func testRecordPollInChunks(t *testing.T, s sourceStore) {
 	next = append(next, first[150:]...)
 	next = append(next, next[0])
 	done := record(t, s, poller.Recording{Source: src, Pubs: next, Now: t0.Add(time.Minute)})
-	if got := ids(done.Queued); got != "b0,b1,b2,c0" {
-		t.Fatalf("queued %q, want b0,b1,b2,c0", got)
+	if got := ids(done.Queued); got != "c0,b2,b1,b0" {
+		t.Fatalf("queued %q, want c0,b2,b1,b0 (oldest first)", got)
 	}
-	if got := taken(t, s); got != "b0,b1,b2,c0" {
-		t.Fatalf("announcement queue %q, want b0,b1,b2,c0", got)
+	if got := taken(t, s); got != "c0,b2,b1,b0" {
+		t.Fatalf("announcement queue %q, want c0,b2,b1,b0 (oldest first)", got)
 	}
 }
 
@@ -255,8 +255,8 @@ func TestRedisRecordingResumesAfterAFailure(t *testing.T) {
 	}
 	hook.fail = 0
 	done := record(t, s, poller.Recording{Source: src, Pubs: page, Now: t0.Add(2 * time.Minute)})
-	if got := ids(done.Queued); got != "n0,n1,n2,z0" {
-		t.Fatalf("after the failure queued %q, want n0,n1,n2 (left pending) and z0", got)
+	if got := ids(done.Queued); got != "z0,n2,n1,n0" {
+		t.Fatalf("after the failure queued %q, want z0 and n2,n1,n0 (left pending), oldest first", got)
 	}
 }
 
