@@ -1,10 +1,13 @@
 package bot_test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -244,6 +247,23 @@ func TestWebhook(t *testing.T) {
 			}
 		})
 	}
+	// A refused request is answered at once, without waiting for a body
+	// that a client without the secret may trickle or never send.
+	t.Run("refused before its body", func(t *testing.T) {
+		conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		if _, err := io.WriteString(conn, "POST /hook HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n{"); err != nil {
+			t.Fatal(err)
+		}
+		_ = conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		status, err := bufio.NewReader(conn).ReadString('\n')
+		if err != nil || !strings.Contains(status, "401") {
+			t.Fatalf("got %q, %v; want 401 without the body", status, err)
+		}
+	})
 	mustContain(t, "/time once", e.waitMessages(user, 2)[1].Text, "Moscow")
 	// Updates of a chat are handled in order: once /help is answered, a
 	// second /time would have been too.

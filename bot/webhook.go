@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -98,7 +99,11 @@ func (b *Bot) WebhookHandler() http.Handler {
 		// the length of what was sent.
 		got := sha256.Sum256([]byte(r.Header.Get(secretHeader)))
 		if b.p.WebhookSecret == "" || subtle.ConstantTimeCompare(got[:], want[:]) != 1 {
-			b.log.Warn("webhook request refused: wrong secret token", "remote", r.RemoteAddr)
+			b.log.Warn("webhook request refused: wrong secret token", slog.String("remote", r.RemoteAddr))
+			// Closing lets the server answer at once: otherwise it first
+			// reads the unread body (up to 256 KiB), which a client
+			// without the secret can trickle until the read timeout.
+			w.Header().Set("Connection", "close")
 			http.Error(w, "unauthorized", http.StatusUnauthorized)
 			return
 		}

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/net/publicsuffix"
+
+	"github.com/bulletinbot/bulletinbot/poller/redact"
 )
 
 // publicationID names an item stably across polls, and returns the id the
@@ -31,10 +33,10 @@ func publicationID(source, guid, link, title string, date time.Time) (id, legacy
 	case g != "" && isWebURL(g):
 		id = urlID(source, g)
 	case g != "":
-		id = "guid:" + canonicalLink(source) + " " + g
+		id = "guid:" + scope(source) + " " + g
 	case normalizeLink(link) != "":
 		if id = canonicalLink(link); !isWebURL(id) {
-			id = "link:" + canonicalLink(source) + " " + id
+			id = "link:" + scope(source) + " " + id
 		} else {
 			id = urlID(source, link)
 		}
@@ -55,8 +57,13 @@ func urlID(source, raw string) string {
 	if site(id) != "" && site(id) == site(canonicalLink(source)) {
 		return id
 	}
-	return "via:" + canonicalLink(source) + " " + id
+	return "via:" + scope(source) + " " + id
 }
+
+// scope is how a source prefixes the ids that mean something only within
+// it: its canonical URL as redact shows it, because ids are logged and
+// stored in the clear, and a source's ?apikey= must not be.
+func scope(source string) string { return redact.URL(canonicalLink(source)) }
 
 // site is the registrable domain of an http(s) URL's host (rusemb.org.uk
 // for www.rusemb.org.uk), or the host itself when it has none (an IP

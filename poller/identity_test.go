@@ -35,6 +35,10 @@ func TestPublicationID(t *testing.T) {
 		{"a subdomain of the source's site is its site", "https://feeds.e.org/rss", "", "https://www.e.org/x", "https://e.org/x", "https://www.e.org/x"},
 		{"a link on another site is scoped to the source", feedA, "", "https://www.rusemb.org.uk/fnapr/1",
 			"via:https://a.example.org/feed.xml https://rusemb.org.uk/fnapr/1", "https://www.rusemb.org.uk/fnapr/1"},
+		{"a guid's scope shows no secret of its source (ids are logged)", "http://alice:pw@feeds.example.org/rss?apikey=S3CRET&page=2", "42", "",
+			"guid:https://feeds.example.org/rss?apikey=REDACTED&page=2 42", "42"},
+		{"nor does a link's on another site", "https://a.example.org/feed.xml?token=S3CRET", "", "https://rusemb.org.uk/fnapr/1",
+			"via:https://a.example.org/feed.xml?token=REDACTED https://rusemb.org.uk/fnapr/1", "https://rusemb.org.uk/fnapr/1"},
 		{"a permalink guid on another site too", feedA, "http://rusemb.org.uk/fnapr/1", "",
 			"via:https://a.example.org/feed.xml https://rusemb.org.uk/fnapr/1", "http://rusemb.org.uk/fnapr/1"},
 	}

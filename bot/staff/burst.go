@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/bulletinbot/bulletinbot/bot"
 	"github.com/bulletinbot/bulletinbot/bot/i18n"
@@ -19,14 +20,21 @@ const burstPrefix = "burst"
 // burstTitleRunes bounds each title the notice quotes.
 const burstTitleRunes = 120
 
+// burstNoticeQuiet is how long after a burst notice further bursts of the
+// same source are only logged: a feed that changes every id on every poll
+// holds a burst each poll, and staff need one notice of it, not one a poll.
+const burstNoticeQuiet = 24 * time.Hour
+
 // BurstStore keeps the bursts the poller held back: a source showing more
 // new items at once than its limit, which more likely means a broken feed
 // or a redesigned site than news. *store.Redis and *store.Bolt implement it.
 type BurstStore interface {
 	// Bursts lists the bursts no replica has told staff of yet.
 	Bursts(ctx context.Context) ([]poller.Burst, error)
-	// ClaimBurstNotice is true for the one caller that is to tell staff.
-	ClaimBurstNotice(ctx context.Context, id string) (bool, error)
+	// ClaimBurstNotice marks a burst told of; it is true for the one caller
+	// that is to tell staff, and for none when staff were told of another
+	// burst of the same source within quiet.
+	ClaimBurstNotice(ctx context.Context, id string, quiet time.Duration) (bool, error)
 	// ReleaseBurst queues a burst's newest items for announcement once;
 	// ok is false when the burst expired, released when this call queued.
 	ReleaseBurst(ctx context.Context, id string) (b poller.Burst, ok, released bool, err error)
@@ -49,11 +57,13 @@ func (s *Staff) CheckBursts(ctx context.Context) error {
 		return err
 	}
 	for _, b := range bursts {
-		won, err := s.p.Bursts.ClaimBurstNotice(ctx, b.ID)
+		won, err := s.p.Bursts.ClaimBurstNotice(ctx, b.ID, burstNoticeQuiet)
 		if err != nil {
 			return err
 		}
 		if !won {
+			// Another replica told staff of it, or of an earlier burst of
+			// its source; the poller logged it when it held it.
 			continue
 		}
 		s.log.Warn("burst held for staff", slog.String("source", redact.URL(b.Source)), slog.Int("count", b.Count),

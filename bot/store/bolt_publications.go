@@ -56,6 +56,9 @@ const (
 	boltPubPending = "pub_pending"
 	// burst id -> JSON boltBurst.
 	boltPubBursts = "pub_bursts"
+	// source URL -> expiry (expiring): staff were told of a burst of the
+	// source (Redis's burstQuietKey).
+	boltPubBurstQuiet = "pub_burst_quiet"
 )
 
 // boltPubSource is what the embedded store keeps per source: the Redis
@@ -91,7 +94,7 @@ type boltAnnouncement struct {
 
 // pubBuckets are the buckets of one writing transaction.
 type pubBuckets struct {
-	seen, seenByTime, pubs, pubsByTime, latest, latestIDs, sources, announce, pending, bursts *bolt.Bucket
+	seen, seenByTime, pubs, pubsByTime, latest, latestIDs, sources, announce, pending, bursts, burstQuiet *bolt.Bucket
 }
 
 func openPubBuckets(tx *bolt.Tx) (pubBuckets, error) {
@@ -104,7 +107,7 @@ func openPubBuckets(tx *bolt.Tx) (pubBuckets, error) {
 		{boltPublications, &bs.pubs}, {boltPubByTime, &bs.pubsByTime},
 		{boltPubLatest, &bs.latest}, {boltPubLatestIDs, &bs.latestIDs},
 		{boltPubSources, &bs.sources}, {boltAnnounce, &bs.announce},
-		{boltPubPending, &bs.pending}, {boltPubBursts, &bs.bursts},
+		{boltPubPending, &bs.pending}, {boltPubBursts, &bs.bursts}, {boltPubBurstQuiet, &bs.burstQuiet},
 	} {
 		bucket, err := tx.CreateBucketIfNotExists([]byte(b.name))
 		if err != nil {

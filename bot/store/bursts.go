@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -63,13 +64,20 @@ func queuedPublications(pubs []poller.Publication, ids []string, load func([]str
 	return out, nil
 }
 
-// claimBurstScript marks a burst noticed, once.
+// claimBurstScript marks a burst noticed, once, and says whether staff are
+// to be told: not when they were told of another burst of the same source
+// within the quiet time, which a feed that changes its ids on every poll
+// would otherwise turn into a notice per poll.
 //
-// KEYS[1] the burst hash
-// Returns 1 when this call marked it, 0 when it was marked or is gone.
+// KEYS[1] the burst hash  KEYS[2] its source's quiet key (burstQuietKey)
+// ARGV[1] the quiet time in ms
+// Returns 1 when this call marked it and staff are to be told, 0 when it
+// was marked before, is gone, or its source is quiet.
 var claimBurstScript = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-return redis.call('HSETNX', KEYS[1], 'noticed', '1')
+if redis.call('HSETNX', KEYS[1], 'noticed', '1') == 0 then return 0 end
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[1]) then return 1 end
+return 0
 `)
 
 // releaseBurstScript queues a burst's newest publications for announcement,
@@ -110,10 +118,19 @@ func (r *Redis) Bursts(ctx context.Context) ([]poller.Burst, error) {
 	return out, nil
 }
 
-// ClaimBurstNotice reports whether this call is the one to tell staff of
-// burst id: true for exactly one caller.
-func (r *Redis) ClaimBurstNotice(ctx context.Context, id string) (bool, error) {
-	n, err := claimBurstScript.Run(ctx, r.rdb, []string{burstKey(id)}).Int()
+// ClaimBurstNotice marks burst id told of and reports whether this call is
+// the one to tell staff: true for at most one caller, and false for every
+// caller when staff were told of another burst of the same source within
+// quiet.
+func (r *Redis) ClaimBurstNotice(ctx context.Context, id string, quiet time.Duration) (bool, error) {
+	source, err := r.rdb.HGet(ctx, burstKey(id), "source").Result()
+	if errors.Is(err, redis.Nil) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("store: claim burst %s: %w", id, err)
+	}
+	n, err := claimBurstScript.Run(ctx, r.rdb, []string{burstKey(id), burstQuietKey(source)}, max(quiet.Milliseconds(), 1)).Int()
 	if err != nil {
 		return false, fmt.Errorf("store: claim burst %s: %w", id, err)
 	}
@@ -244,14 +261,24 @@ func (b *Bolt) Bursts(ctx context.Context) ([]poller.Burst, error) {
 	return out, nil
 }
 
-// ClaimBurstNotice reports whether this call is the one to tell staff of
-// burst id.
-func (b *Bolt) ClaimBurstNotice(ctx context.Context, id string) (bool, error) {
+// ClaimBurstNotice marks burst id told of and reports whether this call is
+// the one to tell staff; see Redis.ClaimBurstNotice.
+func (b *Bolt) ClaimBurstNotice(ctx context.Context, id string, quiet time.Duration) (bool, error) {
 	won := false
-	err := b.updateBurst(ctx, id, func(_ pubBuckets, x *boltBurst) error {
-		won = !x.Noticed
+	err := b.updateBurst(ctx, id, func(bs pubBuckets, x *boltBurst) error {
+		if x.Noticed {
+			return nil
+		}
 		x.Noticed = true
-		return nil
+		key := []byte(x.Source)
+		if _, told := live(bs.burstQuiet.Get(key)); told {
+			return nil
+		}
+		won = true
+		if err := pruneExpiring(bs.burstQuiet); err != nil {
+			return err
+		}
+		return bs.burstQuiet.Put(key, expiring(nil, quiet))
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: claim burst %s: %w", id, err)

@@ -31,9 +31,10 @@ func publicationKey(id string) string     { return "bb:{pub}:item:" + sourceTag(
 func latestKey() string                   { return "bb:{pub}:latest" }
 func latestCategoryKey(cat string) string { return "bb:{pub}:latest:" + cat }
 func announceStreamKey() string           { return "bb:{pub}:announce" }
-func pendingKey(source string) string     { return "bb:{pub}:pending:" + sourceTag(source) } // zset: id -> latest score, recorded but not yet queued
-func burstKey(id string) string           { return "bb:{pub}:burst:" + id }                  // hash: a held burst (source, count, at, newest, noticed, released)
-func burstsKey() string                   { return "bb:{pub}:bursts" }                       // zset: burst id -> at (ms)
+func pendingKey(source string) string     { return "bb:{pub}:pending:" + sourceTag(source) }    // zset: id -> latest score, recorded but not yet queued
+func burstKey(id string) string           { return "bb:{pub}:burst:" + id }                     // hash: a held burst (source, count, at, newest, noticed, released)
+func burstsKey() string                   { return "bb:{pub}:bursts" }                          // zset: burst id -> at (ms)
+func burstQuietKey(source string) string  { return "bb:{pub}:burstquiet:" + sourceTag(source) } // string with a TTL: staff were told of a burst of source
 
 // Subscribers.
 func subscriberKey(chatID int64) string        { return "bb:{sub}:chat:" + strconv.FormatInt(chatID, 10) }

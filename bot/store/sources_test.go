@@ -32,7 +32,7 @@ type sourceStore interface {
 	poller.Store
 	delivery.Intake
 	Bursts(ctx context.Context) ([]poller.Burst, error)
-	ClaimBurstNotice(ctx context.Context, id string) (bool, error)
+	ClaimBurstNotice(ctx context.Context, id string, quiet time.Duration) (bool, error)
 	ReleaseBurst(ctx context.Context, id string) (poller.Burst, bool, bool, error)
 }
 
@@ -119,7 +119,7 @@ func testBurstGuard(t *testing.T, s sourceStore) {
 		t.Fatalf("Bursts: got %+v, %v; want the one burst", listed, err)
 	}
 	for i, want := range []bool{true, false} {
-		if won, err := s.ClaimBurstNotice(ctx, b.ID); err != nil || won != want {
+		if won, err := s.ClaimBurstNotice(ctx, b.ID, time.Hour); err != nil || won != want {
 			t.Fatalf("claim %d: got %v, %v; want %v", i, won, err, want)
 		}
 	}
@@ -152,6 +152,69 @@ func testBurstGuard(t *testing.T, s sourceStore) {
 	}
 	if q := taken(t, s); !strings.HasPrefix(q, "more19,more18,") || strings.Count(q, ",") != 19 {
 		t.Fatalf("20 new queued %q, want more19..more0 (oldest first)", q)
+	}
+}
+
+func TestBurstNoticeQuietPerSource(t *testing.T) {
+	forEachSourceBackend(t, testBurstNoticeQuietPerSource)
+}
+
+// testBurstNoticeQuietPerSource: a feed that changes every id on every poll
+// holds a burst each poll; staff are told of the first only, while another
+// source's burst is still told, and the source's next burst once the quiet
+// time is over.
+func testBurstNoticeQuietPerSource(t *testing.T, s sourceStore) {
+	ctx := context.Background()
+	burst := func(src, prefix string, at time.Time) poller.Burst {
+		t.Helper()
+		pubs := numbered(prefix, 25, at)
+		for i := range pubs {
+			pubs[i].Source = src
+		}
+		done := record(t, s, poller.Recording{Source: src, Pubs: pubs, Now: at, BurstLimit: 20, BurstNewest: 5})
+		if done.Burst == nil {
+			t.Fatalf("%s %s: no burst held", src, prefix)
+		}
+		return *done.Burst
+	}
+	claim := func(b poller.Burst, quiet time.Duration) bool {
+		t.Helper()
+		won, err := s.ClaimBurstNotice(ctx, b.ID, quiet)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return won
+	}
+	const a, other = "https://broken.example/feed", "https://example.org/list"
+	for _, src := range []string{a, other} {
+		if done := record(t, s, poller.Recording{Source: src, Pubs: numbered(src, 3, t0), Now: t0, BurstLimit: 20}); done.Burst != nil {
+			t.Fatalf("first poll of %s held a burst", src)
+		}
+	}
+	if !claim(burst(a, "p1-", t0.Add(time.Minute)), time.Hour) {
+		t.Fatal("the first burst of a source: not to be told")
+	}
+	second := burst(a, "p2-", t0.Add(2*time.Minute))
+	if claim(second, time.Hour) {
+		t.Fatal("the next burst of the same source within the quiet hour: to be told again")
+	}
+	if listed, err := s.Bursts(ctx); err != nil || len(listed) != 0 {
+		t.Fatalf("Bursts after a quieted one: got %+v, %v; want none left to tell", listed, err)
+	}
+	if !claim(burst(other, "o1-", t0.Add(3*time.Minute)), time.Hour) {
+		t.Fatal("another source's burst: not to be told while the first source is quiet")
+	}
+
+	// A quiet time that is over lets the source's next burst be told; the
+	// sleep is far longer than the millisecond it waits out.
+	const src = "https://flaky.example/feed"
+	record(t, s, poller.Recording{Source: src, Pubs: numbered("f", 3, t0), Now: t0, BurstLimit: 20})
+	if !claim(burst(src, "q1-", t0.Add(time.Minute)), time.Millisecond) {
+		t.Fatal("first burst of the flaky source: not to be told")
+	}
+	time.Sleep(20 * time.Millisecond)
+	if !claim(burst(src, "q2-", t0.Add(2*time.Minute)), time.Hour) {
+		t.Fatal("a burst after the quiet time: not to be told")
 	}
 }
 

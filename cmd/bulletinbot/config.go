@@ -273,7 +273,8 @@ func (c *Config) officialAPI() bool {
 	if err != nil {
 		return true // the endpoint's own check reports it
 	}
-	return strings.EqualFold(u.Hostname(), "api.telegram.org")
+	// "api.telegram.org." (a fully qualified name) is the same server.
+	return strings.EqualFold(strings.TrimSuffix(u.Hostname(), "."), "api.telegram.org")
 }
 
 // insecureWebhook reports an http:// WEBHOOK_URL, which Validate allows only

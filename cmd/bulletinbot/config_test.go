@@ -258,6 +258,7 @@ func TestWebhookSettings(t *testing.T) {
 	}{
 		{"https to telegram", official, "https://bot.example/hook", good, ""},
 		{"http to telegram", official, "http://bot.example/hook", good, "WEBHOOK_URL: api.telegram.org only calls https://"},
+		{"http to telegram named as a fully qualified name", "https://API.Telegram.org./bot%s/%s", "http://bot.example/hook", good, "WEBHOOK_URL: api.telegram.org only calls https://"},
 		{"http to a self-hosted server", local, "http://bot.internal:8443/hook", good, ""},
 		{"ftp to a self-hosted server", local, "ftp://bot.internal/hook", good, "WEBHOOK_URL: must be an https:// URL"},
 		{"secret of one character", official, "https://bot.example/hook", "a", "WEBHOOK_SECRET: required with WEBHOOK_URL; 16 to 256"},

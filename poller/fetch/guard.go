@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -111,12 +112,49 @@ func (f *Fetcher) reachOf(ctx context.Context, u *url.URL, proxy func(*http.Requ
 // literalNotPublic reports a redirect target that names a non-public
 // address outright, for requests whose dials the proxy makes.
 func (f *Fetcher) literalNotPublic(u *url.URL) bool {
-	host := u.Hostname()
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
 	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
 		return true
 	}
 	a, err := netip.ParseAddr(host)
-	return err == nil && f.notPublic(a)
+	if err != nil {
+		var ok bool
+		if a, ok = inetAton(host); !ok {
+			return false
+		}
+	}
+	return f.notPublic(a)
+}
+
+// inetAton reads an IPv4 address in the forms the C library's inet_aton
+// accepts and netip does not (2130706433, 0x7f.1, 0177.0.0.1, 127.1): a
+// proxy that resolves with it would take such a name for the address.
+func inetAton(host string) (netip.Addr, bool) {
+	parts := strings.Split(host, ".")
+	if len(parts) > 4 {
+		return netip.Addr{}, false
+	}
+	vals := make([]uint64, len(parts))
+	for i, p := range parts {
+		v, err := strconv.ParseUint(p, 0, 32) // base from the prefix: 0x hex, 0 octal
+		if err != nil || strings.Contains(p, "_") {
+			return netip.Addr{}, false
+		}
+		vals[i] = v
+	}
+	// The last part fills the bytes the others leave.
+	last := vals[len(vals)-1]
+	if last >= 1<<(8*(5-len(vals))) {
+		return netip.Addr{}, false
+	}
+	ip := last
+	for i, v := range vals[:len(vals)-1] {
+		if v > 0xff {
+			return netip.Addr{}, false
+		}
+		ip |= v << (24 - 8*i)
+	}
+	return netip.AddrFrom4([4]byte{byte(ip >> 24), byte(ip >> 16), byte(ip >> 8), byte(ip)}), true
 }
 
 // newDialer returns the dialer of the default transport, which checks each

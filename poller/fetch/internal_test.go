@@ -152,3 +152,27 @@ func TestReadBody(t *testing.T) {
 		})
 	}
 }
+
+// TestLiteralNotPublic: behind a proxy a redirect target is judged by its
+// URL alone, so every spelling of a non-public address must be caught,
+// including those only a proxy resolving with inet_aton reads as one.
+func TestLiteralNotPublic(t *testing.T) {
+	f := New(Config{})
+	tests := []struct {
+		host string
+		want bool
+	}{
+		{"127.0.0.1", true}, {"[::1]", true}, {"169.254.169.254", true}, {"[::ffff:127.0.0.1]", true},
+		{"localhost", true}, {"LOCALHOST.", true}, {"a.localhost", true}, {"127.0.0.1.", true},
+		{"2130706433", true}, {"0x7f000001", true}, {"0x7f.1", true}, {"0177.0.0.1", true}, {"127.1", true},
+		{"0xa9.0xfe.0xa9.0xfe", true}, {"0", true}, {"10.1", true},
+		{"8.8.8.8", false}, {"134744072", false}, {"example.org", false}, {"1.2.3.4.5", false},
+		{"4294967296", false}, {"256.1.1.1", false}, {"1.2.65536", false}, {"0x", false}, {"1_0.0.0.1", false},
+	}
+	for _, tt := range tests {
+		u := &url.URL{Scheme: "http", Host: tt.host, Path: "/"}
+		if got := f.literalNotPublic(u); got != tt.want {
+			t.Errorf("%s: got %v, want %v", tt.host, got, tt.want)
+		}
+	}
+}

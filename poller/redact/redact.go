@@ -2,7 +2,8 @@
 // can see it (logs, metric labels, /readyz, /stats, health alerts, errors):
 // without user info, and with the values of query parameters that look like
 // secrets replaced. The URL itself, secrets and all, is still what is
-// fetched and what keys the store.
+// fetched and what keys the store's state of the source (hashed); the
+// publication ids scoped to a source, which are logged, use this form.
 package redact
 
 import (
