@@ -30,7 +30,16 @@ func latestKey() string                   { return "bb:{pub}:latest" }
 func latestCategoryKey(cat string) string { return "bb:{pub}:latest:" + cat }
 func announceStreamKey() string           { return "bb:{pub}:announce" }
 
-// Subscribers.
+// Subscribers, layout 2 (see redis_subscriptions.go).
+func subBucketsKey() string       { return "bb:{sub}:bk" }      // zset: bucket lower bound -> itself
+func subBucketPrefix() string     { return "bb:{sub}:b:" }      // + lower bound: hash chat id -> packed record
+func subCategoryBitsKey() string  { return "bb:{sub}:catbits" } // hash: category id -> bit, append-only
+func subCountsKey() string        { return "bb:{sub}:counts" }  // hash: n, c<bit>, l:<lang> -> count
+func subEventDaysKey() string     { return "bb:{sub}:evdays" }  // zset: day number (UTC) -> itself
+func subEventDayPrefix() string   { return "bb:{sub}:ev:" }     // + day: hash j, l, j<minute>, l<minute> -> count
+func subLayoutVersionKey() string { return "bb:{sub}:version" } // "2" once layout 1 is migrated
+
+// Subscribers, layout 1: read only by the upgrade.
 func subscriberKey(chatID int64) string        { return "bb:{sub}:chat:" + strconv.FormatInt(chatID, 10) }
 func subscribersKey() string                   { return "bb:{sub}:all" }
 func subscriberCategoryKey(cat string) string  { return "bb:{sub}:cat:" + cat }
