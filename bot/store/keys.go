@@ -40,7 +40,8 @@ func subEventDayPrefix() string   { return "bb:{sub}:ev:" }     // + day: hash j
 func subLayoutVersionKey() string { return "bb:{sub}:version" } // "2" once layout 1 is migrated
 
 // Subscribers, layout 1: read only by the upgrade.
-func subscriberKey(chatID int64) string        { return "bb:{sub}:chat:" + strconv.FormatInt(chatID, 10) }
+func subscriberKeyPrefix() string              { return "bb:{sub}:chat:" }
+func subscriberKey(chatID int64) string        { return subscriberKeyPrefix() + strconv.FormatInt(chatID, 10) }
 func subscribersKey() string                   { return "bb:{sub}:all" }
 func subscriberCategoryKey(cat string) string  { return "bb:{sub}:cat:" + cat }
 func subscriberLanguagesKey() string           { return "bb:{sub}:lang" }
