@@ -4,7 +4,9 @@ import (
 	"context"
 	"maps"
 	"math/rand/v2"
+	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -274,4 +276,28 @@ func TestRedisSubscribersUpgrade(t *testing.T) {
 		t.Errorf("restored: got %+v, want %+v", got, back)
 	}
 	subAssertGet(t, r, back)
+}
+
+// TestOpenRedisUpgrades checks that a bot opening Redis upgrades layout 1
+// before it can serve.
+func TestOpenRedisUpgrades(t *testing.T) {
+	ctx := context.Background()
+	rdb := storetest.Redis(t)
+	in := subscriptions.Subscriber{ChatID: 5012345678, Type: subscriptions.ChatPrivate, Language: "ru",
+		Categories: []string{"consular", "statements"}, JoinedAt: time.Now().UTC().Truncate(time.Millisecond)}
+	subV1{rdb}.save(t, in)
+	o := rdb.Options()
+	u := url.URL{Scheme: "redis", Host: o.Addr, Path: "/" + strconv.Itoa(o.DB)}
+	if o.Password != "" {
+		u.User = url.UserPassword(o.Username, o.Password)
+	}
+	r, err := OpenRedis(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	subAssertGet(t, r, in)
+	if n, _ := rdb.Exists(ctx, subscriberKey(in.ChatID), subscribersKey()).Result(); n != 0 {
+		t.Errorf("layout 1 keys after OpenRedis: %d remain, want 0", n)
+	}
 }
