@@ -36,7 +36,7 @@ func subBucketPrefix() string     { return "bb:{sub}:b:" }      // + lower bound
 func subCategoryBitsKey() string  { return "bb:{sub}:catbits" } // hash: category id -> bit, append-only
 func subCountsKey() string        { return "bb:{sub}:counts" }  // hash: n, c<bit>, l:<lang> -> count
 func subEventDaysKey() string     { return "bb:{sub}:evdays" }  // zset: day number (UTC) -> itself
-func subEventDayPrefix() string   { return "bb:{sub}:ev:" }     // + day: hash j, l, j<minute>, l<minute> -> count
+func subEventDayPrefix() string   { return "bb:{sub}:ev:" }     // + day: hash j, l, jh<hour>, j<minute>, ... -> count
 func subLayoutVersionKey() string { return "bb:{sub}:version" } // "2" once layout 1 is migrated
 
 // Subscribers, layout 1: read only by the upgrade.

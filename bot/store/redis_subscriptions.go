@@ -41,8 +41,9 @@ const subPageBudget = 1000
 // that a bit once given keeps its meaning whatever the configuration
 // becomes. Counts are counters changed in the same script as the
 // subscriber: total, per category bit and per language; joins and leaves
-// per UTC day, in a hash per day with the day's totals and per-minute
-// counts (so that Counts since any minute is exact), a zset of the days,
+// per UTC day, in a hash per day with the day's totals, per-hour and
+// per-minute counts (so that Counts since any minute reads at most 60
+// minutes, 24 hours and 35 days), a zset of the days,
 // pruned by event time past subEventRetention and expiring as well.
 //
 // Scripts find buckets, build bucket and day keys from prefixes in ARGV:
@@ -188,8 +189,10 @@ local function event(kind, ms, keep)
   local day = math.floor(ms / DAY)
   local d = string.format('%d', day)
   local key = DP .. d
+  local m = math.floor((ms - day * DAY) / MINUTE)
   redis.call('HINCRBY', key, kind, 1)
-  redis.call('HINCRBY', key, kind .. math.floor((ms - day * DAY) / MINUTE), 1)
+  redis.call('HINCRBY', key, kind .. 'h' .. math.floor(m / 60), 1)
+  redis.call('HINCRBY', key, kind .. m, 1)
   redis.call('PEXPIRE', key, keep + DAY)
   redis.call('ZADD', ED, day, d)
   local cutoff = '(' .. string.format('%d', math.floor((ms - keep) / DAY))
@@ -278,8 +281,9 @@ return readable(v)
 // ARGV[3] last chat id looked at, "" to start  ARGV[4] limit
 // ARGV[5] most subscribers to look at  ARGV[6] categories, comma-separated,
 // "" for any  ARGV[7] language, "" for any
-// Returns {{chat id, "type lang categories joined", ...}, next cursor}; the
-// cursor is "" when the walk is over.
+// Returns {{chat id, stored record, ...}, next cursor, {category, bit, ...}}:
+// the cursor is "" when the walk is over, and the registry names the bits
+// of the records' masks.
 var subscribersPageScript = redis.NewScript(subLua + `
 local after, limit, budget = ARGV[3], tonumber(ARGV[4]), tonumber(ARGV[5])
 local lang, want = ARGV[7], nil
@@ -288,10 +292,10 @@ if ARGV[6] ~= '' then
   for _, p in ipairs(catBits(ARGV[6], false)) do
     if redis.call('HEXISTS', CN, 'c' .. p) == 1 then live[#live + 1] = p end
   end
-  if #live == 0 then return {{}, ''} end
+  if #live == 0 then return {{}, '', {}} end
   want = maskOf(live)
 end
-if lang ~= '' and redis.call('HEXISTS', CN, 'l:' .. lang) == 0 then return {{}, ''} end
+if lang ~= '' and redis.call('HEXISTS', CN, 'l:' .. lang) == 0 then return {{}, '', {}} end
 local afterN, b
 if after == '' then
   b = redis.call('ZRANGE', BK, '-inf', '+inf', 'BYSCORE', 'LIMIT', 0, 1)[1]
@@ -300,29 +304,33 @@ else
   b = bucketOf(after) or redis.call('ZRANGE', BK, '(' .. after, '+inf', 'BYSCORE', 'LIMIT', 0, 1)[1]
 end
 local out, looked, last = {}, 0, after
+local reg = redis.call('HGETALL', CB)
 while b do
   local h = redis.call('HGETALL', BP .. b)
-  local ids, vals = {}, {}
+  local nums, ids, vals = {}, {}, {}
   for i = 1, #h, 2 do
-    if not afterN or tonumber(h[i]) > afterN then
-      ids[#ids + 1] = h[i]
-      vals[h[i]] = h[i + 1]
+    local n = tonumber(h[i])
+    if not afterN or n > afterN then
+      nums[#nums + 1] = n
+      ids[n] = h[i]
+      vals[n] = h[i + 1]
     end
   end
-  table.sort(ids, numeric)
-  for _, id in ipairs(ids) do
-    if #out >= 2 * limit or looked >= budget then return {out, last} end
+  table.sort(nums)
+  for _, n in ipairs(nums) do
+    if #out >= 2 * limit or looked >= budget then return {out, last, reg} end
     looked = looked + 1
-    last = id
-    local _, l, mask = decode(vals[id])
+    last = ids[n]
+    local v = vals[n]
+    local _, l, mask = decode(v)
     if (lang == '' or l == lang) and (not want or overlaps(mask, want)) then
-      out[#out + 1] = id
-      out[#out + 1] = readable(vals[id])
+      out[#out + 1] = last
+      out[#out + 1] = v
     end
   end
   b = redis.call('ZRANGE', BK, '(' .. b, '+inf', 'BYSCORE', 'LIMIT', 0, 1)[1]
 end
-return {out, ''}
+return {out, '', reg}
 `)
 
 // subscriberCountsScript reads every count at one instant: the counters,
@@ -355,11 +363,22 @@ for _, d in ipairs(redis.call('ZRANGE', ED, '(' .. string.format('%d', sday), '+
   joined = joined + tonumber(v[1] or '0')
   left = left + tonumber(v[2] or '0')
 end
-local h = redis.call('HGETALL', DP .. string.format('%d', sday))
-for i = 1, #h, 2 do
-  local kind, m = string.match(h[i], '^([jl])(%d+)$')
-  if m and tonumber(m) >= from then
-    if kind == 'j' then joined = joined + tonumber(h[i + 1]) else left = left + tonumber(h[i + 1]) end
+-- The first day: its minutes up to the next whole hour, then its hours.
+local fields = {}
+local hour = math.ceil(from / 60)
+for m = from, math.min(hour * 60, 1440) - 1 do
+  fields[#fields + 1] = 'j' .. m
+  fields[#fields + 1] = 'l' .. m
+end
+for h = hour, 23 do
+  fields[#fields + 1] = 'jh' .. h
+  fields[#fields + 1] = 'lh' .. h
+end
+if #fields > 0 then
+  local v = redis.call('HMGET', DP .. string.format('%d', sday), unpack(fields))
+  for i = 1, #v, 2 do
+    joined = joined + tonumber(v[i] or '0')
+    left = left + tonumber(v[i + 1] or '0')
   end
 end
 return {total, cats, langs, joined, left}
@@ -415,6 +434,41 @@ func subFromRecord(chatID int64, rec string) (subscriptions.Subscriber, error) {
 		slices.Sort(s.Categories)
 	}
 	return s, nil
+}
+
+// subFromPacked reads a stored record, "type lang mask joined", naming the
+// mask's bits from the registry.
+func subFromPacked(chatID int64, rec string, names []string) (subscriptions.Subscriber, error) {
+	t, rest, _ := strings.Cut(rec, " ")
+	lang, rest, _ := strings.Cut(rest, " ")
+	mask, joined, ok := strings.Cut(rest, " ")
+	var cats []string
+	for i := range len(mask) {
+		nib, err := strconv.ParseUint(mask[i:i+1], 16, 8)
+		if err != nil {
+			ok = false
+			break
+		}
+		for b := range 4 {
+			if nib&(1<<b) == 0 {
+				continue
+			}
+			if bit := i*4 + b; bit < len(names) && names[bit] != "" {
+				cats = append(cats, names[bit])
+			} else {
+				return subscriptions.Subscriber{}, fmt.Errorf("store: subscriber %d: category bit %d is not registered", chatID, bit)
+			}
+		}
+	}
+	if !ok {
+		return subscriptions.Subscriber{}, fmt.Errorf("store: subscriber %d: bad record %q", chatID, rec)
+	}
+	return subFromRecord(chatID, t+" "+lang+" "+strings.Join(cats, ",")+" "+joined)
+}
+
+func subList(v any) []any {
+	l, _ := v.([]any)
+	return l
 }
 
 // SaveSubscriber implements subscriptions.Store.
@@ -488,11 +542,20 @@ func (r *Redis) SubscribersPage(ctx context.Context, f subscriptions.Filter, cur
 	if err != nil {
 		return nil, "", fmt.Errorf("store: subscribers page: %w", err)
 	}
-	if len(res) != 2 {
-		return nil, "", fmt.Errorf("store: subscribers page: script returned %d values, want 2", len(res))
+	if len(res) != 3 {
+		return nil, "", fmt.Errorf("store: subscribers page: script returned %d values, want 3", len(res))
 	}
-	list, _ := res[0].([]any)
+	list := subList(res[0])
 	next, _ := res[1].(string)
+	reg := subList(res[2])
+	names := make([]string, len(reg)/2) // by bit
+	for i := 0; i+1 < len(reg); i += 2 {
+		name, _ := reg[i].(string)
+		bit, _ := reg[i+1].(string)
+		if n, err := strconv.Atoi(bit); err == nil && n >= 0 && n < len(names) {
+			names[n] = name
+		}
+	}
 	out := make([]subscriptions.Subscriber, 0, len(list)/2)
 	for i := 0; i+1 < len(list); i += 2 {
 		idText, _ := list[i].(string)
@@ -501,7 +564,7 @@ func (r *Redis) SubscribersPage(ctx context.Context, f subscriptions.Filter, cur
 		if err != nil {
 			return nil, "", fmt.Errorf("store: subscribers page: bad chat id %q", idText)
 		}
-		s, err := subFromRecord(id, rec)
+		s, err := subFromPacked(id, rec, names)
 		if err != nil {
 			return nil, "", err
 		}

@@ -102,7 +102,7 @@ func (v subV1) keys(chatID int64) []string {
 	return []string{subscriberKey(chatID), subscribersKey(), subscriberEventsKey(), subscriberCategoriesKey(), subscriberLanguagesKey()}
 }
 
-func (v subV1) save(t *testing.T, s subscriptions.Subscriber) {
+func (v subV1) save(t testing.TB, s subscriptions.Subscriber) {
 	t.Helper()
 	joined := s.JoinedAt.UnixMilli()
 	err := subV1SaveScript.Run(context.Background(), v.rdb, v.keys(s.ChatID),
@@ -135,12 +135,14 @@ func (v subV1) remove(t *testing.T, chatID int64, reason string, at time.Time) {
 	}
 }
 
-// subV1Populate writes n subscribers with real-looking chat ids, the 9
-// default categories at random, joined over the 10 days before now.
-func subV1Populate(t testing.TB, save func(subscriptions.Subscriber), n int, now time.Time) map[int64]subscriptions.Subscriber {
+// subGen makes n subscribers with real-looking chat ids (10-digit users,
+// groups and supergroups), the 9 default categories at random, joined over
+// the 10 days before now, in a random order.
+func subGen(n int, now time.Time) []subscriptions.Subscriber {
 	rng := rand.New(rand.NewPCG(5, 6))
 	cats := []string{"briefings", "consular", "culture", "events", "interviews", "news", "other", "statements", "visas"}
-	out := make(map[int64]subscriptions.Subscriber, n)
+	seen := make(map[int64]bool, n)
+	out := make([]subscriptions.Subscriber, 0, n)
 	for len(out) < n {
 		s := subscriptions.Subscriber{Type: subscriptions.ChatPrivate, Language: []string{"en", "ru"}[rng.IntN(2)]}
 		switch rng.IntN(4) {
@@ -151,17 +153,17 @@ func subV1Populate(t testing.TB, save func(subscriptions.Subscriber), n int, now
 		default:
 			s.ChatID = 1000000000 + rng.Int64N(8999999999)
 		}
-		if _, ok := out[s.ChatID]; ok {
+		if seen[s.ChatID] {
 			continue
 		}
+		seen[s.ChatID] = true
 		for _, c := range cats {
 			if rng.IntN(3) > 0 {
 				s.Categories = append(s.Categories, c)
 			}
 		}
 		s.JoinedAt = now.Add(-time.Duration(rng.IntN(10*24*60)) * time.Minute)
-		save(s)
-		out[s.ChatID] = s
+		out = append(out, s)
 	}
 	return out
 }
@@ -174,7 +176,11 @@ func TestRedisSubscribersUpgrade(t *testing.T) {
 	r := NewRedis(storetest.Redis(t))
 	v1 := subV1{r.rdb}
 	now := time.Now().UTC().Truncate(time.Minute)
-	all := subV1Populate(t, func(s subscriptions.Subscriber) { v1.save(t, s) }, 1300, now)
+	all := make(map[int64]subscriptions.Subscriber)
+	for _, s := range subGen(1300, now) {
+		v1.save(t, s)
+		all[s.ChatID] = s
+	}
 	want := maps.Clone(all)
 	ids := slices.Sorted(maps.Keys(want))
 	left := map[int64]time.Time{}
