@@ -166,12 +166,12 @@ local function put(id, v)
   local upper = {}
   for i = mid, #ids do upper[#upper + 1] = ids[i] end
   local vals = redis.call('HMGET', key, unpack(upper))
-  local pairs = {}
+  local moved = {}
   for i, f in ipairs(upper) do
-    pairs[#pairs + 1] = f
-    pairs[#pairs + 1] = vals[i]
+    moved[#moved + 1] = f
+    moved[#moved + 1] = vals[i]
   end
-  redis.call('HSET', BP .. upper[1], unpack(pairs))
+  redis.call('HSET', BP .. upper[1], unpack(moved))
   redis.call('HDEL', key, unpack(upper))
   redis.call('ZADD', BK, upper[1], upper[1])
 end
@@ -476,6 +476,9 @@ func (r *Redis) SaveSubscriber(ctx context.Context, s subscriptions.Subscriber) 
 	cats, err := subCheck(s)
 	if err != nil {
 		return false, err
+	}
+	if strings.ContainsAny(string(s.Type), " \x00") {
+		return false, fmt.Errorf("store: save subscriber %d: bad chat type %q", s.ChatID, s.Type)
 	}
 	n, err := saveSubscriberScript.Run(ctx, r.rdb, subKeys(), subArgs(
 		s.ChatID, subTypeCode(s.Type), s.Language, strings.Join(cats, ","), subJoinedMs(s),
