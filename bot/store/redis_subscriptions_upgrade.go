@@ -71,15 +71,20 @@ return 0
 
 // UpgradeSubscribers moves subscribers written by a release before layout
 // 2 into it, in steps of subUpgradeBatch, and marks the layout version. It
-// is idempotent: once the version is set it only reads it. OpenRedis calls
+// is idempotent: once done it only reads the version and whether layout-1
+// keys exist. OpenRedis calls
 // it, so a bot upgrades before it serves.
 func (r *Redis) UpgradeSubscribers(ctx context.Context) error {
-	v, err := r.rdb.Get(ctx, subLayoutVersionKey()).Result()
-	if err == nil && v == subLayoutVersion {
-		return nil
-	}
-	if err != nil && !errors.Is(err, redis.Nil) {
+	// Layout-1 keys are checked too: a replica of the previous release
+	// still running after the upgrade may have written some since.
+	pipe := r.rdb.Pipeline()
+	version := pipe.Get(ctx, subLayoutVersionKey())
+	old := pipe.Exists(ctx, subscribersKey(), subscriberEventsKey())
+	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return fmt.Errorf("store: upgrade subscribers: %w", err)
+	}
+	if version.Val() == subLayoutVersion && old.Val() == 0 {
+		return nil
 	}
 	for {
 		n, err := r.upgradeSubscribersStep(ctx)

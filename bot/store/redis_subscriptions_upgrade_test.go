@@ -282,6 +282,16 @@ func TestRedisSubscribersUpgrade(t *testing.T) {
 		t.Errorf("restored: got %+v, want %+v", got, back)
 	}
 	subAssertGet(t, r, back)
+
+	// A replica of the previous release still running writes one more: the
+	// next start picks it up although the version is set.
+	late := subscriptions.Subscriber{ChatID: 4000000001, Type: subscriptions.ChatPrivate, Language: "en", Categories: []string{"visas"}, JoinedAt: now}
+	v1.save(t, late)
+	if err := r.UpgradeSubscribers(ctx); err != nil {
+		t.Fatal(err)
+	}
+	subAssertGet(t, r, late)
+	subAssertIndexes(t, r)
 }
 
 // TestOpenRedisUpgrades checks that a bot opening Redis upgrades layout 1
