@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"os"
 	"strconv"
 	"strings"
 	"sync"
@@ -14,8 +15,19 @@ import (
 	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
 
-// subBenchN is the audience of the Redis subscriber benchmarks.
-const subBenchN = 100_000
+// subBenchSize is the audience of the Redis subscriber benchmarks: 100,000,
+// or BULLETINBOT_BENCH_SUBSCRIBERS (1000000 takes minutes to write).
+func subBenchSize(b *testing.B) int {
+	v := os.Getenv("BULLETINBOT_BENCH_SUBSCRIBERS")
+	if v == "" {
+		return 100_000
+	}
+	n, err := strconv.Atoi(v)
+	if err != nil || n <= 0 {
+		b.Fatalf("BULLETINBOT_BENCH_SUBSCRIBERS=%q is not a positive number", v)
+	}
+	return n
+}
 
 // subV1CountsScript is the previous release's SubscriberCounts script,
 // kept to measure the old figure beside the new one.
@@ -39,10 +51,10 @@ end
 return {redis.call('ZCARD', KEYS[1]), sizes(KEYS[3], ARGV[2]), sizes(KEYS[4], ARGV[3]), joined, left}
 `)
 
-// subBenchFill saves subBenchN subscribers with 8 writers and returns the
+// subBenchFill saves n subscribers with 8 writers and returns the
 // bytes per subscriber: every key's MEMORY USAGE (exact, SAMPLES 0) and
 // the growth of INFO memory's used_memory.
-func subBenchFill(b *testing.B, rdb *redis.Client, save func(subscriptions.Subscriber) error) (keyBytes, usedBytes float64) {
+func subBenchFill(b *testing.B, rdb *redis.Client, n int, save func(subscriptions.Subscriber) error) (keyBytes, usedBytes float64) {
 	ctx := context.Background()
 	before := subUsedMemory(b, rdb)
 	jobs := make(chan subscriptions.Subscriber)
@@ -56,7 +68,7 @@ func subBenchFill(b *testing.B, rdb *redis.Client, save func(subscriptions.Subsc
 			}
 		})
 	}
-	for _, s := range subGen(subBenchN, time.Now().UTC()) {
+	for _, s := range subGen(n, time.Now().UTC()) {
 		jobs <- s
 	}
 	close(jobs)
@@ -74,7 +86,7 @@ func subBenchFill(b *testing.B, rdb *redis.Client, save func(subscriptions.Subsc
 	if err := iter.Err(); err != nil {
 		b.Fatal(err)
 	}
-	return float64(total) / subBenchN, float64(used) / subBenchN
+	return float64(total) / float64(n), float64(used) / float64(n)
 }
 
 func subUsedMemory(b *testing.B, rdb *redis.Client) int64 {
@@ -96,12 +108,12 @@ func subUsedMemory(b *testing.B, rdb *redis.Client) int64 {
 }
 
 // BenchmarkRedisSubscribersLayout1 measures the previous release's layout:
-// bytes per subscriber and SubscriberCounts, at subBenchN subscribers.
+// bytes per subscriber and SubscriberCounts.
 func BenchmarkRedisSubscribersLayout1(b *testing.B) {
 	ctx := context.Background()
 	rdb := storetest.Redis(b)
 	v1 := subV1{rdb}
-	keyBytes, usedBytes := subBenchFill(b, rdb, func(s subscriptions.Subscriber) error { v1.save(b, s); return nil })
+	keyBytes, usedBytes := subBenchFill(b, rdb, subBenchSize(b), func(s subscriptions.Subscriber) error { v1.save(b, s); return nil })
 	since := time.Now().Add(-7 * 24 * time.Hour).UnixMilli()
 	b.ResetTimer()
 	for b.Loop() {
@@ -115,14 +127,15 @@ func BenchmarkRedisSubscribersLayout1(b *testing.B) {
 	b.ReportMetric(usedBytes, "used-B/sub")
 }
 
-// BenchmarkRedisSubscribers measures layout 2 at subBenchN subscribers:
+// BenchmarkRedisSubscribers measures layout 2:
 // bytes per subscriber, SubscriberCounts, and walks of the whole audience
 // in pages of 500, unfiltered and for one category in one language.
 func BenchmarkRedisSubscribers(b *testing.B) {
 	ctx := context.Background()
 	rdb := storetest.Redis(b)
 	r := NewRedis(rdb)
-	keyBytes, usedBytes := subBenchFill(b, rdb, func(s subscriptions.Subscriber) error {
+	n := subBenchSize(b)
+	keyBytes, usedBytes := subBenchFill(b, rdb, n, func(s subscriptions.Subscriber) error {
 		_, err := r.SaveSubscriber(ctx, s)
 		return err
 	})
@@ -139,8 +152,8 @@ func BenchmarkRedisSubscribers(b *testing.B) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			if c.Total != subBenchN {
-				b.Fatalf("total: got %d, want %d", c.Total, subBenchN)
+			if c.Total != n {
+				b.Fatalf("total: got %d, want %d", c.Total, n)
 			}
 		}
 	})
@@ -161,8 +174,8 @@ func BenchmarkRedisSubscribers(b *testing.B) {
 					}
 					cursor = next
 				}
-				if f.Category == "" && seen != subBenchN {
-					b.Fatalf("walked %d subscribers, want %d", seen, subBenchN)
+				if f.Category == "" && seen != n {
+					b.Fatalf("walked %d subscribers, want %d", seen, n)
 				}
 			}
 			b.ReportMetric(float64(pages)/float64(b.N), "pages/op")
