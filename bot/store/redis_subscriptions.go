@@ -25,16 +25,17 @@ const subPageBudget = 1000
 
 // Layout 2 of the Redis subscriber data, all under the {sub} hash tag.
 //
-// Subscribers live in bucket hashes of at most subBucketMax chats, so that
+// Subscribers live in bucket hashes of at most 128 chats (MAXB), so that
 // each stays listpack-encoded (Redis's default hash-max-listpack-entries is
 // 128): field = chat id, value = "type lang mask joined", where type is one
 // letter for Telegram's four chat types, mask is the category bitmask in
 // hex, lowest nibble first, and joined is in ms. Buckets cover consecutive
 // ranges of chat ids; a zset names each by its lower bound, so the bucket of
 // a chat is the one with the greatest bound at or below it and a walk in
-// chat id order reads bucket after bucket. A bucket that grows past
-// subBucketMax splits in two at its median; an empty one is dropped (the
-// lowest, bound -2^53, stays). Chat ids stay within 52 bits, exact in a
+// chat id order reads bucket after bucket. A bucket that grows past 128
+// splits in two at its median, the new bound a round number between two
+// chats rather than a chat's id; an empty one is dropped (the lowest, bound
+// -2^53, stays). Chat ids stay within 52 bits, exact in a
 // float64 score and a Lua number.
 //
 // Category ids map to bit positions in an append-only registry hash, so
@@ -151,6 +152,18 @@ local function count(lang, mask, d)
   for _, b in ipairs(bits(mask)) do incr('c' .. b) end
 end
 
+-- bound returns the roundest number in (lo, hi], the lower bound of a new
+-- bucket: a chat's id names a bucket only when no rounder one fits, so a
+-- key name rarely outlives a chat that left. Powers of two keep it exact.
+local function bound(lo, hi)
+  for k = 52, 0, -1 do
+    local m = 2 ^ k
+    local c = math.floor(lo / m) * m + m
+    if c <= hi then return string.format('%.0f', c) end
+  end
+  return string.format('%.0f', hi)
+end
+
 local function put(id, v)
   local b = bucketOf(id)
   if not b then
@@ -171,9 +184,10 @@ local function put(id, v)
     moved[#moved + 1] = f
     moved[#moved + 1] = vals[i]
   end
-  redis.call('HSET', BP .. upper[1], unpack(moved))
+  local nb = bound(tonumber(ids[mid - 1]), tonumber(ids[mid]))
+  redis.call('HSET', BP .. nb, unpack(moved))
   redis.call('HDEL', key, unpack(upper))
-  redis.call('ZADD', BK, upper[1], upper[1])
+  redis.call('ZADD', BK, nb, nb)
 end
 
 local function del(id, b)

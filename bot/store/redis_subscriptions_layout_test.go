@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -18,7 +19,9 @@ func TestRedisSubscriberBucketsStayListpack(t *testing.T) {
 	ctx := context.Background()
 	r := NewRedis(storetest.Redis(t))
 	const n = 3000
+	saved := make(map[string]bool, n)
 	for i, s := range subGen(n, subT0) {
+		saved[strconv.FormatInt(s.ChatID, 10)] = true
 		subSave(t, r, s)
 		if i%7 == 0 { // churn: buckets split and shrink
 			if _, err := r.DeleteSubscriber(ctx, s.ChatID, subT0); err != nil {
@@ -32,6 +35,11 @@ func TestRedisSubscriberBucketsStayListpack(t *testing.T) {
 	}
 	if len(bounds) < 2 || len(bounds) > n/40 {
 		t.Errorf("buckets: got %d for %d subscribers, want between 2 and %d", len(bounds), n, n/40)
+	}
+	for _, b := range bounds {
+		if saved[b] {
+			t.Errorf("bucket bound %s is a chat's id: its key would name the chat after it leaves", b)
+		}
 	}
 	for _, key := range append([]string{subCountsKey(), subCategoryBitsKey()}, prefixAll(subBucketPrefix(), bounds)...) {
 		if enc := r.rdb.ObjectEncoding(ctx, key).Val(); enc != "listpack" {
