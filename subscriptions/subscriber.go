@@ -77,8 +77,10 @@ type Counts struct {
 	Total      int
 	ByCategory map[string]int
 	ByLanguage map[string]int
-	// Joined and Left count join and leave events since the time asked for.
-	// Stores keep events for 35 days; a chat that joins twice counts twice.
+	// Joined and Left count join and leave events since the time asked for,
+	// to the minute: a store may count from the first whole minute at or
+	// after it (Redis keeps per-minute counters, not events). Stores keep
+	// them for 35 days; a chat that joins twice counts twice.
 	Joined, Left int
 }
 

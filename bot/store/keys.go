@@ -36,8 +36,18 @@ func burstKey(id string) string           { return "bb:{pub}:burst:" + id }     
 func burstsKey() string                   { return "bb:{pub}:bursts" }                          // zset: burst id -> at (ms)
 func burstQuietKey(source string) string  { return "bb:{pub}:burstquiet:" + sourceTag(source) } // string with a TTL: staff were told of a burst of source
 
-// Subscribers.
-func subscriberKey(chatID int64) string        { return "bb:{sub}:chat:" + strconv.FormatInt(chatID, 10) }
+// Subscribers, layout 2 (see redis_subscriptions.go).
+func subBucketsKey() string       { return "bb:{sub}:bk" }      // zset: bucket lower bound -> itself
+func subBucketPrefix() string     { return "bb:{sub}:b:" }      // + lower bound: hash chat id -> packed record
+func subCategoryBitsKey() string  { return "bb:{sub}:catbits" } // hash: category id -> bit, append-only
+func subCountsKey() string        { return "bb:{sub}:counts" }  // hash: n, c<bit>, l:<lang> -> count
+func subEventDaysKey() string     { return "bb:{sub}:evdays" }  // zset: day number (UTC) -> itself
+func subEventDayPrefix() string   { return "bb:{sub}:ev:" }     // + day: hash j, l, jh<hour>, j<minute>, ... -> count
+func subLayoutVersionKey() string { return "bb:{sub}:version" } // "2" once layout 1 is migrated
+
+// Subscribers, layout 1: read only by the upgrade.
+func subscriberKeyPrefix() string              { return "bb:{sub}:chat:" }
+func subscriberKey(chatID int64) string        { return subscriberKeyPrefix() + strconv.FormatInt(chatID, 10) }
 func subscribersKey() string                   { return "bb:{sub}:all" }
 func subscriberCategoryKey(cat string) string  { return "bb:{sub}:cat:" + cat }
 func subscriberLanguagesKey() string           { return "bb:{sub}:lang" }

@@ -14,33 +14,33 @@ import (
 )
 
 // removeSubscriberScript keeps a subscriber's tombstone and deletes it, as
-// deleteSubscriberScript does, at once.
+// deleteSubscriberLua does, at once. The tombstone hash keeps the fields of
+// layout 1 (type, lang, cats by id, joined), so tombstones need no upgrade.
 //
-// KEYS[1..5] as deleteSubscriberScript  KEYS[6] tombstone hash
-// KEYS[7] tombstones zset
-// ARGV[1..5] as deleteSubscriberScript  ARGV[6] why  ARGV[7] tombstone
+// KEYS[1..4] as every subscriber script (subLua)  KEYS[5] tombstone hash
+// KEYS[6] tombstones zset
+// ARGV[1..5] as deleteSubscriberLua  ARGV[6] why  ARGV[7] tombstone
 // lifetime (ms)  ARGV[8] drop tombstones removed before this ms
 // Returns 1 when the subscriber existed, 0 when not.
-var removeSubscriberScript = redis.NewScript(subIndexLua + `
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  local fields = redis.call('HGETALL', KEYS[1])
-  redis.call('DEL', KEYS[6])
-  redis.call('HSET', KEYS[6], unpack(fields))
-  redis.call('HSET', KEYS[6], 'removed', ARGV[2], 'why', ARGV[6])
-  redis.call('PEXPIRE', KEYS[6], ARGV[7])
-  redis.call('ZADD', KEYS[7], ARGV[2], ARGV[1])
-  redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', '(' .. ARGV[8])
+var removeSubscriberScript = redis.NewScript(subLua + `
+local _, rec = get(ARGV[3])
+if rec then
+  local t, lang, cats, joined = string.match(readable(rec), '^(%S*) (%S*) (%S*) (%S*)$')
+  redis.call('DEL', KEYS[5])
+  redis.call('HSET', KEYS[5], 'type', TYPES[t] or t, 'lang', lang, 'cats', cats, 'joined', joined,
+    'removed', ARGV[4], 'why', ARGV[6])
+  redis.call('PEXPIRE', KEYS[5], ARGV[7])
+  redis.call('ZADD', KEYS[6], ARGV[4], ARGV[3])
+  redis.call('ZREMRANGEBYSCORE', KEYS[6], '-inf', '(' .. ARGV[8])
 end
 ` + deleteSubscriberLua)
 
 // RemoveSubscriber implements subscriptions.TombstoneStore.
 func (r *Redis) RemoveSubscriber(ctx context.Context, chatID int64, reason string, at time.Time) (bool, error) {
-	keys := []string{subscriberKey(chatID), subscribersKey(), subscriberEventsKey(), subscriberCategoriesKey(), subscriberLanguagesKey(),
-		subscriberTombstoneKey(chatID), subscriberTombstonesKey()}
 	ms := at.UnixMilli()
-	n, err := removeSubscriberScript.Run(ctx, r.rdb, keys,
-		chatID, ms, ms-subEventRetention.Milliseconds(), subscriberCategoryKey(""), subscriberLanguageKey(""),
-		reason, subscriptions.TombstoneTTL.Milliseconds(), ms-subscriptions.TombstoneTTL.Milliseconds()).Int()
+	n, err := removeSubscriberScript.Run(ctx, r.rdb, subKeys(subscriberTombstoneKey(chatID), subscriberTombstonesKey()), subArgs(
+		chatID, ms, subEventRetention.Milliseconds(),
+		reason, subscriptions.TombstoneTTL.Milliseconds(), ms-subscriptions.TombstoneTTL.Milliseconds())...).Int()
 	if err != nil {
 		return false, fmt.Errorf("store: remove subscriber %d: %w", chatID, err)
 	}
@@ -48,27 +48,28 @@ func (r *Redis) RemoveSubscriber(ctx context.Context, chatID int64, reason strin
 }
 
 // restoreSubscriberScript subscribes a chat again from its tombstone, as
-// saveSubscriberScript does, and drops the tombstone, at once.
+// saveSubscriberLua does, and drops the tombstone, at once.
 //
-// KEYS[1..5] as saveSubscriberScript  KEYS[6] tombstone hash
-// KEYS[7] tombstones zset
-// ARGV[1..8] as saveSubscriberScript (ARGV[5], joined, is now)  ARGV[9]
+// KEYS[1..4] as every subscriber script (subLua)  KEYS[5] tombstone hash
+// KEYS[6] tombstones zset
+// ARGV[1..8] as saveSubscriberLua (ARGV[7], joined, is now)  ARGV[9]
 // the tombstone's "removed", as read: a tombstone written since is not
 // restored from stale fields  ARGV[10] tombstone lifetime (ms)
 // Returns 1 when restored, 0 when the chat is subscribed or the tombstone
 // is past its lifetime (the tombstone is dropped), -1 when there is no
 // tombstone, -2 when it changed.
-var restoreSubscriberScript = redis.NewScript(subIndexLua + `
-local removed = redis.call('HGET', KEYS[6], 'removed')
+var restoreSubscriberScript = redis.NewScript(subLua + `
+local removed = redis.call('HGET', KEYS[5], 'removed')
 if not removed then
-  redis.call('ZREM', KEYS[7], ARGV[1])
+  redis.call('ZREM', KEYS[6], ARGV[3])
   return -1
 end
 if removed ~= ARGV[9] then return -2 end
-redis.call('DEL', KEYS[6])
-redis.call('ZREM', KEYS[7], ARGV[1])
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-if tonumber(removed) + tonumber(ARGV[10]) < tonumber(ARGV[5]) then return 0 end
+redis.call('DEL', KEYS[5])
+redis.call('ZREM', KEYS[6], ARGV[3])
+local _, cur = get(ARGV[3])
+if cur then return 0 end
+if tonumber(removed) + tonumber(ARGV[10]) < tonumber(ARGV[7]) then return 0 end
 ` + saveSubscriberLua)
 
 // RestoreSubscriber implements subscriptions.TombstoneStore.
@@ -84,13 +85,9 @@ func (r *Redis) RestoreSubscriber(ctx context.Context, chatID int64, at time.Tim
 		if err != nil {
 			return subscriptions.Subscriber{}, false, err
 		}
-		keys := []string{subscriberKey(chatID), subscribersKey(), subscriberEventsKey(), subscriberCategoriesKey(), subscriberLanguagesKey(),
-			subscriberTombstoneKey(chatID), subscriberTombstonesKey()}
-		joined := at.UnixMilli()
-		n, err := restoreSubscriberScript.Run(ctx, r.rdb, keys,
-			chatID, string(s.Type), s.Language, strings.Join(cats, ","), joined,
-			joined-subEventRetention.Milliseconds(), subscriberCategoryKey(""), subscriberLanguageKey(""),
-			t.RemovedAt.UnixMilli(), subscriptions.TombstoneTTL.Milliseconds()).Int()
+		n, err := restoreSubscriberScript.Run(ctx, r.rdb, subKeys(subscriberTombstoneKey(chatID), subscriberTombstonesKey()), subArgs(
+			chatID, subTypeCode(s.Type), s.Language, strings.Join(cats, ","), at.UnixMilli(), subEventRetention.Milliseconds(),
+			t.RemovedAt.UnixMilli(), subscriptions.TombstoneTTL.Milliseconds())...).Int()
 		if err != nil {
 			return subscriptions.Subscriber{}, false, fmt.Errorf("store: restore subscriber %d: %w", chatID, err)
 		}

@@ -24,8 +24,8 @@ func NewRedis(rdb redis.UniversalClient) *Redis {
 	return &Redis{rdb: rdb}
 }
 
-// OpenRedis connects to the server at url (redis:// or rediss://) and checks
-// that it answers.
+// OpenRedis connects to the server at url (redis:// or rediss://), checks
+// that it answers and upgrades data an earlier release wrote.
 func OpenRedis(ctx context.Context, url string) (*Redis, error) {
 	opts, err := redis.ParseURL(url)
 	if err != nil {
@@ -37,7 +37,12 @@ func OpenRedis(ctx context.Context, url string) (*Redis, error) {
 		_ = rdb.Close()
 		return nil, fmt.Errorf("store: connect to redis at %s: %w", opts.Addr, err)
 	}
-	return &Redis{rdb: rdb}, nil
+	r := &Redis{rdb: rdb}
+	if err := r.UpgradeSubscribers(ctx); err != nil {
+		_ = rdb.Close()
+		return nil, err
+	}
+	return r, nil
 }
 
 // Client returns the underlying client, for components such as the shared
