@@ -93,9 +93,14 @@ func (e *Engine) heartbeat(ctx context.Context) {
 			}
 			continue
 		}
-		if to.Deliveries > 0 || to.Publications > 0 || len(to.Replicas) > 0 {
+		switch {
+		case to.Deliveries > 0 || to.Publications > 0:
 			e.log.Warn("took over the work of replicas that stopped beating", slog.Any("replicas", to.Replicas),
 				slog.Int("deliveries", to.Deliveries), slog.Int("publications", to.Publications))
+		case len(to.Replicas) > 0:
+			// A replica that stopped cleanly, or died holding nothing: no
+			// work was at risk, so nothing to warn of.
+			e.log.Info("replicas that stopped beating held no work", slog.Any("replicas", to.Replicas))
 		}
 	}
 }
