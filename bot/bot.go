@@ -278,7 +278,7 @@ func (b *Bot) Run(ctx context.Context) error {
 	}
 	name := me.UserName
 	b.username.Store(&name)
-	b.log.Info("telegram bot identified", "username", name, "replica", b.p.ReplicaID, "webhook", b.p.WebhookURL != "")
+	b.log.Info("telegram bot identified", slog.String("username", name), slog.String("replica", b.p.ReplicaID), slog.Bool("webhook", b.p.WebhookURL != ""))
 	b.publishCommands(ctx)
 
 	// Handlers outlive ctx by up to ShutdownTimeout, so that a batch taken
@@ -311,7 +311,7 @@ func (b *Bot) drain(d *dispatcher, cancel context.CancelFunc) {
 	select {
 	case <-done:
 	case <-t.C:
-		b.log.Warn("handlers still running at shutdown; cancelling them", "timeout", b.p.ShutdownTimeout)
+		b.log.Warn("handlers still running at shutdown; cancelling them", slog.Duration("timeout", b.p.ShutdownTimeout))
 		cancel()
 		<-done
 	}
@@ -337,7 +337,7 @@ func (b *Bot) getMe(ctx context.Context) (tgbotapi.User, error) {
 			pause = d
 		}
 		if bo.Failures() == 1 || bo.Failures()%10 == 0 {
-			b.log.Warn("telegram getMe failed; retrying", "error", err, "failures", bo.Failures(), "wait", pause)
+			b.log.Warn("telegram getMe failed; retrying", slog.Any("error", err), slog.Int("failures", bo.Failures()), slog.Duration("wait", pause))
 		}
 		if !wait.Sleep(ctx, pause) {
 			return tgbotapi.User{}, ctx.Err()

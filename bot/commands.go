@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,7 +75,7 @@ func (b *Bot) cmdStart(ctx context.Context, r *Request) error {
 	key := i18n.WelcomeBack
 	if created {
 		key = i18n.Welcome
-		b.log.Info("chat subscribed", "chat_id", r.Chat.ID, "chat_type", r.Chat.Type, "language", sub.Language)
+		b.log.Info("chat subscribed", slog.Int64("chat_id", r.Chat.ID), slog.String("chat_type", string(r.Chat.Type)), slog.String("language", sub.Language))
 	}
 	return r.ReplyKeyboard(ctx, r.T(key), b.categoryKeyboard(r.Lang, sub))
 }
@@ -89,7 +90,7 @@ func (b *Bot) cmdStop(ctx context.Context, r *Request) error {
 	if !existed {
 		return r.Reply(ctx, r.T(i18n.NotSubscribed))
 	}
-	b.log.Info("chat unsubscribed", "chat_id", r.Chat.ID)
+	b.log.Info("chat unsubscribed", slog.Int64("chat_id", r.Chat.ID))
 	return r.Reply(ctx, r.T(i18n.Stopped))
 }
 

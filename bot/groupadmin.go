@@ -91,7 +91,7 @@ func (b *Bot) groupAdmin(ctx context.Context, r *Request) (bool, error) {
 		case tg.KindTransient, tg.KindRetryAfter, tg.KindMigrated:
 			return false, err
 		}
-		b.log.Info("telegram refused to give the sender's standing in the group; taken as not an administrator", append(logAttrs(r), "error", err)...)
+		b.log.Info("telegram refused to give the sender's standing in the group; taken as not an administrator", append(logAttrs(r), slog.Any("error", err))...)
 		return false, nil
 	}
 	var m tgbotapi.ChatMember

@@ -3,6 +3,7 @@ package bot
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"strings"
 
@@ -18,7 +19,7 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update) {
 	defer func() {
 		// Handlers recover their own panics; this catches the routing's.
 		if v := recover(); v != nil {
-			b.log.Error("update routing panicked", "update_id", u.UpdateID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			b.log.Error("update routing panicked", slog.Int("update_id", u.UpdateID), slog.String("panic", fmt.Sprint(v)), slog.String("stack", string(debug.Stack())))
 		}
 	}()
 	switch {
@@ -31,7 +32,7 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update) {
 	case u.MyChatMember != nil:
 		b.onMyChatMember(ctx, u.MyChatMember)
 	default:
-		b.log.Debug("update of a kind the bot ignores", "update_id", u.UpdateID)
+		b.log.Debug("update of a kind the bot ignores", slog.Int("update_id", u.UpdateID))
 	}
 }
 
@@ -167,18 +168,18 @@ func (b *Bot) onCallback(ctx context.Context, updateID int64, q *tgbotapi.Callba
 		// press was forged to act for someone else's chat.
 		b.log.Warn("button press for another user's private chat refused", logAttrs(r)...)
 		if err := r.answer(ctx, r.Text(i18n.NotYourChat), true); err != nil {
-			b.log.Debug("cannot answer a refused callback", append(logAttrs(r), "error", err)...)
+			b.log.Debug("cannot answer a refused callback", append(logAttrs(r), slog.Any("error", err))...)
 		}
 		return
 	}
 	if e := b.callback(prefix); e != nil && q.Message != nil {
 		_ = e.serve(ctx, r)
 	} else if err := r.Answer(ctx, r.Text(i18n.ButtonStale)); err != nil {
-		b.log.Debug("cannot answer a stale callback", append(logAttrs(r), "error", err)...)
+		b.log.Debug("cannot answer a stale callback", append(logAttrs(r), slog.Any("error", err))...)
 	}
 	// Telegram shows a spinner on the button until the query is answered.
 	if err := r.Answer(ctx, ""); err != nil {
-		b.log.Debug("cannot answer a callback", append(logAttrs(r), "error", err)...)
+		b.log.Debug("cannot answer a callback", append(logAttrs(r), slog.Any("error", err))...)
 	}
 }
 
@@ -197,16 +198,16 @@ func (b *Bot) newRequest(ctx context.Context, updateID int64, chat *tgbotapi.Cha
 	r.Lang = b.cat.Language(subscriptions.NormalizeLanguage(r.userLang, i18n.Languages(), b.cat.DefaultLanguage()))
 	sub, ok, err := b.p.Subscriptions.Get(ctx, chat.ID)
 	if err != nil {
-		b.log.Warn("cannot read the chat's subscription; answering in the sender's language", "chat_id", chat.ID, "error", err)
+		b.log.Warn("cannot read the chat's subscription; answering in the sender's language", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
 		return r
 	}
 	if !ok {
 		// A chat the bot removed as gone writes again: the removal was a
 		// mistake (or the chat came back); undo it.
 		if sub, ok, err = b.p.Subscriptions.Restore(ctx, chat.ID); err != nil {
-			b.log.Warn("cannot restore a removed chat that wrote again", "chat_id", chat.ID, "error", err)
+			b.log.Warn("cannot restore a removed chat that wrote again", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
 		} else if ok {
-			b.log.Info("a chat removed as gone wrote again; subscription restored", "chat_id", chat.ID)
+			b.log.Info("a chat removed as gone wrote again; subscription restored", slog.Int64("chat_id", chat.ID))
 		}
 	}
 	r.setSubscriber(sub, ok)
@@ -221,10 +222,10 @@ func (b *Bot) onMyChatMember(ctx context.Context, m *tgbotapi.ChatMemberUpdated)
 	case "kicked", "left":
 		existed, err := b.p.Subscriptions.Unsubscribe(ctx, chat.ID)
 		if err != nil {
-			b.log.Error("cannot unsubscribe a chat that removed the bot", "chat_id", chat.ID, "error", err)
+			b.log.Error("cannot unsubscribe a chat that removed the bot", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
 			return
 		}
-		b.log.Info("bot removed from chat; unsubscribed", "chat_id", chat.ID, "chat_type", chat.Type, "status", status, "was_subscribed", existed)
+		b.log.Info("bot removed from chat; unsubscribed", slog.Int64("chat_id", chat.ID), slog.String("chat_type", chat.Type), slog.String("status", status), slog.Bool("was_subscribed", existed))
 	case "member", "administrator":
 		if chat.Type == "private" {
 			return // unblocked: the user sends /start when they want alerts
@@ -234,16 +235,16 @@ func (b *Bot) onMyChatMember(ctx context.Context, m *tgbotapi.ChatMemberUpdated)
 		}
 		sub, created, err := b.p.Subscriptions.Subscribe(ctx, chat.ID, subscriptions.ChatType(chat.Type), m.From.LanguageCode)
 		if err != nil {
-			b.log.Error("cannot subscribe a chat the bot was added to", "chat_id", chat.ID, "error", err)
+			b.log.Error("cannot subscribe a chat the bot was added to", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
 			return
 		}
-		b.log.Info("bot added to chat; subscribed", "chat_id", chat.ID, "chat_type", chat.Type, "new", created)
+		b.log.Info("bot added to chat; subscribed", slog.Int64("chat_id", chat.ID), slog.String("chat_type", chat.Type), slog.Bool("new", created))
 		if chat.Type == "channel" {
 			return // a channel's readers did not ask to hear from the bot
 		}
 		text := b.cat.T(sub.Language, i18n.WelcomeGroup, "chat", chat.Title)
 		if _, err := b.SendHTML(ctx, chat.ID, text, nil); err != nil {
-			b.log.Warn("cannot greet a group", "chat_id", chat.ID, "error", err)
+			b.log.Warn("cannot greet a group", slog.Int64("chat_id", chat.ID), slog.Any("error", err))
 		}
 	}
 }
@@ -251,10 +252,10 @@ func (b *Bot) onMyChatMember(ctx context.Context, m *tgbotapi.ChatMemberUpdated)
 // migrate moves a group's subscription to its supergroup's id.
 func (b *Bot) migrate(ctx context.Context, from, to int64) {
 	if err := b.p.Subscriptions.Migrate(ctx, from, to); err != nil {
-		b.log.Error("cannot move a migrated group's subscription", "chat_id", from, "new_chat_id", to, "error", err)
+		b.log.Error("cannot move a migrated group's subscription", slog.Int64("chat_id", from), slog.Int64("new_chat_id", to), slog.Any("error", err))
 		return
 	}
-	b.log.Info("group became a supergroup; subscription moved", "chat_id", from, "new_chat_id", to)
+	b.log.Info("group became a supergroup; subscription moved", slog.Int64("chat_id", from), slog.Int64("new_chat_id", to))
 }
 
 // gone unsubscribes a chat Telegram says will never take messages again,
@@ -263,11 +264,11 @@ func (b *Bot) migrate(ctx context.Context, from, to int64) {
 func (b *Bot) gone(ctx context.Context, chatID int64, cause error) {
 	existed, err := b.p.Subscriptions.Remove(ctx, chatID, cause.Error())
 	if err != nil {
-		b.log.Error("cannot unsubscribe a chat that is gone", "chat_id", chatID, "error", err)
+		b.log.Error("cannot unsubscribe a chat that is gone", slog.Int64("chat_id", chatID), slog.Any("error", err))
 		return
 	}
 	if existed {
-		b.log.Info("chat is gone; unsubscribed", "chat_id", chatID, "cause", cause)
+		b.log.Info("chat is gone; unsubscribed", slog.Int64("chat_id", chatID), slog.Any("cause", cause))
 	}
 }
 

@@ -27,7 +27,7 @@ func (b *Bot) poll(ctx, hctx context.Context, d *dispatcher) {
 		if err != nil {
 			pause := bo.Next()
 			if bo.Failures() == 1 || bo.Failures()%10 == 0 {
-				b.log.Error("cannot take the polling lease; retrying", "error", err, "failures", bo.Failures(), "wait", pause)
+				b.log.Error("cannot take the polling lease; retrying", slog.Any("error", err), slog.Int("failures", bo.Failures()), slog.Duration("wait", pause))
 			}
 			wait.Sleep(ctx, pause)
 			continue
@@ -35,21 +35,21 @@ func (b *Bot) poll(ctx, hctx context.Context, d *dispatcher) {
 		bo.Reset()
 		if !held {
 			if !standingBy {
-				b.log.Info("another replica is polling Telegram; standing by", "replica", b.p.ReplicaID)
+				b.log.Info("another replica is polling Telegram; standing by", slog.String("replica", b.p.ReplicaID))
 				standingBy = true
 			}
 			wait.Sleep(ctx, wait.Jitter(b.p.LeaseTTL/3))
 			continue
 		}
 		standingBy = false
-		b.log.Info("polling Telegram for updates", "replica", b.p.ReplicaID)
+		b.log.Info("polling Telegram for updates", slog.String("replica", b.p.ReplicaID))
 		b.lead(ctx, hctx, d)
 
 		// Free the lease at once so that a stand-by takes over without
 		// waiting for it to expire. It is a no-op when the lease was lost.
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		if err := b.p.Store.ReleaseLease(rctx, pollLease, b.p.ReplicaID); err != nil {
-			b.log.Warn("cannot release the polling lease; it will expire", "error", err)
+			b.log.Warn("cannot release the polling lease; it will expire", slog.Any("error", err))
 		}
 		cancel()
 	}
@@ -84,7 +84,7 @@ func (b *Bot) lead(ctx, hctx context.Context, d *dispatcher) {
 			continue
 		}
 		if bo.Failures() > 0 {
-			b.log.Info("polling Telegram works again", "failures", bo.Failures())
+			b.log.Info("polling Telegram works again", slog.Int("failures", bo.Failures()))
 		}
 		bo.Reset()
 		next := offset
@@ -111,7 +111,7 @@ func (b *Bot) lead(ctx, hctx context.Context, d *dispatcher) {
 		if err != nil {
 			// The next batch saves a later offset; until then a replica
 			// taking over would be given this batch again.
-			b.log.Error("cannot save the update offset", "error", err, "offset", offset)
+			b.log.Error("cannot save the update offset", slog.Any("error", err), slog.Int64("offset", offset))
 		}
 	}
 }
@@ -129,7 +129,7 @@ func (b *Bot) loadOffset(ctx context.Context) (int64, bool) {
 		}
 		pause := bo.Next()
 		if bo.Failures() == 1 || bo.Failures()%10 == 0 {
-			b.log.Error("cannot read the update offset; retrying", "error", err, "failures", bo.Failures())
+			b.log.Error("cannot read the update offset; retrying", slog.Any("error", err), slog.Int("failures", bo.Failures()))
 		}
 		if !wait.Sleep(ctx, pause) {
 			return 0, false
@@ -146,14 +146,14 @@ func (b *Bot) pollFailed(ctx context.Context, err error, bo *wait.Backoff, lose 
 			// configured mode, so the webhook goes.
 			b.log.Warn("a webhook is set while configured for long polling; deleting it")
 			if _, err := b.p.Client.Do(ctx, tgbotapi.DeleteWebhookConfig{}); err != nil {
-				b.log.Error("cannot delete the webhook", "error", err)
+				b.log.Error("cannot delete the webhook", slog.Any("error", err))
 				return bo.Next()
 			}
 			return 0
 		}
 		// Someone else polls with this token. If it is a replica that took
 		// the lease from us, stop; otherwise back off and try again.
-		b.log.Warn("another getUpdates is running with this token", "error", err)
+		b.log.Warn("another getUpdates is running with this token", slog.Any("error", err))
 		if held, lerr := b.p.Store.RenewLease(ctx, pollLease, b.p.ReplicaID, b.p.LeaseTTL); lerr == nil && !held {
 			lose()
 		}
@@ -164,7 +164,7 @@ func (b *Bot) pollFailed(ctx context.Context, err error, bo *wait.Backoff, lose 
 		pause = d
 	}
 	if bo.Failures() == 1 || bo.Failures()%10 == 0 {
-		b.log.Warn("getUpdates failed; retrying", "error", err, "failures", bo.Failures(), "wait", pause)
+		b.log.Warn("getUpdates failed; retrying", slog.Any("error", err), slog.Int("failures", bo.Failures()), slog.Duration("wait", pause))
 	}
 	return pause
 }
@@ -188,11 +188,11 @@ func (b *Bot) keepLease(ctx context.Context, lose context.CancelFunc) {
 			return
 		case err != nil:
 			if time.Since(lastOK) >= b.p.LeaseTTL {
-				b.log.Error("cannot renew the polling lease; stopping polling", "error", err)
+				b.log.Error("cannot renew the polling lease; stopping polling", slog.Any("error", err))
 				lose()
 				return
 			}
-			b.log.Warn("cannot renew the polling lease", "error", err)
+			b.log.Warn("cannot renew the polling lease", slog.Any("error", err))
 		case !held:
 			b.log.Warn("the polling lease passed to another replica; standing by")
 			lose()

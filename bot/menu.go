@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"log/slog"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -39,7 +40,7 @@ func (b *Bot) publishCommands(ctx context.Context) {
 			menuLang = def
 		}
 		if err := set(nil, lang, menu(menuLang, public)); err != nil {
-			b.log.Warn("cannot set the command menu", "language", lang, "error", err)
+			b.log.Warn("cannot set the command menu", slog.String("language", lang), slog.Any("error", err))
 			if ctx.Err() != nil {
 				return
 			}
@@ -57,7 +58,7 @@ func (b *Bot) publishCommands(ctx context.Context) {
 			}
 			if err := set(scope, lang, menu(menuLang, public, staff)); err != nil {
 				// Usually the admin has not started a chat with the bot yet.
-				b.log.Info("cannot set the staff command menu", "user_id", admin, "language", lang, "error", err)
+				b.log.Info("cannot set the staff command menu", slog.Int64("user_id", admin), slog.String("language", lang), slog.Any("error", err))
 				break
 			}
 		}

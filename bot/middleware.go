@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -31,12 +32,12 @@ func (b *Bot) middleware(h HandlerFunc, e *entry) HandlerFunc {
 
 // logAttrs describe a request in logs: never the token, never message text.
 func logAttrs(r *Request) []any {
-	attrs := []any{"update_id", r.UpdateID, "chat_id", r.Chat.ID, "user_id", r.UserID}
+	attrs := []any{slog.Int64("update_id", r.UpdateID), slog.Int64("chat_id", r.Chat.ID), slog.Int64("user_id", r.UserID)}
 	switch {
 	case r.IsCallback():
-		attrs = append(attrs, "callback", r.route)
+		attrs = append(attrs, slog.String("callback", r.route))
 	case r.Command != "":
-		attrs = append(attrs, "command", r.Command)
+		attrs = append(attrs, slog.String("command", r.Command))
 	}
 	return attrs
 }
@@ -47,7 +48,7 @@ func (b *Bot) logged(next HandlerFunc) HandlerFunc {
 	return func(ctx context.Context, r *Request) error {
 		start := time.Now()
 		err := next(ctx, r)
-		attrs := append(logAttrs(r), "took", time.Since(start))
+		attrs := append(logAttrs(r), slog.Duration("took", time.Since(start)))
 		if err == nil {
 			b.log.Debug("update handled", attrs...)
 			return nil
@@ -55,14 +56,14 @@ func (b *Bot) logged(next HandlerFunc) HandlerFunc {
 		var pe *panicError
 		switch {
 		case errors.As(err, &pe):
-			b.log.Error("handler panicked", append(attrs, "panic", fmt.Sprint(pe.value), "stack", string(pe.stack))...)
+			b.log.Error("handler panicked", append(attrs, slog.String("panic", fmt.Sprint(pe.value)), slog.String("stack", string(pe.stack)))...)
 		case tg.Classify(err) == tg.KindGone:
 			// The chat blocked the bot or vanished: it is unsubscribed
 			// already, and there is nobody to apologise to.
-			b.log.Info("chat is gone; reply dropped", append(attrs, "error", err)...)
+			b.log.Info("chat is gone; reply dropped", append(attrs, slog.Any("error", err))...)
 			return nil
 		default:
-			b.log.Error("handler failed", append(attrs, "error", err)...)
+			b.log.Error("handler failed", append(attrs, slog.Any("error", err))...)
 		}
 		b.apologise(ctx, r)
 		return nil
@@ -78,7 +79,7 @@ func (b *Bot) apologise(ctx context.Context, r *Request) {
 		err = r.Reply(ctx, r.T(i18n.Error))
 	}
 	if err != nil {
-		b.log.Debug("cannot send the apology", append(logAttrs(r), "error", err)...)
+		b.log.Debug("cannot send the apology", append(logAttrs(r), slog.Any("error", err))...)
 	}
 }
 

@@ -34,7 +34,7 @@ func (b *Bot) serveWebhook(ctx context.Context, d *dispatcher) error {
 	b.intakeMu.Lock()
 	b.intake = d
 	b.intakeMu.Unlock()
-	b.log.Info("receiving updates by webhook", "replica", b.p.ReplicaID)
+	b.log.Info("receiving updates by webhook", slog.String("replica", b.p.ReplicaID))
 
 	<-ctx.Done()
 
@@ -75,7 +75,7 @@ func (b *Bot) setWebhook(ctx context.Context) error {
 		default:
 			return fmt.Errorf("bot: telegram refused the webhook (check WEBHOOK_URL): %w", err)
 		}
-		b.log.Warn("setWebhook failed; retrying", "error", err, "wait", pause)
+		b.log.Warn("setWebhook failed; retrying", slog.Any("error", err), slog.Duration("wait", pause))
 		if !wait.Sleep(ctx, pause) {
 			return ctx.Err()
 		}
@@ -142,18 +142,18 @@ func (b *Bot) acceptUpdate(ctx context.Context, u tgbotapi.Update) int {
 	}
 	first, err := b.p.Store.MarkUpdate(ctx, id, updateMarkTTL)
 	if err != nil {
-		b.log.Error("cannot record a webhook update; Telegram will resend it", "error", err, "update_id", id)
+		b.log.Error("cannot record a webhook update; Telegram will resend it", slog.Any("error", err), slog.Int64("update_id", id))
 		return http.StatusInternalServerError
 	}
 	if !first {
-		b.log.Debug("webhook update already received; ignoring the copy", "update_id", id)
+		b.log.Debug("webhook update already received; ignoring the copy", slog.Int64("update_id", id))
 		return http.StatusOK
 	}
 	if err := b.queueJob(ctx, d, job{update: u, kind: kind}); err != nil {
 		fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		if err := b.p.Store.ForgetUpdate(fctx, id); err != nil {
-			b.log.Error("cannot forget a refused webhook update; its retry will be ignored", "error", err, "update_id", id)
+			b.log.Error("cannot forget a refused webhook update; its retry will be ignored", slog.Any("error", err), slog.Int64("update_id", id))
 		}
 		return http.StatusServiceUnavailable
 	}

@@ -171,7 +171,7 @@ func (s *Staff) newDraft(ctx context.Context, r *bot.Request, text string, entit
 			return r.Reply(ctx, r.T(i18n.BroadcastTooLong,
 				"length", formatInt(r.Lang, int64(render.Length(html))), "max", formatInt(r.Lang, render.MaxLength)))
 		default:
-			s.log.Error("BUG: a broadcast's formatting rendered to invalid HTML", "user_id", r.UserID, "error", err)
+			s.log.Error("BUG: a broadcast's formatting rendered to invalid HTML", slog.Int64("user_id", r.UserID), slog.Any("error", err))
 			return r.Reply(ctx, r.T(i18n.BroadcastInvalid))
 		}
 	}
@@ -182,7 +182,7 @@ func (s *Staff) newDraft(ctx context.Context, r *bot.Request, text string, entit
 	// The preview is the very text subscribers get, sent the same way.
 	if _, err := s.b.SendHTML(ctx, r.Chat.ID, html, nil); err != nil {
 		if tg.Classify(err) == tg.KindBadMarkup {
-			s.log.Error("BUG: Telegram refused a broadcast's HTML", "user_id", r.UserID, "error", err)
+			s.log.Error("BUG: Telegram refused a broadcast's HTML", slog.Int64("user_id", r.UserID), slog.Any("error", err))
 			return r.Reply(ctx, r.T(i18n.BroadcastInvalid))
 		}
 		return err
@@ -191,7 +191,7 @@ func (s *Staff) newDraft(ctx context.Context, r *bot.Request, text string, entit
 	if err != nil {
 		return err
 	}
-	s.log.Info("broadcast drafted", "user_id", r.UserID, "draft", d.ID)
+	s.log.Info("broadcast drafted", slog.Int64("user_id", r.UserID), slog.String("draft", d.ID))
 	return r.ReplyKeyboard(ctx, text, kb)
 }
 
@@ -370,7 +370,7 @@ func (s *Staff) onButton(ctx context.Context, r *bot.Request) error {
 		if _, err := s.p.Store.DeleteDraft(ctx, d.ID); err != nil {
 			return err
 		}
-		s.log.Info("broadcast draft cancelled", "user_id", r.UserID, "draft", d.ID)
+		s.log.Info("broadcast draft cancelled", slog.Int64("user_id", r.UserID), slog.String("draft", d.ID))
 		if err := r.Edit(ctx, r.T(i18n.BroadcastCancelled), nil); err != nil && !stale(err) {
 			return err
 		}
@@ -468,15 +468,15 @@ func (s *Staff) send(ctx context.Context, r *bot.Request, d draft) error {
 	}
 	// Should this fail, the watcher enqueues it: the record is active.
 	if err := s.enqueue(ctx, b); err != nil {
-		s.log.Error("cannot queue a broadcast; the watcher will retry", "broadcast", b.ID, "error", err)
+		s.log.Error("cannot queue a broadcast; the watcher will retry", slog.String("broadcast", b.ID), slog.Any("error", err))
 	}
 	if _, err := s.p.Store.DeleteDraft(ctx, d.ID); err != nil {
-		s.log.Warn("cannot delete a sent draft; it expires", "draft", d.ID, "error", err)
+		s.log.Warn("cannot delete a sent draft; it expires", slog.String("draft", d.ID), slog.Any("error", err))
 	}
-	s.log.Info("broadcast sent", "user_id", r.UserID, "broadcast", b.ID,
-		"categories", strings.Join(b.Audience.cats(), ","), "language", b.Audience.Language, "audience_size", size)
+	s.log.Info("broadcast sent", slog.Int64("user_id", r.UserID), slog.String("broadcast", b.ID),
+		slog.String("categories", strings.Join(b.Audience.cats(), ",")), slog.String("language", b.Audience.Language), slog.Int("audience_size", size))
 	if err := r.Edit(ctx, text, kb); err != nil && !stale(err) {
-		s.log.Warn("cannot show a broadcast's status", "broadcast", b.ID, "error", err)
+		s.log.Warn("cannot show a broadcast's status", slog.String("broadcast", b.ID), slog.Any("error", err))
 	}
 	return r.Answer(ctx, r.Text(i18n.AnswerSending))
 }
@@ -519,7 +519,7 @@ func (s *Staff) stop(ctx context.Context, r *bot.Request, id string) error {
 	if _, err := s.p.Engine.Cancel(ctx, id); err != nil && !errors.Is(err, delivery.ErrNotFound) {
 		return err
 	}
-	s.log.Info("broadcast stopped", "user_id", r.UserID, "broadcast", id)
+	s.log.Info("broadcast stopped", slog.Int64("user_id", r.UserID), slog.String("broadcast", id))
 	return r.Answer(ctx, r.Text(i18n.AnswerStopping))
 }
 
@@ -590,7 +590,7 @@ func (s *Staff) recall(ctx context.Context, r *bot.Request, id string) error {
 		if err := s.p.Store.SetBroadcastActive(ctx, id, true); err != nil {
 			return err
 		}
-		s.log.Info("broadcast recall asked", "user_id", r.UserID, "broadcast", id)
+		s.log.Info("broadcast recall asked", slog.Int64("user_id", r.UserID), slog.String("broadcast", id))
 	}
 	if err := r.Edit(ctx, r.T(i18n.AnswerRecalling), nil); err != nil && !stale(err) {
 		return err

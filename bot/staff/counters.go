@@ -92,14 +92,14 @@ func (c *Counters) Run(ctx context.Context) error {
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 			defer cancel()
 			if err := c.Flush(fctx); err != nil {
-				c.p.Logger.Warn("counts lost at shutdown", "error", err)
+				c.p.Logger.Warn("counts lost at shutdown", slog.Any("error", err))
 			}
 			return nil
 		case <-t.C:
 			if err := c.Flush(ctx); err != nil && ctx.Err() == nil {
 				failures++
 				if failures == 1 || failures%60 == 0 {
-					c.p.Logger.Warn("cannot write staff counters; keeping them for the next try", "error", err, "failures", failures)
+					c.p.Logger.Warn("cannot write staff counters; keeping them for the next try", slog.Any("error", err), slog.Int("failures", failures))
 				}
 			} else {
 				failures = 0

@@ -34,7 +34,7 @@ func (s *Staff) every(ctx context.Context, msg string, check func(context.Contex
 		if err := check(ctx); err != nil && ctx.Err() == nil {
 			failures++
 			if failures == 1 || failures%60 == 0 {
-				s.log.Error(msg, "error", err, "failures", failures)
+				s.log.Error(msg, slog.Any("error", err), slog.Int("failures", failures))
 			}
 		} else {
 			failures = 0
@@ -129,9 +129,9 @@ func (s *Staff) sendToAdmins(ctx context.Context, msg func(lang string) (string,
 		switch {
 		case err == nil:
 		case tg.Classify(err) == tg.KindGone:
-			s.log.Warn("admin cannot get alerts: has not started the bot, or blocked it", "user_id", admin, "error", err)
+			s.log.Warn("admin cannot get alerts: has not started the bot, or blocked it", slog.Int64("user_id", admin), slog.Any("error", err))
 		default:
-			s.log.Error("cannot send an alert to an admin", "user_id", admin, "error", err)
+			s.log.Error("cannot send an alert to an admin", slog.Int64("user_id", admin), slog.Any("error", err))
 		}
 	}
 }

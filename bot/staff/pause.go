@@ -2,6 +2,7 @@ package staff
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -51,7 +52,7 @@ func (s *Staff) watchPause(ctx context.Context) {
 		now := s.p.Now()
 		if now.After(retryAt) {
 			if told, err := s.tellPause(ctx, now); err != nil && ctx.Err() == nil {
-				s.log.Warn("cannot tell staff of the pause of sending", "error", err)
+				s.log.Warn("cannot tell staff of the pause of sending", slog.Any("error", err))
 			} else if !told {
 				retryAt = now.Add(pauseRetryTell)
 			}
@@ -74,7 +75,7 @@ func (s *Staff) tellPause(ctx context.Context, now time.Time) (told bool, err er
 	if err != nil || !claimed {
 		return true, err
 	}
-	s.log.Warn("sending paused: telling staff", "reason", string(p.Reason), "until", p.Until)
+	s.log.Warn("sending paused: telling staff", slog.String("reason", string(p.Reason)), slog.Time("until", p.Until))
 	sent := 0
 	for _, admin := range s.p.Admins {
 		lang := s.adminLanguage(ctx, admin)
@@ -85,9 +86,9 @@ func (s *Staff) tellPause(ctx context.Context, now time.Time) (told bool, err er
 		case err == nil:
 			sent++
 		case tg.Classify(err) == tg.KindGone:
-			s.log.Warn("admin cannot get alerts: has not started the bot, or blocked it", "user_id", admin, "error", err)
+			s.log.Warn("admin cannot get alerts: has not started the bot, or blocked it", slog.Int64("user_id", admin), slog.Any("error", err))
 		default:
-			s.log.Error("cannot tell an admin of the pause", "user_id", admin, "error", err)
+			s.log.Error("cannot tell an admin of the pause", slog.Int64("user_id", admin), slog.Any("error", err))
 		}
 	}
 	if sent == 0 && len(s.p.Admins) > 0 {
@@ -147,7 +148,7 @@ func (s *Staff) onPauseButton(ctx context.Context, r *bot.Request) error {
 	if !resumed {
 		return r.Answer(ctx, r.Text(i18n.AnswerPauseOver))
 	}
-	s.log.Info("sending resumed by staff", "user_id", r.UserID, "reason", string(reason), "since", since)
+	s.log.Info("sending resumed by staff", slog.Int64("user_id", r.UserID), slog.String("reason", string(reason)), slog.Time("since", since))
 	text := r.T(i18n.PauseResumed, "who", r.FirstName, "time", s.stamp(s.p.Now()), "reason", s.pauseReason(r.Lang, reason))
 	if err := r.Edit(ctx, text, nil); err != nil && !stale(err) {
 		return err

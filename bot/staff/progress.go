@@ -3,6 +3,7 @@ package staff
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"math"
 	"strconv"
 	"strings"
@@ -46,7 +47,7 @@ func (s *Staff) watchBroadcasts(ctx context.Context) {
 		if err != nil && ctx.Err() == nil {
 			failures++
 			if failures == 1 || failures%100 == 0 {
-				s.log.Error("cannot list active broadcasts", "error", err, "failures", failures)
+				s.log.Error("cannot list active broadcasts", slog.Any("error", err), slog.Int("failures", failures))
 			}
 		} else {
 			failures = 0
@@ -87,7 +88,7 @@ func (s *Staff) follow(ctx context.Context, id string) {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
 		defer cancel()
 		if err := s.p.Store.ReleaseLease(rctx, leaseName(id), s.p.ReplicaID); err != nil {
-			s.log.Warn("cannot release a broadcast's lease; it expires", "broadcast", id, "error", err)
+			s.log.Warn("cannot release a broadcast's lease; it expires", slog.String("broadcast", id), slog.Any("error", err))
 		}
 	}()
 	var sample rateSample
@@ -97,7 +98,7 @@ func (s *Staff) follow(ctx context.Context, id string) {
 		if err != nil && ctx.Err() == nil {
 			failures++
 			if failures == 1 || failures%20 == 0 {
-				s.log.Warn("following a broadcast failed; retrying", "broadcast", id, "error", err, "failures", failures)
+				s.log.Warn("following a broadcast failed; retrying", slog.String("broadcast", id), slog.Any("error", err), slog.Int("failures", failures))
 			}
 		} else {
 			failures = 0
@@ -107,7 +108,7 @@ func (s *Staff) follow(ctx context.Context, id string) {
 		}
 		ok, err := s.p.Store.AcquireLease(ctx, leaseName(id), s.p.ReplicaID, s.p.WatchLease)
 		if err == nil && !ok {
-			s.log.Info("another replica follows the broadcast now", "broadcast", id)
+			s.log.Info("another replica follows the broadcast now", slog.String("broadcast", id))
 			return
 		}
 	}
@@ -163,8 +164,8 @@ func (s *Staff) step(ctx context.Context, id string, sample *rateSample) (bool, 
 		if err := s.show(ctx, &b, st, now, sample, true); err != nil {
 			return false, err
 		}
-		s.log.Info("broadcast finished", "broadcast", id, "state", string(b.State), "delivered", b.Delivered,
-			"removed", b.Removed, "failed", b.Failed, "cancelled", b.Cancelled)
+		s.log.Info("broadcast finished", slog.String("broadcast", id), slog.String("state", string(b.State)), slog.Int64("delivered", b.Delivered),
+			slog.Int64("removed", b.Removed), slog.Int64("failed", b.Failed), slog.Int64("cancelled", b.Cancelled))
 		return s.unfollow(ctx, id)
 	}
 	if err := s.recallPage(ctx, &b, now); err != nil {
@@ -176,7 +177,7 @@ func (s *Staff) step(ctx context.Context, id string, sample *rateSample) (bool, 
 	if b.State != StateRecalled {
 		return false, nil
 	}
-	s.log.Info("broadcast recalled", "broadcast", id, "deleted", b.Deleted, "too_old", b.TooOld, "failed", b.RecallFailed)
+	s.log.Info("broadcast recalled", slog.String("broadcast", id), slog.Int64("deleted", b.Deleted), slog.Int64("too_old", b.TooOld), slog.Int64("failed", b.RecallFailed))
 	return s.unfollow(ctx, id)
 }
 
@@ -295,7 +296,7 @@ func (s *Staff) deleteCopy(ctx context.Context, c delivery.SentCopy) (copyOutcom
 			if s.p.Counters != nil {
 				s.p.Counters.Paused(wait)
 			}
-			s.log.Warn("flood limit while recalling: all replicas pause sending", "retry_after", wait)
+			s.log.Warn("flood limit while recalling: all replicas pause sending", slog.Duration("retry_after", wait))
 			if err := s.p.Store.PauseSends(ctx, wait); err != nil {
 				return copyFailed, err
 			}
@@ -320,7 +321,7 @@ func (s *Staff) deleteCopy(ctx context.Context, c delivery.SentCopy) (copyOutcom
 				}
 			}
 		}
-		s.log.Info("cannot delete a broadcast copy", "chat_id", c.ChatID, "error", err)
+		s.log.Info("cannot delete a broadcast copy", slog.Int64("chat_id", c.ChatID), slog.Any("error", err))
 		return copyFailed, nil
 	}
 }

@@ -2,6 +2,7 @@ package staff
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -32,7 +33,7 @@ func (s *Staff) cmdRestore(ctx context.Context, r *bot.Request) error {
 		if !ok {
 			return r.Reply(ctx, r.T(i18n.RestoreNothing, "chat", args))
 		}
-		s.log.Info("removed chat restored by staff", "user_id", r.UserID, "chat_id", chat)
+		s.log.Info("removed chat restored by staff", slog.Int64("user_id", r.UserID), slog.Int64("chat_id", chat))
 		return r.Reply(ctx, r.T(i18n.RestoreOne, "chat", args))
 	}
 	since, ok := s.parseSince(args)
@@ -43,7 +44,7 @@ func (s *Staff) cmdRestore(ctx context.Context, r *bot.Request) error {
 	if err != nil {
 		return err
 	}
-	s.log.Info("removed chats restored by staff", "user_id", r.UserID, "since", since, "restored", n)
+	s.log.Info("removed chats restored by staff", slog.Int64("user_id", r.UserID), slog.Time("since", since), slog.Int("restored", n))
 	return r.Reply(ctx, r.T(i18n.RestoreDone, "count", formatInt(r.Lang, int64(n)), "since", s.stamp(since)))
 }
 

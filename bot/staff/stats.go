@@ -3,6 +3,7 @@ package staff
 import (
 	"context"
 	"encoding/json"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -110,7 +111,7 @@ func (s *Staff) cmdBroadcasts(ctx context.Context, r *bot.Request) error {
 	for _, body := range bodies {
 		var b Broadcast
 		if err := json.Unmarshal(body, &b); err != nil {
-			s.log.Warn("unreadable broadcast record", "error", err)
+			s.log.Warn("unreadable broadcast record", slog.Any("error", err))
 			continue
 		}
 		delivered, removed, failed, cancelled := b.Delivered, b.Removed, b.Failed, b.Cancelled
