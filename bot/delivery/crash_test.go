@@ -290,6 +290,69 @@ func (p *prefixWriter) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// killAfter waits, within ctx, until the chats hold n copies of the alert
+// and kills c with SIGKILL; it returns, once the process is gone, when it
+// was killed.
+func (c *child) killAfter(ctx context.Context, t *testing.T, e *env, chats []int64, n int) time.Time {
+	t.Helper()
+	if err := e.fake.WaitFor(ctx, func() bool { total, _, _ := e.copies(chats); return total >= n }); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	killed := time.Now()
+	<-c.exited
+	return killed
+}
+
+// stop sends c SIGTERM and expects it to exit cleanly.
+func (c *child) stop(t *testing.T, name string) {
+	t.Helper()
+	if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-c.exited; err != nil {
+		t.Errorf("%s after SIGTERM: got %v, want a clean exit", name, err)
+	}
+}
+
+// awaitDone waits up to 30 s for c to finish an announcement: sends in
+// flight at a kill go again, and are recorded, after every chat has a copy.
+func (c *child) awaitDone(t *testing.T) {
+	t.Helper()
+	select {
+	case <-c.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the announcement was not done within 30s of every chat having it")
+	}
+}
+
+// lastFirstCopy is when the last of the chats got its first copy.
+func (e *env) lastFirstCopy(chats []int64) time.Time {
+	var last time.Time
+	for _, c := range chats {
+		if d := e.fake.Messages(c)[0].Date; d.After(last) {
+			last = d
+		}
+	}
+	return last
+}
+
+// kill9Fanout sets up what the Redis kill -9 tests share: 300 private
+// subscribers, a fake answering after 20 ms, and a broadcast to all of
+// them queued.
+func kill9Fanout(t *testing.T) (*env, []int64) {
+	t.Helper()
+	e := newEnv(t, telegramtest.Options{GlobalRate: -1})
+	chats := e.privateSubscribers(1, 300)
+	e.fake.SetLatency(20 * time.Millisecond)
+	if err := e.engine(nil).Enqueue(context.Background(), broadcast("b-1", subscriptions.Filter{}, map[string]string{"": "<b>alert</b>"})); err != nil {
+		t.Fatal(err)
+	}
+	return e, chats
+}
+
 // TestDeliveryKill9Subprocess kills a replica process with SIGKILL in the
 // middle of a fan-out, starts another, and checks that every subscriber
 // got the alert, duplicated only where a send was in flight.
@@ -299,26 +362,14 @@ func TestDeliveryKill9Subprocess(t *testing.T) {
 	}
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, telegramtest.Options{GlobalRate: -1})
-	chats := e.privateSubscribers(1, 300)
-	e.fake.SetLatency(20 * time.Millisecond)
-	if err := e.engine(nil).Enqueue(ctx, broadcast("b-1", subscriptions.Filter{}, map[string]string{"": "<b>alert</b>"})); err != nil {
-		t.Fatal(err)
-	}
+	e, chats := kill9Fanout(t)
 	const workers = 8
 	common := []string{"BB_RATE=150", "BB_WORKERS=" + strconv.Itoa(workers), "BB_PAGE_SIZE=10", "BB_PAGE_DELAY=60ms"}
 
 	first := startChild(t, e, "first", append(common, "BB_CLAIM_IDLE=30s", "BB_FANOUT_LEASE=1s")...)
 	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	if err := e.fake.WaitFor(wctx, func() bool { total, _, _ := e.copies(chats); return total >= 60 }); err != nil {
-		t.Fatal(err)
-	}
-	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	killed := time.Now()
-	<-first.exited
+	killed := first.killAfter(wctx, t, e, chats, 60)
 	st, err := e.st.Announcement(ctx, "b-1")
 	if err != nil {
 		t.Fatal(err)
@@ -345,12 +396,7 @@ func TestDeliveryKill9Subprocess(t *testing.T) {
 			t.Fatalf("waiting for the announcement to finish: %v; last %+v", wctx.Err(), st)
 		}
 	}
-	if err := second.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-second.exited; err != nil {
-		t.Errorf("second replica after SIGTERM: got %v, want a clean exit", err)
-	}
+	second.stop(t, "second replica")
 	total, dup, missing := e.copies(chats)
 	t.Logf("after restart: %d messages, %d duplicates", total, dup)
 	if missing != 0 || st.Delivered != int64(len(chats)) || st.Targeted != int64(len(chats)) {
@@ -377,24 +423,12 @@ func TestDeliveryKill9RestartResumesWithinSeconds(t *testing.T) {
 	}
 	t.Parallel()
 	ctx := context.Background()
-	e := newEnv(t, telegramtest.Options{GlobalRate: -1})
-	chats := e.privateSubscribers(1, 300)
-	e.fake.SetLatency(20 * time.Millisecond)
-	if err := e.engine(nil).Enqueue(ctx, broadcast("b-1", subscriptions.Filter{}, map[string]string{"": "<b>alert</b>"})); err != nil {
-		t.Fatal(err)
-	}
+	e, chats := kill9Fanout(t)
 	const workers = 8
 	first := startChild(t, e, "first", "BB_RATE=150", "BB_WORKERS="+strconv.Itoa(workers), "BB_PAGE_SIZE=10", "BB_PAGE_DELAY=60ms")
 	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	if err := e.fake.WaitFor(wctx, func() bool { total, _, _ := e.copies(chats); return total >= 60 }); err != nil {
-		t.Fatal(err)
-	}
-	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	killed := time.Now()
-	<-first.exited
+	killed := first.killAfter(wctx, t, e, chats, 60)
 	held, err := e.rdb.XPendingExt(ctx, &redis.XPendingExtArgs{Stream: "bb:{dlv}:queue", Group: "senders", Start: "-", End: "+", Count: 1000, Consumer: "first"}).Result()
 	if err != nil {
 		t.Fatal(err)
@@ -412,28 +446,14 @@ func TestDeliveryKill9RestartResumesWithinSeconds(t *testing.T) {
 	restarted := time.Now()
 	second := startChild(t, e, "second", "BB_RATE=1000", "BB_WORKERS="+strconv.Itoa(workers), "BB_PAGE_SIZE=10", "BB_PAGE_DELAY=1ms")
 	e.waitEveryChat(chats, 30*time.Second)
-	var last time.Time
-	for _, c := range chats {
-		if d := e.fake.Messages(c)[0].Date; d.After(last) {
-			last = d
-		}
-	}
+	last := e.lastFirstCopy(chats)
 	took := last.Sub(restarted)
 	t.Logf("every subscriber had the alert %v after the restart (%v after the kill)", took.Round(time.Millisecond), last.Sub(killed).Round(time.Millisecond))
 	if took > 15*time.Second {
 		t.Errorf("the last subscriber got the alert %v after the restart, want within 15s", took)
 	}
-	select { // sends in flight at the kill go again after every chat has a copy
-	case <-second.done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the announcement was not done within 30s of every chat having it")
-	}
-	if err := second.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-second.exited; err != nil {
-		t.Errorf("second replica after SIGTERM: got %v, want a clean exit", err)
-	}
+	second.awaitDone(t)
+	second.stop(t, "second replica")
 	total, dup, missing := e.copies(chats)
 	st, err = e.st.Announcement(ctx, "b-1")
 	if err != nil {
@@ -495,14 +515,7 @@ func TestDeliveryKill9RestartEmbedded(t *testing.T) {
 	first := startChild(t, e, "first", append(common, "BB_RATE=100", "BB_PAGE_DELAY=60ms")...)
 	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
-	if err := e.fake.WaitFor(wctx, func() bool { total, _, _ := e.copies(chats); return total >= 40 }); err != nil {
-		t.Fatal(err)
-	}
-	if err := first.cmd.Process.Signal(syscall.SIGKILL); err != nil {
-		t.Fatal(err)
-	}
-	killed := time.Now()
-	<-first.exited
+	killed := first.killAfter(wctx, t, e, chats, 40)
 	before, _, _ := e.copies(chats)
 	if before >= len(chats) {
 		t.Fatalf("got all %d sent before the kill, want the kill mid-delivery", before)
@@ -511,31 +524,15 @@ func TestDeliveryKill9RestartEmbedded(t *testing.T) {
 	restarted := time.Now()
 	second := startChild(t, e, "second", append(common, "BB_RATE=1000", "BB_PAGE_DELAY=1ms")...)
 	e.waitEveryChat(chats, 30*time.Second)
-	var last time.Time
-	for _, c := range chats {
-		if d := e.fake.Messages(c)[0].Date; d.After(last) {
-			last = d
-		}
-	}
+	last := e.lastFirstCopy(chats)
 	took := last.Sub(restarted)
 	t.Logf("killed after %d messages; every subscriber had the alert %v after the restart", before, took.Round(time.Millisecond))
 	// Held work waiting for its lease would take 10 s at least.
 	if took > 8*time.Second {
 		t.Errorf("the last subscriber got the alert %v after the restart, want it at once (well under the 10s fan-out lease)", took)
 	}
-	// Sends in flight at the kill are sent again, and recorded, after
-	// every chat has a copy: wait for the announcement to be done.
-	select {
-	case <-second.done:
-	case <-time.After(30 * time.Second):
-		t.Fatal("the announcement was not done within 30s of every chat having it")
-	}
-	if err := second.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-		t.Fatal(err)
-	}
-	if err := <-second.exited; err != nil {
-		t.Errorf("second process after SIGTERM: got %v, want a clean exit", err)
-	}
+	second.awaitDone(t)
+	second.stop(t, "second process")
 	b, err = store.OpenBolt(dir)
 	if err != nil {
 		t.Fatal(err)
