@@ -49,10 +49,23 @@ type candidate struct {
 // the next such date. At most MaxEntries entries are returned; cut counts
 // the ones left out.
 func parseHTML(text, base string) ([]Entry, int, error) {
-	flow := flatten(text, base)
+	entries, _, cut, err := parseFlow(flatten(text, base), base)
+	return entries, cut, err
+}
+
+// readHTML is parseHTML that also returns the page's pager links.
+func readHTML(text, base string) (Result, error) {
+	entries, pager, cut, err := parseFlow(flatten(text, base), base)
+	if err != nil {
+		return Result{Kind: HTML}, err
+	}
+	return Result{Entries: entries, Kind: HTML, Cut: cut, Pager: pager}, nil
+}
+
+func parseFlow(flow []flowItem, base string) ([]Entry, []PageLink, int, error) {
 	cands, cut := findCandidates(flow)
 	if len(cands) == 0 {
-		return nil, 0, fmt.Errorf("%w in HTML page (no DD.MM.YYYY date followed by a link)", ErrNoEntries)
+		return nil, nil, 0, fmt.Errorf("%w in HTML page (no DD.MM.YYYY date followed by a link)", ErrNoEntries)
 	}
 
 	teasers := make([]string, len(cands))
@@ -87,7 +100,7 @@ func parseHTML(text, base string) ([]Entry, int, error) {
 			Date:    c.date,
 		})
 	}
-	return entries, cut, nil
+	return entries, pagerLinks(flow, base), cut, nil
 }
 
 // findCandidates finds every date that starts a line and is followed, after

@@ -92,6 +92,8 @@ type Result struct {
 	// Cut counts the entries left out beyond MaxEntries; a page so long
 	// that reading it stopped early may hold more.
 	Cut int
+	// Pager holds an HTML list's links to its other pages (see PageLink).
+	Pager []PageLink
 }
 
 // Parse is Read for callers that need not know whether entries were cut.
@@ -119,7 +121,7 @@ func Read(body []byte, contentType, base string, kind Kind) (Result, error) {
 		}
 		return result(Feed)(parseFeed(text, base))
 	case HTML:
-		return result(HTML)(parseHTML(text, base))
+		return readHTML(text, base)
 	case Auto:
 	default:
 		return Result{Kind: kind}, fmt.Errorf("parse: unknown kind %d", int(kind))
@@ -129,7 +131,7 @@ func Read(body []byte, contentType, base string, kind Kind) (Result, error) {
 		return result(Feed)(parseFeed(text, base))
 	}
 	if looksLikeHTML(text, contentType) {
-		return result(HTML)(parseHTML(text, base))
+		return readHTML(text, base)
 	}
 	if strings.HasPrefix(strings.TrimSpace(text), "<") {
 		// Markup that is not HTML is most likely a broken feed; the XML
