@@ -54,6 +54,11 @@ type Params struct {
 	BurstLimit int
 	// OnBurst (optional) is called with each burst a poll held.
 	OnBurst func(Burst)
+	// BackfillPages (optional) is how many older pages of each HTML
+	// list source are read once, following its pager, and recorded
+	// silently; 0 reads none. Archive keeps the progress.
+	BackfillPages int
+	Archive       ArchiveStore
 }
 
 // Defaults of the burst guard and the digest.
@@ -111,6 +116,7 @@ func (p *Poller) Run(ctx context.Context) error {
 	var wg sync.WaitGroup
 	for _, src := range p.p.Sources {
 		wg.Go(func() { p.loop(ctx, src) })
+		wg.Go(func() { p.backfill(ctx, src) })
 	}
 	wg.Wait()
 	return nil
@@ -270,16 +276,23 @@ func (p *Poller) saveHealth(ctx context.Context, source string, at time.Time, fr
 // response are kept once. At most parse.MaxEntries are read; cut counts the
 // entries left out.
 func Extract(resp *fetch.Response, src Source, c *category.Categorizer, now time.Time) (pubs []Publication, cut int, err error) {
+	pubs, r, err := extract(resp, src, src.URL, c, now)
+	return pubs, r.Cut, err
+}
+
+// extract is Extract of one page of the source (its own URL, or an older
+// page of its list), also returning what the parser read.
+func extract(resp *fetch.Response, src Source, page string, c *category.Categorizer, now time.Time) ([]Publication, parse.Result, error) {
 	base := resp.FinalURL
 	if base == "" {
-		base = src.URL
+		base = page
 	}
 	r, err := parse.Read(resp.Body, resp.ContentType, base, src.Kind)
 	if err != nil {
-		return nil, 0, fmt.Errorf("poller: %s: %w", redact.URL(src.URL), err)
+		return nil, r, fmt.Errorf("poller: %s: %w", redact.URL(page), err)
 	}
 	entries := r.Entries
-	pubs = make([]Publication, 0, len(entries))
+	pubs := make([]Publication, 0, len(entries))
 	seen := make(map[string]bool, len(entries))
 	for _, e := range entries {
 		id, legacy := publicationID(src.URL, e.GUID, e.Link, e.Title, e.Date)
@@ -299,5 +312,5 @@ func Extract(resp *fetch.Response, src Source, c *category.Categorizer, now time
 			SeenAt:   now.UTC(),
 		})
 	}
-	return pubs, r.Cut, nil
+	return pubs, r, nil
 }

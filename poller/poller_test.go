@@ -47,6 +47,12 @@ func (m *memStore) RecordPoll(_ context.Context, r Recording) (Recorded, error) 
 	}
 	m.records++
 	m.recorded += len(r.Pubs)
+	if r.Archive {
+		for _, p := range r.Pubs {
+			m.seen[p.ID] = true
+		}
+		return Recorded{}, nil
+	}
 	var fresh []Publication
 	for _, p := range r.Pubs {
 		if !m.seen[p.ID] && !m.seen[p.LegacyID] && m.inited[r.Source] {

@@ -52,6 +52,10 @@ type Recording struct {
 	// BurstNewest is how many of a burst's newest publications staff may
 	// still announce.
 	BurstNewest int
+	// Archive marks an older page of the source read by the backfill: its
+	// unseen publications are stored and indexed silently, never queued
+	// or held, and the source's validators and digest are left alone.
+	Archive bool
 }
 
 // Recorded is what a recording did.
@@ -105,6 +109,29 @@ type Store interface {
 	RecordPoll(ctx context.Context, r Recording) (Recorded, error)
 	// SaveHealth stores the polling health of source.
 	SaveHealth(ctx context.Context, source string, h Health) error
+}
+
+// Backfill is how far the archive backfill of one source has got.
+type Backfill struct {
+	// Next is the URL of the next older page to read; "" before the
+	// first step, which reads the pager of the source's own page.
+	Next string `json:"next,omitempty"`
+	// Page is the number of the page Next is (2: the list's second page).
+	Page int `json:"page,omitempty"`
+	// Done: no older page is left to read, or the configured number of
+	// pages was read.
+	Done bool `json:"done,omitempty"`
+}
+
+// ArchiveStore keeps each source's backfill progress, so that a restart
+// goes on where the last process stopped and a finished backfill is never
+// run again.
+type ArchiveStore interface {
+	// Backfill returns the source's progress; the zero Backfill when none
+	// was saved.
+	Backfill(ctx context.Context, source string) (Backfill, error)
+	// SaveBackfill stores the source's progress.
+	SaveBackfill(ctx context.Context, source string, b Backfill) error
 }
 
 // OldestFirst returns the positions of pubs, given in a source's order
