@@ -1,6 +1,7 @@
 package store
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -48,6 +49,10 @@ func OpenBolt(dir string) (*Bolt, error) {
 	if err := b.dropPacingState(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: drop the old pacing state of %s: %w", path, err)
+	}
+	if err := b.UpgradeSearchIndex(context.Background()); err != nil {
+		_ = db.Close()
+		return nil, err
 	}
 	return b, nil
 }

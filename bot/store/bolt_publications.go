@@ -72,6 +72,8 @@ type boltPubSource struct {
 	HealthVersion int64  `json:"health_version,omitempty"`
 	Digest        string `json:"digest,omitempty"`
 	DigestAt      int64  `json:"digest_at,omitempty"` // unix ms
+	// Backfill is the archive backfill's progress.
+	Backfill *poller.Backfill `json:"backfill,omitempty"`
 }
 
 // boltBurst is a held burst: the Redis burst hash.
@@ -304,6 +306,9 @@ func (b *Bolt) RecordPoll(ctx context.Context, rec poller.Recording) (poller.Rec
 			return poller.Recorded{}, fmt.Errorf("store: record publications of %s: %w", rec.Source, err)
 		}
 	}
+	if rec.Archive {
+		return poller.Recorded{}, nil // an older page: the source's state stays the poll's
+	}
 	var (
 		done poller.Recorded
 		ids  []string
@@ -368,7 +373,10 @@ func recordChunkTx(tx *bolt.Tx, rec poller.Recording, offset int, pubs []poller.
 		if err := bs.trim(cat, latestCategoryCap); err != nil {
 			return err
 		}
-		if st.Initialized {
+		if err := bs.indexTerms(p, score); err != nil {
+			return err
+		}
+		if st.Initialized && !rec.Archive {
 			key := append(append([]byte(rec.Source), 0), p.ID...)
 			if err := bs.pending.Put(key, binary.BigEndian.AppendUint64(nil, pubSortableScore(score))); err != nil {
 				return err
@@ -623,6 +631,15 @@ func pubLoad(pubs *bolt.Bucket, id string) (poller.Publication, bool, error) {
 		return poller.Publication{}, false, fmt.Errorf("decode publication %s: %w", id, err)
 	}
 	return p, true, nil
+}
+
+// pubTermIndex is the key prefix of one term's search index in
+// boltPubLatest: the latest indexes' layout, newest first.
+func pubTermIndex(term string) []byte {
+	p := make([]byte, 0, len(term)+2)
+	p = append(p, 't')
+	p = append(p, term...)
+	return append(p, 0)
 }
 
 // pubLatestIndex is the key prefix of the overall latest index (category

@@ -36,6 +36,11 @@ func burstKey(id string) string           { return "bb:{pub}:burst:" + id }     
 func burstsKey() string                   { return "bb:{pub}:bursts" }                          // zset: burst id -> at (ms)
 func burstQuietKey(source string) string  { return "bb:{pub}:burstquiet:" + sourceTag(source) } // string with a TTL: staff were told of a burst of source
 
+// Search index: one zset per term (poller/terms), id -> latest score, the
+// newest termCap kept; and the version of the index's upgrade.
+func termKey(term string) string    { return "bb:{pub}:term:" + term }
+func termVersionKey() string        { return "bb:{pub}:termversion" }
+
 // Subscribers, layout 2 (see redis_subscriptions.go).
 func subBucketsKey() string       { return "bb:{sub}:bk" }      // zset: bucket lower bound -> itself
 func subBucketPrefix() string     { return "bb:{sub}:b:" }      // + lower bound: hash chat id -> packed record

@@ -46,8 +46,9 @@ const (
 // KEYS[5 .. 4+n] publication keys, one per item
 // KEYS[5+n .. 4+2n] latest-of-category zset, one per item
 // ARGV[1] now (ms)  ARGV[2] latest-of-category cap  ARGV[3] publication TTL (s)
-// ARGV[4] prune seen ids last seen before (ms)
-// ARGV[5 ..] per item: id, legacy id ("" for none), JSON, sort score
+// ARGV[4] prune seen ids last seen before (ms)  ARGV[5] "1": an archive page
+// (nothing becomes pending)
+// ARGV[6 ..] per item: id, legacy id ("" for none), JSON, sort score
 // An item seen under its legacy id (the previous release's) counts as seen.
 // Returns the number of unseen items.
 var recordChunkScript = redis.NewScript(`
@@ -57,7 +58,7 @@ local initialized = redis.call('HGET', KEYS[2], 'initialized')
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', '(' .. ARGV[4])
 local unseen = 0
 for i = 1, n do
-  local base = 5 + (i - 1) * 4
+  local base = 6 + (i - 1) * 4
   local id, legacy, body, score = ARGV[base], ARGV[base + 1], ARGV[base + 2], ARGV[base + 3]
   local known = redis.call('ZSCORE', KEYS[1], id)
   if not known and legacy ~= '' then
@@ -70,7 +71,7 @@ for i = 1, n do
     redis.call('ZADD', KEYS[3], score, id)
     redis.call('ZADD', KEYS[4 + n + i], score, id)
     redis.call('ZREMRANGEBYRANK', KEYS[4 + n + i], 0, -(tonumber(ARGV[2]) + 1))
-    if initialized then
+    if initialized and ARGV[5] ~= '1' then
       redis.call('ZADD', KEYS[4], score, id)
     end
   end
@@ -139,6 +140,11 @@ func (r *Redis) RecordPoll(ctx context.Context, rec poller.Recording) (poller.Re
 			return poller.Recorded{}, fmt.Errorf("store: record publications of %s: %w", rec.Source, err)
 		}
 	}
+	if rec.Archive {
+		// An older page: stored and indexed silently, and the source's
+		// state stays the poll's.
+		return poller.Recorded{}, nil
+	}
 	source, now := rec.Source, rec.Now
 	burstID := newBurstID(source, now)
 	keys := []string{seenKey(), sourceStateKey(source), latestKey(), pendingKey(source),
@@ -176,9 +182,16 @@ func (r *Redis) recordChunk(ctx context.Context, rec poller.Recording, offset in
 	for _, p := range pubs {
 		keys = append(keys, latestCategoryKey(p.Category))
 	}
-	args := make([]any, 0, 4+4*n)
+	if err := r.indexTerms(ctx, pubs, offset); err != nil {
+		return err
+	}
+	archive := "0"
+	if rec.Archive {
+		archive = "1"
+	}
+	args := make([]any, 0, 5+4*n)
 	args = append(args, rec.Now.UnixMilli(), latestCategoryCap, int64(publicationTTL/time.Second),
-		rec.Now.Add(-seenRetention).UnixMilli())
+		rec.Now.Add(-seenRetention).UnixMilli(), archive)
 	for i, p := range pubs {
 		body, err := json.Marshal(p)
 		if err != nil {

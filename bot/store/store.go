@@ -42,6 +42,10 @@ func OpenRedis(ctx context.Context, url string) (*Redis, error) {
 		_ = rdb.Close()
 		return nil, err
 	}
+	if err := r.UpgradeSearchIndex(ctx); err != nil {
+		_ = rdb.Close()
+		return nil, err
+	}
 	return r, nil
 }
 
