@@ -38,8 +38,8 @@ func burstQuietKey(source string) string  { return "bb:{pub}:burstquiet:" + sour
 
 // Search index: one zset per term (poller/terms), id -> latest score, the
 // newest termCap kept; and the version of the index's upgrade.
-func termKey(term string) string    { return "bb:{pub}:term:" + term }
-func termVersionKey() string        { return "bb:{pub}:termversion" }
+func termKey(term string) string { return "bb:{pub}:term:" + term }
+func termVersionKey() string     { return "bb:{pub}:termversion" }
 
 // Subscribers, layout 2 (see redis_subscriptions.go).
 func subBucketsKey() string       { return "bb:{sub}:bk" }      // zset: bucket lower bound -> itself
