@@ -56,6 +56,10 @@ type PublicationReader interface {
 	// Latest returns up to n newest publications, of one category when
 	// category is not empty.
 	Latest(ctx context.Context, category string, n int) ([]poller.Publication, error)
+	// Search returns the page [offset, offset+n) of the publications
+	// matching query's terms (poller/terms), best matches first, and how
+	// many matched (bounded by the store).
+	Search(ctx context.Context, query []string, offset, n int) ([]poller.Publication, int, error)
 }
 
 // SendBudget paces the bot's own messages within the send budget that

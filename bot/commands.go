@@ -54,10 +54,12 @@ func (b *Bot) registerCitizenCommands() {
 	b.Handle("time", b.cmdTime, d(i18n.CmdTime))
 	b.Handle("consular", b.cmdConsular, d(i18n.CmdConsular))
 	b.Handle("latest", b.cmdLatest, d(i18n.CmdLatest))
+	b.Handle("search", b.cmdSearch, d(i18n.CmdSearch))
 	b.Handle("categories", b.cmdCategories, d(i18n.CmdCategories), GroupAdminOnly())
 	b.Handle("language", b.cmdLanguage, d(i18n.CmdLanguage), GroupAdminOnly())
 	b.HandleCallback(prefixCategory, b.cbCategory, GroupAdminOnly())
 	b.HandleCallback(prefixLanguage, b.cbLanguage, GroupAdminOnly())
+	b.registerSearchCommands()
 }
 
 // cmdStart subscribes the chat and offers the category choice.
@@ -76,6 +78,9 @@ func (b *Bot) cmdStart(ctx context.Context, r *Request) error {
 	if created {
 		key = i18n.Welcome
 		b.log.Info("chat subscribed", slog.Int64("chat_id", r.Chat.ID), slog.String("chat_type", string(r.Chat.Type)), slog.String("language", sub.Language))
+	}
+	if r.Args != "" {
+		return b.deepLink(ctx, r, sub, created, key)
 	}
 	return r.ReplyKeyboard(ctx, r.T(key), b.categoryKeyboard(r.Lang, sub))
 }
@@ -223,33 +228,82 @@ func (b *Bot) cmdLatest(ctx context.Context, r *Request) error {
 		return r.Reply(ctx, r.T(i18n.LatestUnknownCategory, "query", truncate(render.Line(unknown), maxQueryRunes),
 			"categories", i18n.HTML(strings.Join(lines, "\n")), "example", cats[0].ID))
 	}
-	pubs, err := b.p.Publications.Latest(ctx, q.category, q.n+latestSlack)
+	msgs, kb, err := b.latestPage(ctx, r.Lang, q, 0)
 	if err != nil {
 		return err
 	}
-	pubs = newest(pubs, q.n)
-	catName := b.p.Categorizer.Name(q.category, r.Lang)
-	if len(pubs) == 0 {
-		if q.category != "" {
-			return r.Reply(ctx, r.T(i18n.LatestEmptyCategory, "category", catName))
+	for i, msg := range msgs {
+		if i == len(msgs)-1 {
+			return r.ReplyKeyboard(ctx, msg, kb)
 		}
-		return r.Reply(ctx, r.T(i18n.LatestEmpty))
-	}
-	header := r.T(i18n.LatestHeader)
-	if q.category != "" {
-		header = r.T(i18n.LatestHeaderCategory, "category", catName)
-	}
-	items := make([]string, 0, len(pubs)+1)
-	items = append(items, header)
-	for _, p := range pubs {
-		items = append(items, b.latestItem(r.Lang, p))
-	}
-	for _, msg := range pack(items, "\n\n", maxMessageLen) {
 		if err := r.Reply(ctx, msg); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// latestMaxPages bounds /latest's pages: the store keeps the newest 200.
+const latestMaxPages = 200
+
+// latestPage renders page (from 0) of /latest: the messages it takes and
+// the Prev/Next buttons that go under the last.
+func (b *Bot) latestPage(ctx context.Context, lang string, q latestQuery, page int) ([]string, Keyboard, error) {
+	pubs, err := b.p.Publications.Latest(ctx, q.category, (page+1)*q.n+latestSlack)
+	if err != nil {
+		return nil, nil, err
+	}
+	pubs = newest(pubs, len(pubs))
+	more := len(pubs) > (page+1)*q.n
+	pubs = pubs[min(page*q.n, len(pubs)):min((page+1)*q.n, len(pubs))]
+	catName := b.p.Categorizer.Name(q.category, lang)
+	if len(pubs) == 0 {
+		if q.category != "" {
+			return []string{b.cat.T(lang, i18n.LatestEmptyCategory, "category", catName)}, nil, nil
+		}
+		return []string{b.cat.T(lang, i18n.LatestEmpty)}, nil, nil
+	}
+	header := b.cat.T(lang, i18n.LatestHeader)
+	if q.category != "" {
+		header = b.cat.T(lang, i18n.LatestHeaderCategory, "category", catName)
+	}
+	if page > 0 {
+		header += " · " + b.cat.T(lang, i18n.LatestPageHead, "from", page*q.n+1, "to", page*q.n+len(pubs))
+	}
+	items := make([]string, 0, len(pubs)+1)
+	items = append(items, header)
+	for _, p := range pubs {
+		items = append(items, b.latestItem(lang, p))
+	}
+	data := func(p int) string {
+		return prefixLatestPage + ":" + strconv.Itoa(p) + ":" + strconv.Itoa(q.n) + ":" + q.category
+	}
+	var kb Keyboard
+	if len(data(latestMaxPages)) <= maxCallbackData {
+		kb = b.pager(lang, page, page > 0, more && (page+2)*q.n <= latestMaxPages, data)
+	}
+	return pack(items, "\n\n", maxMessageLen), kb, nil
+}
+
+// cbLatestPage turns /latest's page in place.
+func (b *Bot) cbLatestPage(ctx context.Context, r *Request) error {
+	parts := strings.SplitN(r.Data, ":", 3)
+	if len(parts) != 3 {
+		return r.Answer(ctx, r.Text(i18n.ButtonStale))
+	}
+	n, okN := parsePage(parts[1], latestMax+1)
+	page, okPage := parsePage(parts[0], latestMaxPages)
+	if !okN || !okPage || n < 1 || page*n >= latestMaxPages || (parts[2] != "" && !b.p.Categorizer.Known(parts[2])) {
+		return r.Answer(ctx, r.Text(i18n.ButtonStale))
+	}
+	msgs, kb, err := b.latestPage(ctx, r.Lang, latestQuery{n: n, category: parts[2]}, page)
+	if err != nil {
+		return err
+	}
+	if err := r.Edit(ctx, msgs[0], kb); err != nil && !staleMessage(err) {
+		return err
+	}
+	return r.Answer(ctx, "")
 }
 
 // newest returns the n newest of pubs (which come newest first, as the
