@@ -16,6 +16,7 @@ import (
 
 	"github.com/bulletinbot/bulletinbot/bot/internal/wait"
 	"github.com/bulletinbot/bulletinbot/bot/render"
+	"github.com/bulletinbot/bulletinbot/poller"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
 
@@ -64,6 +65,9 @@ type Params struct {
 	Render render.Options
 	// LinkPreviews lets Telegram show a preview of the alert's link.
 	LinkPreviews bool
+	// AlertMarkup (optional) gives a publication alert's buttons in a
+	// language, as reply_markup JSON ("" for none); see alertMarkup.
+	AlertMarkup func(p poller.Publication, lang string) string
 
 	// Rate is SEND_RATE, messages a second over all replicas; zero or
 	// less lifts the global limit (benchmarks).
@@ -230,6 +234,8 @@ type Engine struct {
 
 	annMu sync.Mutex
 	anns  map[string]Announcement // texts of announcements being sent
+
+	markups markupCache // alert keyboards of announcements being sent
 
 	pauses  pauses
 	window  window

@@ -290,6 +290,9 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 	if e.p.PaidBroadcast {
 		params["allow_paid_broadcast"] = "true"
 	}
+	if markup := e.alertMarkup(ctx, a, d.Language); markup != "" {
+		params["reply_markup"] = markup
+	}
 
 	callCtx, cancel := context.WithTimeout(ctx, e.p.SendTimeout)
 	start := time.Now()
