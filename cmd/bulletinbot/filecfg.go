@@ -40,7 +40,16 @@ type PollingConfig struct {
 	// items than this in one poll, none is announced; admins are asked
 	// (default 20; negative turns the guard off).
 	BurstLimit int `yaml:"burst_limit,omitempty"`
+	// BackfillPages is how many older pages of each HTML list source are
+	// read once, following its pager, one a poll interval, and recorded
+	// silently so that /search finds them (default 0: none; at most
+	// maxBackfillPages).
+	BackfillPages int `yaml:"backfill_pages,omitempty"`
 }
+
+// maxBackfillPages bounds the archive backfill: the embassy's lists hold
+// about 15 entries a page; 200 pages is years of publications.
+const maxBackfillPages = 200
 
 // DeliveryConfig tunes sending.
 type DeliveryConfig struct {
@@ -118,6 +127,9 @@ func loadFileConfig(path string) (*FileConfig, error) {
 	}
 	if h := fc.Health; h.FailuresBeforeAlert < 0 || h.SilentAfter < 0 || h.StaleAfter < 0 {
 		errs = append(errs, fmt.Errorf("CONFIG_FILE %s: health: values must not be negative", path))
+	}
+	if n := fc.Polling.BackfillPages; n < 0 || n > maxBackfillPages {
+		errs = append(errs, fmt.Errorf("CONFIG_FILE %s: polling: backfill_pages %d is out of range; give 0 (none) to %d", path, n, maxBackfillPages))
 	}
 	if l := fc.Delivery.Lifetime; l != 0 && l < time.Minute {
 		errs = append(errs, fmt.Errorf("CONFIG_FILE %s: delivery: lifetime %v is too short; give at least 1m (default 24h)", path, l))

@@ -34,6 +34,7 @@ type stateStore interface {
 	delivery.Publications
 	staff.Store
 	staff.BurstStore
+	poller.ArchiveStore
 	SourceHealth(ctx context.Context) (map[string]poller.Health, error)
 	Ping(ctx context.Context) error
 	Close() error
@@ -102,7 +103,7 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 	counters := staff.NewCounters(st, staff.CountersParams{Logger: logger.With(slog.String("component", "staff"))})
 	engine, err := delivery.New(delivery.Params{
 		Store: st, Telegram: client, Subscribers: subs, Intake: st, Publications: st,
-		Labels: categorizer.Name, Rate: cfg.SendRate,
+		Labels: categorizer.Name, Rate: cfg.SendRate, AlertMarkup: b.AlertMarkup,
 		PaidBroadcast: file.Delivery.PaidBroadcast, LinkPreviews: file.Delivery.LinkPreviews, Observer: staff.Tee(m, counters),
 		Lifetime: file.Delivery.Lifetime,
 		Logger:   logger.With(slog.String("component", "delivery")),
@@ -123,6 +124,7 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 		Sources: file.sources(cfg.Sources), Interval: cfg.PollInterval, Store: st,
 		Fetcher: fetch.New(fetch.Config{}), Categorizer: categorizer, Observer: m,
 		BurstLimit: file.Polling.BurstLimit, Logger: logger.With(slog.String("component", "poller")),
+		BackfillPages: file.Polling.BackfillPages, Archive: st,
 	})
 
 	m.gauge("bulletinbot_subscribers", "Subscribed chats.", logger, func(ctx context.Context) (float64, error) {
