@@ -350,6 +350,7 @@ func recordChunkTx(tx *bolt.Tx, rec poller.Recording, offset int, pubs []poller.
 	}
 	ms := rec.Now.UnixMilli()
 	all := pubLatestIndex("")
+	touched := map[string]bool{}
 	for i, p := range pubs {
 		legacyKnown := p.LegacyID != "" && bs.seen.Get([]byte(p.LegacyID)) != nil
 		known, err := bs.see(p.ID, ms)
@@ -373,7 +374,7 @@ func recordChunkTx(tx *bolt.Tx, rec poller.Recording, offset int, pubs []poller.
 		if err := bs.trim(cat, latestCategoryCap); err != nil {
 			return err
 		}
-		if err := bs.indexTerms(p, score); err != nil {
+		if err := bs.indexTerms(p, score, touched); err != nil {
 			return err
 		}
 		if st.Initialized && !rec.Archive {
@@ -383,7 +384,7 @@ func recordChunkTx(tx *bolt.Tx, rec poller.Recording, offset int, pubs []poller.
 			}
 		}
 	}
-	return nil
+	return bs.trimTerms(touched)
 }
 
 // recordFinishTx is recordFinishScript. It returns the burst it held, or

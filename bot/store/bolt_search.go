@@ -16,14 +16,23 @@ import (
 // term (pubTermIndex), trimmed to termCap as Redis's term zsets are; it is
 // written in the recording's own transaction.
 
-// indexTerms puts a new publication into the index of each of its terms.
-func (bs pubBuckets) indexTerms(p poller.Publication, score float64) error {
+// indexTerms puts a new publication into the index of each of its terms
+// and adds the terms to touched, whose indexes trimTerms then trims.
+func (bs pubBuckets) indexTerms(p poller.Publication, score float64, touched map[string]bool) error {
 	for _, t := range publicationTerms(p) {
-		index := pubTermIndex(t)
-		if err := bs.index(index, p.ID, score); err != nil {
+		if err := bs.index(pubTermIndex(t), p.ID, score); err != nil {
 			return err
 		}
-		if err := bs.trim(index, termCap); err != nil {
+		touched[t] = true
+	}
+	return nil
+}
+
+// trimTerms keeps the newest termCap entries of each touched term's index:
+// once per transaction, not per publication.
+func (bs pubBuckets) trimTerms(touched map[string]bool) error {
+	for t := range touched {
+		if err := bs.trim(pubTermIndex(t), termCap); err != nil {
 			return err
 		}
 	}
@@ -113,16 +122,20 @@ func (b *Bolt) UpgradeSearchIndex(ctx context.Context) error {
 		for k, id := c.Seek(index); k != nil && bytes.HasPrefix(k, index) && len(entries) < latestCap; k, id = c.Next() {
 			entries = append(entries, entry{string(id), pubUnsortableScore(^binary.BigEndian.Uint64(k[len(index):]))})
 		}
+		touched := map[string]bool{}
 		for _, e := range entries {
 			p, ok, err := pubLoad(bs.pubs, e.id)
 			if err != nil {
 				return err
 			}
 			if ok {
-				if err := bs.indexTerms(p, e.score); err != nil {
+				if err := bs.indexTerms(p, e.score, touched); err != nil {
 					return err
 				}
 			}
+		}
+		if err := bs.trimTerms(touched); err != nil {
+			return err
 		}
 		return meta.Put([]byte(boltTermVersionID), []byte("1"))
 	})

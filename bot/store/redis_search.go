@@ -27,30 +27,43 @@ func (r *Redis) indexTerms(ctx context.Context, pubs []poller.Publication, offse
 	if err != nil {
 		return fmt.Errorf("index terms: %w", err)
 	}
-	pipe := r.rdb.Pipeline()
+	byTerm := map[string][]redis.Z{}
 	for i, p := range pubs {
 		if scores[2*i] != 0 || scores[2*i+1] != 0 {
 			continue
 		}
-		r.queueTerms(ctx, pipe, p, latestScore(p, offset+i))
+		addTerms(byTerm, p, latestScore(p, offset+i))
 	}
-	if pipe.Len() == 0 {
+	return r.writeTerms(ctx, byTerm, nil)
+}
+
+// addTerms adds one publication's terms to byTerm.
+func addTerms(byTerm map[string][]redis.Z, p poller.Publication, score float64) {
+	for _, t := range publicationTerms(p) {
+		byTerm[t] = append(byTerm[t], redis.Z{Score: score, Member: p.ID})
+	}
+}
+
+// writeTerms writes byTerm in one pipeline, three commands a term (add,
+// trim to termCap, expiry), and then runs more (if any) in it too.
+func (r *Redis) writeTerms(ctx context.Context, byTerm map[string][]redis.Z, more func(redis.Pipeliner)) error {
+	if len(byTerm) == 0 && more == nil {
 		return nil
+	}
+	pipe := r.rdb.Pipeline()
+	for t, zs := range byTerm {
+		key := termKey(t)
+		pipe.ZAdd(ctx, key, zs...)
+		pipe.ZRemRangeByRank(ctx, key, 0, -(termCap + 1))
+		pipe.Expire(ctx, key, publicationTTL)
+	}
+	if more != nil {
+		more(pipe)
 	}
 	if _, err := pipe.Exec(ctx); err != nil {
 		return fmt.Errorf("index terms: %w", err)
 	}
 	return nil
-}
-
-// queueTerms puts one publication's terms into pipe.
-func (r *Redis) queueTerms(ctx context.Context, pipe redis.Pipeliner, p poller.Publication, score float64) {
-	for _, t := range publicationTerms(p) {
-		key := termKey(t)
-		pipe.ZAdd(ctx, key, redis.Z{Score: score, Member: p.ID})
-		pipe.ZRemRangeByRank(ctx, key, 0, -(termCap + 1))
-		pipe.Expire(ctx, key, publicationTTL)
-	}
 }
 
 // Search implements the bot's search: see rankTerms. It reads at most
@@ -113,12 +126,12 @@ func (r *Redis) UpgradeSearchIndex(ctx context.Context) error {
 		id, _ := z.Member.(string)
 		score[id] = z.Score
 	}
-	pipe := r.rdb.Pipeline()
+	byTerm := map[string][]redis.Z{}
 	for _, p := range pubs {
-		r.queueTerms(ctx, pipe, p, score[p.ID])
+		addTerms(byTerm, p, score[p.ID])
 	}
-	pipe.Set(ctx, termVersionKey(), "1", 0)
-	if _, err := pipe.Exec(ctx); err != nil {
+	err = r.writeTerms(ctx, byTerm, func(pipe redis.Pipeliner) { pipe.Set(ctx, termVersionKey(), "1", 0) })
+	if err != nil {
 		return fmt.Errorf("store: upgrade search index: %w", err)
 	}
 	return nil
