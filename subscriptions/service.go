@@ -26,6 +26,7 @@ type Service struct {
 	languages  []string
 	defLang    string
 	now        func() time.Time
+	topics     TopicStore // optional: see WithTopics
 }
 
 // NewService returns a Service over store. categories are the known
@@ -94,6 +95,11 @@ func (s *Service) Unsubscribe(ctx context.Context, chatID int64) (bool, error) {
 	if err != nil {
 		return false, fmt.Errorf("subscriptions: unsubscribe %d: %w", chatID, err)
 	}
+	if s.topics != nil {
+		if err := s.topics.DeleteTopics(ctx, chatID); err != nil {
+			return ok, fmt.Errorf("subscriptions: unsubscribe %d: topics: %w", chatID, err)
+		}
+	}
 	return ok, nil
 }
 
@@ -159,6 +165,22 @@ func (s *Service) Migrate(ctx context.Context, from, to int64) error {
 	if _, err := s.store.MigrateSubscriber(ctx, from, to); err != nil {
 		return fmt.Errorf("subscriptions: migrate %d to %d: %w", from, to, err)
 	}
+	if s.topics == nil {
+		return nil
+	}
+	// The topics follow the chat; a topic the new id has already stays.
+	topics, err := s.topics.Topics(ctx, from)
+	if err != nil {
+		return fmt.Errorf("subscriptions: migrate %d to %d: topics: %w", from, to, err)
+	}
+	for _, t := range topics {
+		if _, _, err := s.topics.AddTopic(ctx, to, t, MaxTopics); err != nil {
+			return fmt.Errorf("subscriptions: migrate %d to %d: topics: %w", from, to, err)
+		}
+	}
+	if err := s.topics.DeleteTopics(ctx, from); err != nil {
+		return fmt.Errorf("subscriptions: migrate %d to %d: topics: %w", from, to, err)
+	}
 	return nil
 }
 
@@ -178,6 +200,11 @@ func (s *Service) Page(ctx context.Context, f Filter, cursor string, limit int) 
 	subs, next, err := s.store.SubscribersPage(ctx, f, cursor, limit)
 	if err != nil {
 		return nil, "", fmt.Errorf("subscriptions: page: %w", err)
+	}
+	if s.topics != nil && len(f.Terms) > 0 {
+		if subs, err = s.withTopics(ctx, f, cursor, next, subs); err != nil {
+			return nil, "", fmt.Errorf("subscriptions: page: %w", err)
+		}
 	}
 	for i := range subs {
 		subs[i] = s.clean(subs[i])

@@ -47,6 +47,10 @@ type Filter struct {
 	Category   string
 	Categories []string `json:",omitempty"`
 	Language   string
+	// Terms, when set, are a publication's terms: Service.Page then also
+	// selects the chats following a topic whose terms are all among them,
+	// whatever their categories (each chat once). Matches ignores them.
+	Terms []string `json:",omitempty"`
 }
 
 // AnyOf returns the categories the filter selects, sorted and unique; none

@@ -50,6 +50,12 @@ func subEventDaysKey() string     { return "bb:{sub}:evdays" }  // zset: day num
 func subEventDayPrefix() string   { return "bb:{sub}:ev:" }     // + day: hash j, l, jh<hour>, j<minute>, ... -> count
 func subLayoutVersionKey() string { return "bb:{sub}:version" } // "2" once layout 1 is migrated
 
+// Topics (subscriptions.TopicStore): a hash per chat, topic key -> label,
+// and per term a zset of the topics indexed under it, "<chat>|<key>" ->
+// chat id, walked by chat id ranges during a fan-out.
+func subTopicsKey(chatID int64) string    { return "bb:{sub}:topics:" + strconv.FormatInt(chatID, 10) }
+func subTopicIndexKey(term string) string { return "bb:{sub}:tidx:" + term }
+
 // Subscribers, layout 1: read only by the upgrade.
 func subscriberKeyPrefix() string              { return "bb:{sub}:chat:" }
 func subscriberKey(chatID int64) string        { return subscriberKeyPrefix() + strconv.FormatInt(chatID, 10) }
