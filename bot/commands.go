@@ -55,6 +55,7 @@ func (b *Bot) registerCitizenCommands() {
 	b.Handle("consular", b.cmdConsular, d(i18n.CmdConsular))
 	b.Handle("latest", b.cmdLatest, d(i18n.CmdLatest))
 	b.Handle("search", b.cmdSearch, d(i18n.CmdSearch))
+	b.registerTopicCommands()
 	b.Handle("categories", b.cmdCategories, d(i18n.CmdCategories), GroupAdminOnly())
 	b.Handle("language", b.cmdLanguage, d(i18n.CmdLanguage), GroupAdminOnly())
 	b.HandleCallback(prefixCategory, b.cbCategory, GroupAdminOnly())

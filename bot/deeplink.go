@@ -12,7 +12,9 @@ import (
 // "/start <payload>". Telegram allows A-Z a-z 0-9 _ - and up to 64
 // characters; a payload naming a category id ("consular") subscribes the
 // chat straight to it: a new chat to that category alone, a subscribed one
-// adds it to those it has. Anything else changes nothing and says so.
+// adds it to those it has. A topic payload (see deepLinkTopic) follows the
+// topic: a new chat with no category. Anything else changes nothing and
+// says so.
 const maxDeepLink = 64
 
 // validDeepLink reports whether s is a payload Telegram can carry.
@@ -33,6 +35,17 @@ func validDeepLink(s string) bool {
 // welcome is the greeting /start would give.
 func (b *Bot) deepLink(ctx context.Context, r *Request, sub subscriptions.Subscriber, created bool, welcome i18n.Key) error {
 	payload := r.Args
+	if words, ok := deepLinkTopic(payload); ok && validDeepLink(payload) {
+		if created {
+			// Straight to the topic: a new chat gets no category.
+			s, err := b.p.Subscriptions.SetCategories(ctx, r.Chat.ID, nil)
+			if err != nil {
+				return err
+			}
+			r.setSubscriber(s, true)
+		}
+		return b.follow(ctx, r, words, i18n.DeepLinkTopic)
+	}
 	if !validDeepLink(payload) || !b.p.Categorizer.Known(payload) {
 		b.log.Info("start link not understood", slog.Int64("chat_id", r.Chat.ID), slog.Int("length", len(payload)))
 		return r.ReplyKeyboard(ctx, r.T(i18n.DeepLinkInvalid)+"\n\n"+r.T(welcome), b.categoryKeyboard(r.Lang, sub))

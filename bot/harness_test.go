@@ -69,6 +69,7 @@ type fullStore interface {
 	bot.Store
 	bot.PublicationReader
 	subscriptions.Store
+	subscriptions.TopicStore
 	Record(ctx context.Context, source string, pubs []poller.Publication, v poller.Validators, now time.Time) ([]poller.Publication, error)
 }
 
@@ -115,7 +116,7 @@ func newEnvOn(t *testing.T, st fullStore, opts ...telegramtest.Options) *env {
 	clk := &clock{now: time.Date(2017, time.October, 17, 9, 32, 0, 0, time.UTC)}
 	return &env{
 		t: t, tg: fake, store: st, cats: cats, clock: clk, logs: &logBuffer{},
-		subs: subscriptions.NewService(st, ids, "en", clk.Now),
+		subs: subscriptions.NewService(st, ids, "en", clk.Now).WithTopics(st),
 	}
 }
 

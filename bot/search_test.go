@@ -158,3 +158,57 @@ func TestDeepLinks(t *testing.T) {
 }
 
 func keyboardOf(btns ...bot.Button) bot.Keyboard { return bot.Keyboard{btns} }
+
+func TestFollowTopics(t *testing.T) {
+	for name, open := range searchEnvs() {
+		t.Run(name, func(t *testing.T) {
+			e := open(t)
+			e.start()
+			const user, fresh = 36, 37
+			e.tg.AddPrivateChat(user, "Ivan", "ru")
+			mustContain(t, "not subscribed", e.say(user, user, "/follow паспорт", 1).Text, "/start")
+			e.say(user, user, "/start", 2)
+			mustContain(t, "usage", e.say(user, user, "/follow", 3).Text, "/follow паспорт")
+			mustContain(t, "follow", e.say(user, user, "/follow Паспорта", 4).Text, "следит за темой «Паспорта»")
+			mustContain(t, "again", e.say(user, user, "/follow паспорт", 5).Text, "уже следит")
+			mustContain(t, "stop words", e.say(user, user, "/follow и в", 6).Text, "нет слов")
+			mustContain(t, "too long", e.say(user, user, "/follow one two three four five", 7).Text, "не больше 4 слов")
+			e.say(user, user, "/follow visa centre", 8)
+			list := e.say(user, user, "/following", 9)
+			mustContain(t, "/following", list.Text, "Темы", "2 из 20")
+			if got := keyboardTexts(list); !slices.Equal(got, []string{"✖ visa centre", "✖ Паспорта"}) {
+				t.Fatalf("buttons = %q", got)
+			}
+			a := e.press(user, user, list.MessageID, keyboardData(list)[1])
+			if a.Text != "Больше не следим за темой «Паспорта»." {
+				t.Errorf("unfollow answered %q", a.Text)
+			}
+			after := e.waitMessages(user, 9)[8]
+			if got := keyboardTexts(after); !slices.Equal(got, []string{"✖ visa centre"}) {
+				t.Errorf("after unfollow the list shows %q", got)
+			}
+			e.tg.PressForgedButton(user, user, list.MessageID, "unf:0123456789abcdef")
+			e.waitHandled()
+			if topics, _ := e.subs.Topics(context.Background(), user); len(topics) != 1 {
+				t.Errorf("topics = %v, want visa centre alone", topics)
+			}
+			// Limit: 20.
+			for i := range 19 {
+				e.say(user, user, fmt.Sprintf("/follow word%d", i), 10+i)
+			}
+			mustContain(t, "limit", e.say(user, user, "/follow overflow", 29).Text, "следит за 20 темами")
+
+			// A topic deep link: a new chat follows it, with no category.
+			e.tg.AddPrivateChat(fresh, "Olga", "ru")
+			e.tg.StartLink(fresh, "topic64-0L_QsNGB0L_QvtGA0YI")
+			mustContain(t, "topic link", e.waitMessages(fresh, 1)[0].Text, "следит за темой «паспорт»")
+			s, _ := e.subscriber(fresh)
+			topics, _ := e.subs.Topics(context.Background(), fresh)
+			if len(s.Categories) != 0 || len(topics) != 1 || topics[0].Key != "паспорт" {
+				t.Errorf("after the topic link: categories %v, topics %v; want none and паспорт", s.Categories, topics)
+			}
+			e.tg.StartLink(fresh, "topic-visa")
+			mustContain(t, "ascii topic link", e.waitMessages(fresh, 2)[1].Text, "«visa»")
+		})
+	}
+}

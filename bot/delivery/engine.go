@@ -535,8 +535,12 @@ func (e *Engine) fanoutLoop(ctx context.Context) {
 // each page with its cursor in one atomic step.
 func (e *Engine) fanout(ctx context.Context, f Fanout) error {
 	a := f.Announcement
+	audience, err := e.audience(ctx, a)
+	if err != nil {
+		return err
+	}
 	for {
-		subs, next, err := e.p.Subscribers.Page(ctx, a.Filter, f.Cursor, e.p.PageSize)
+		subs, next, err := e.p.Subscribers.Page(ctx, audience, f.Cursor, e.p.PageSize)
 		if errors.Is(err, subscriptions.ErrUnknownCategory) || errors.Is(err, subscriptions.ErrUnknownLanguage) {
 			e.log.Error("announcement has an audience that cannot exist; nobody gets it", slog.String("announcement", a.ID), slog.Any("error", err))
 			subs, next = nil, ""

@@ -97,14 +97,28 @@ func TestBackfillThenSearch(t *testing.T) {
 				t.Fatalf("/search паспорт = %q, want the passport notice of page 2", got)
 			}
 
+			// user follows "паспорт" too (the item's category already
+			// reaches them: sent once); follower wants no category and
+			// gets it by the topic alone.
+			const follower = 1002
+			tgSrv.AddPrivateChat(follower, "Олег", "ru")
+			tgSrv.SendText(user, user, "/follow паспорт")
+			tgSrv.StartLink(follower, "topic64-0L_QsNGB0L_QvtGA0YI")
+			if _, err := tgSrv.WaitMessages(ctx, user, 3); err != nil {
+				t.Fatalf("no answer to /follow: %v\n%s", err, logs.String())
+			}
+			if _, err := tgSrv.WaitMessages(ctx, follower, 1); err != nil {
+				t.Fatalf("no answer to the topic link: %v\n%s", err, logs.String())
+			}
+
 			// Nothing was announced for the archive; a new item is, with
 			// its Similar button.
 			site.fresh.Store(true)
-			msgs, err = tgSrv.WaitMessages(ctx, user, 3)
+			msgs, err = tgSrv.WaitMessages(ctx, user, 4)
 			if err != nil {
 				t.Fatalf("no alert: %v\n%s", err, logs.String())
 			}
-			alert := msgs[2]
+			alert := msgs[3]
 			if !strings.Contains(alert.Text, "Паспорта: новые сроки") {
 				t.Fatalf("third message %q, want the alert of the new item (and none for the archive)", alert.Text)
 			}
@@ -113,15 +127,22 @@ func TestBackfillThenSearch(t *testing.T) {
 				t.Fatalf("alert keyboard %+v, want the Similar button", kb)
 			}
 			tgSrv.PressButton(user, user, alert.MessageID, kb[0][0].CallbackData)
-			msgs, err = tgSrv.WaitMessages(ctx, user, 4)
+			msgs, err = tgSrv.WaitMessages(ctx, user, 5)
 			if err != nil {
 				t.Fatalf("no answer to Similar: %v\n%s", err, logs.String())
 			}
-			if got := msgs[3].Text; !strings.Contains(got, "Новые правила выдачи паспорта") || !strings.Contains(got, "Паспорта: новые сроки") {
+			if got := msgs[4].Text; !strings.Contains(got, "Новые правила выдачи паспорта") || !strings.Contains(got, "Паспорта: новые сроки") {
 				t.Errorf("Similar answered %q, want both passport notices", got)
 			}
-			if got := len(tgSrv.Messages(user)); got != 4 {
-				t.Errorf("%d messages, want 4 (no alert for the archive)", got)
+			if got := len(tgSrv.Messages(user)); got != 5 {
+				t.Errorf("%d messages, want 5 (no alert for the archive, the new one once)", got)
+			}
+			fm, err := tgSrv.WaitMessages(ctx, follower, 2)
+			if err != nil {
+				t.Fatalf("the topic's follower got no alert: %v\n%s", err, logs.String())
+			}
+			if !strings.Contains(fm[1].Text, "Паспорта: новые сроки") || len(tgSrv.Messages(follower)) != 2 {
+				t.Errorf("follower's messages %d, second %q; want the alert once", len(tgSrv.Messages(follower)), fm[1].Text)
 			}
 		})
 	}

@@ -28,6 +28,7 @@ type stateStore interface {
 	bot.Store
 	bot.PublicationReader
 	subscriptions.Store
+	subscriptions.TopicStore
 	delivery.Store
 	delivery.ReplyStore
 	delivery.Intake
@@ -77,7 +78,7 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 	for _, c := range categorizer.Categories() {
 		ids = append(ids, c.ID)
 	}
-	subs := subscriptions.NewService(st, ids, settings.DefaultLanguage, nil)
+	subs := subscriptions.NewService(st, ids, settings.DefaultLanguage, nil).WithTopics(st)
 	m := newMetrics()
 
 	// Enough idle connections that delivery's workers reuse them.

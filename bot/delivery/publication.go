@@ -2,7 +2,11 @@ package delivery
 
 import (
 	"context"
+	"fmt"
 	"sync"
+
+	"github.com/bulletinbot/bulletinbot/poller/terms"
+	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
 
 // markupCache keeps the alert keyboards of the announcements being sent, per
@@ -57,4 +61,23 @@ func (e *Engine) alertMarkup(ctx context.Context, a Announcement, lang string) s
 		}
 	})
 	return entry.markup
+}
+
+// audience is the filter a fan-out walks: the announcement's, and for a
+// publication also its terms, which add the chats following a matching
+// topic (subscriptions.Filter.Terms). The publication is read once per
+// fan-out; one that is gone reaches its category alone.
+func (e *Engine) audience(ctx context.Context, a Announcement) (subscriptions.Filter, error) {
+	f := a.Filter
+	if a.Kind != KindPublication || e.p.Publications == nil {
+		return f, nil
+	}
+	p, found, err := e.p.Publications.Publication(ctx, a.PublicationID)
+	if err != nil {
+		return f, fmt.Errorf("delivery: load publication %s: %w", a.PublicationID, err)
+	}
+	if found {
+		f.Terms = terms.Of(p.Title+"\n"+p.Summary, terms.MaxPerText)
+	}
+	return f, nil
 }
