@@ -538,7 +538,7 @@ func (r *Redis) readGroup(ctx context.Context, stream, group, consumer string, n
 	}
 	args := &redis.XReadGroupArgs{Group: group, Consumer: consumer, Streams: []string{stream, ">"}, Count: int64(n), Block: block}
 	for attempt := 0; ; attempt++ {
-		res, err := r.rdb.XReadGroup(ctx, args).Result()
+		res, err := r.xReadGroup(ctx, args)
 		if errors.Is(err, redis.Nil) {
 			return nil, nil
 		}
