@@ -325,12 +325,18 @@ func (r *Redis) AddDeliveries(ctx context.Context, f delivery.Fanout, next strin
 //
 // KEYS[1] delayed zset  KEYS[2] queue stream
 // ARGV[1] now (ms)  ARGV[2] most to move
-// Returns how many moved.
+// Returns how long until the next retry comes due (ms), -1 when none is
+// waiting: a Lease blocks no longer than that. While none is due it reads
+// only the first.
 // Deliveries put aside with a slot are queued in slot order, the rest
 // first in the order they came due: a delivery that waited past its slot
 // for its chat's gap can come due after one with a later slot, and must
 // still go first.
 var promoteScript = redis.NewScript(`
+local now = tonumber(ARGV[1])
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #first == 0 then return -1 end
+if tonumber(first[2]) > now then return tonumber(first[2]) - now end
 local due = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, ARGV[2])
 local order = {}
 for i, d in ipairs(due) do
@@ -346,7 +352,7 @@ for _, o in ipairs(order) do
   redis.call('XADD', KEYS[2], '*', 'd', o[3])
   redis.call('ZREM', KEYS[1], o[3])
 end
-return #due
+return 0
 `)
 
 // batchLua defines batched(cmd, pre, list, post), which calls cmd with
@@ -462,8 +468,13 @@ func (r *Redis) Lease(ctx context.Context, consumer string, n int, block, reclai
 	if n <= 0 {
 		return nil, nil
 	}
-	if err := promoteScript.Run(ctx, r.rdb, []string{deliveryDelayedKey(), deliveryQueueKey()}, time.Now().UnixMilli(), promoteBatch).Err(); err != nil {
+	next, err := promoteScript.Run(ctx, r.rdb, []string{deliveryDelayedKey(), deliveryQueueKey()}, time.Now().UnixMilli(), promoteBatch).Int64()
+	if err != nil {
 		return nil, fmt.Errorf("store: lease deliveries: promote retries: %w", err)
+	}
+	if next >= 0 {
+		// Not past the next retry's due time, which no entry announces.
+		block = min(block, max(time.Duration(next)*time.Millisecond, time.Millisecond))
 	}
 	var msgs []redis.XMessage
 	if reclaim > 0 {
