@@ -468,33 +468,9 @@ func (r *Redis) Lease(ctx context.Context, consumer string, n int, block, reclai
 	if n <= 0 {
 		return nil, nil
 	}
-	next, err := promoteScript.Run(ctx, r.rdb, []string{deliveryDelayedKey(), deliveryQueueKey()}, time.Now().UnixMilli(), promoteBatch).Int64()
+	msgs, err := r.leaseEntries(ctx, consumer, n, block, reclaim)
 	if err != nil {
-		return nil, fmt.Errorf("store: lease deliveries: promote retries: %w", err)
-	}
-	if next >= 0 {
-		// Not past the next retry's due time, which no entry announces.
-		block = min(block, max(time.Duration(next)*time.Millisecond, time.Millisecond))
-	}
-	var msgs []redis.XMessage
-	if reclaim > 0 {
-		claimed, _, err := r.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: deliveryQueueKey(), Group: deliveryGroup,
-			Consumer: consumer, MinIdle: reclaim, Start: "0-0", Count: int64(n)}).Result()
-		if err != nil && !isNoGroup(err) {
-			return nil, fmt.Errorf("store: lease deliveries: reclaim: %w", err)
-		}
-		msgs = claimed
-	}
-	if len(msgs) < n {
-		wait := block
-		if len(msgs) > 0 {
-			wait = -1 // something to do already: do not block
-		}
-		fresh, err := r.readGroup(ctx, deliveryQueueKey(), deliveryGroup, consumer, n-len(msgs), wait)
-		if err != nil {
-			return nil, fmt.Errorf("store: lease deliveries: %w", err)
-		}
-		msgs = append(msgs, fresh...)
+		return nil, err
 	}
 	if len(msgs) == 0 {
 		return nil, nil
@@ -538,6 +514,50 @@ func (r *Redis) Lease(ctx context.Context, consumer string, n int, block, reclai
 		out = append(out, ds[k-1])
 	}
 	return out, nil
+}
+
+// leaseEntries promotes due retries and reads up to n entries for
+// consumer: taken over when idle longer than reclaim, then new, blocking
+// up to block for some. A block is cut at the next retry's due time, which
+// no entry announces, and resumed after promoting it.
+func (r *Redis) leaseEntries(ctx context.Context, consumer string, n int, block, reclaim time.Duration) ([]redis.XMessage, error) {
+	deadline := time.Now().Add(block)
+	var msgs []redis.XMessage
+	for {
+		next, err := promoteScript.Run(ctx, r.rdb, []string{deliveryDelayedKey(), deliveryQueueKey()}, time.Now().UnixMilli(), promoteBatch).Int64()
+		if err != nil {
+			return nil, fmt.Errorf("store: lease deliveries: promote retries: %w", err)
+		}
+		wait := time.Until(deadline)
+		if block <= 0 || len(msgs) > 0 {
+			wait = -1 // asked not to wait, or something to do already
+		}
+		cut := next >= 0 && wait > time.Duration(next)*time.Millisecond
+		if cut {
+			wait = max(time.Duration(next)*time.Millisecond, time.Millisecond)
+		}
+		if reclaim > 0 {
+			claimed, _, err := r.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: deliveryQueueKey(), Group: deliveryGroup,
+				Consumer: consumer, MinIdle: reclaim, Start: "0-0", Count: int64(n)}).Result()
+			if err != nil && !isNoGroup(err) {
+				return nil, fmt.Errorf("store: lease deliveries: reclaim: %w", err)
+			}
+			msgs, reclaim = claimed, 0
+			if len(msgs) > 0 {
+				wait = -1
+			}
+		}
+		if len(msgs) < n {
+			fresh, err := r.readGroup(ctx, deliveryQueueKey(), deliveryGroup, consumer, n-len(msgs), wait)
+			if err != nil {
+				return nil, fmt.Errorf("store: lease deliveries: %w", err)
+			}
+			msgs = append(msgs, fresh...)
+		}
+		if len(msgs) > 0 || !cut || ctx.Err() != nil {
+			return msgs, nil
+		}
+	}
 }
 
 // readGroup reads new entries of a stream for a consumer, creating the
