@@ -254,10 +254,13 @@ type Store interface {
 	// until, all at once; done finishes the fan-out. It returns
 	// ErrLeaseLost, changing nothing, when the lease or cursor moved on.
 	AddDeliveries(ctx context.Context, f Fanout, next string, done bool, ds []Delivery, until time.Time) error
-	// QueueDepth returns how many deliveries are queued, leased or put
-	// aside for later, all announcements together: what the fan-out keeps
-	// under Params.MaxQueued. It is cheap (O(1) on Redis).
-	QueueDepth(ctx context.Context) (int64, error)
+	// Backlog returns how many deliveries are queued or leased, all
+	// announcements together: what the fan-out keeps under
+	// Params.MaxQueued. Those put aside for later (retries, deliveries
+	// waiting for their chat) are not counted: a few chats failing for
+	// hours must not hold up everybody else's fan-out. It is cheap (O(1)
+	// on Redis).
+	Backlog(ctx context.Context) (int64, error)
 
 	// Lease gives consumer up to n deliveries: due retries are moved into
 	// the queue first, then deliveries leased by any consumer and idle for

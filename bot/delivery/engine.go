@@ -87,11 +87,12 @@ type Params struct {
 	BatchSize int
 	// PageSize is subscribers per fan-out page (DefaultPageSize).
 	PageSize int
-	// MaxQueued bounds the deliveries in the store (queued, leased or put
-	// aside, all announcements together): a fan-out queues a page only
-	// while the queue leaves room for it, so it runs at most this far
+	// MaxQueued bounds the deliveries queued or leased in the store, all
+	// announcements together (Store.Backlog): a fan-out queues a page
+	// only while the queue leaves room for it, so it runs at most this far
 	// ahead of sending and the store's memory does not grow with the
-	// audience. Default: a minute of sending at Rate, and at least
+	// audience. Deliveries put aside (retries, busy chats) are not
+	// counted. Default: a minute of sending at Rate, and at least
 	// DefaultQueuePages pages.
 	MaxQueued int
 	// Lifetime is how long after its announcement was made a delivery
@@ -588,7 +589,7 @@ func (e *Engine) fanout(ctx context.Context, f Fanout) error {
 
 // awaitRoom returns once the queue has room for a page of f, keeping f's
 // lease meanwhile with empty pages that leave its cursor where it is. It
-// reads the queue's depth when this engine has finished about as many
+// reads the store's Backlog when this engine has finished about as many
 // deliveries as the queue is over (other replicas' sends are seen every
 // PollInterval), so that a full queue costs a read per page, not one per
 // message sent. It returns ErrLeaseLost when the lease is gone or the
@@ -597,12 +598,12 @@ func (e *Engine) awaitRoom(ctx context.Context, f Fanout) error {
 	room := int64(max(e.p.MaxQueued-e.p.PageSize, 0))
 	renewed := time.Now()
 	for {
-		n, err := e.p.Store.QueueDepth(ctx)
+		n, err := e.p.Store.Backlog(ctx)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil
 			}
-			return fmt.Errorf("delivery: queue depth: %w", err)
+			return fmt.Errorf("delivery: backlog: %w", err)
 		}
 		if n <= room {
 			return nil

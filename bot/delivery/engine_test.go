@@ -550,7 +550,7 @@ func TestDeliveryFanoutBoundedQueue(t *testing.T) {
 			t.Fatalf("got %d messages, %d duplicates, %d missing; want one each", total, dup, missing)
 		}
 		if most := e.watch.mostQueued.Load(); most > bound || most == 0 {
-			t.Fatalf("queue held up to %d deliveries after a page; want 1 to %d", most, bound)
+			t.Fatalf("backlog held up to %d deliveries after a page; want 1 to %d", most, bound)
 		}
 	})
 }

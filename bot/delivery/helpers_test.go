@@ -396,7 +396,7 @@ func (w *watchedStore) AddDeliveries(ctx context.Context, f delivery.Fanout, nex
 	err := w.Store.AddDeliveries(ctx, f, next, done, ds, until)
 	if err == nil && len(ds) > 0 {
 		// Right after a page is queued: the most the queue holds.
-		if n, qerr := w.Store.QueueDepth(ctx); qerr == nil {
+		if n, qerr := w.Store.Backlog(ctx); qerr == nil {
 			for {
 				most := w.mostQueued.Load()
 				if n <= most || w.mostQueued.CompareAndSwap(most, n) {

@@ -543,3 +543,32 @@ func TestDeliveryLeaseWakesForDueRetry(t *testing.T) {
 		}
 	})
 }
+
+// Backlog counts deliveries queued or leased, not those put aside for a
+// retry, and not those finished.
+func TestDeliveryBacklog(t *testing.T) {
+	forEachDeliveryBackend(t, func(t *testing.T, s deliveryStore) {
+		ctx := context.Background()
+		backlog := func(want int64) {
+			t.Helper()
+			if n, err := s.Backlog(ctx); err != nil || n != want {
+				t.Fatalf("Backlog: got %d, %v; want %d", n, err, want)
+			}
+		}
+		backlog(0)
+		a := addAnnouncement(t, s, "b-1")
+		queue(t, s, a, 1, 2, 3)
+		backlog(3)
+		held := lease(t, s, "c1", 2, 0)
+		backlog(3)
+		next := held[1]
+		next.ID, next.Attempt = "", 1
+		if err := s.Finish(ctx, []delivery.Result{
+			{Delivery: held[0], Outcome: delivery.Sent, MessageID: 7},
+			{Delivery: held[1], Outcome: delivery.Requeued, Next: next, At: time.Now().Add(time.Hour), Retry: true},
+		}, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		backlog(1)
+	})
+}

@@ -1073,3 +1073,13 @@ var (
 	_ delivery.Store  = (*Redis)(nil)
 	_ delivery.Intake = (*Redis)(nil)
 )
+
+// Backlog implements delivery.Store: the queue stream's entries, queued or
+// leased (finished ones are deleted), one XLEN.
+func (r *Redis) Backlog(ctx context.Context) (int64, error) {
+	n, err := r.rdb.XLen(ctx, deliveryQueueKey()).Result()
+	if err != nil {
+		return 0, fmt.Errorf("store: backlog: %w", err)
+	}
+	return n, nil
+}
