@@ -100,7 +100,8 @@ func benchPipeline(b *testing.B, n int, latency time.Duration) {
 	// and its MEMORY USAGE; its Enqueue, a score of commands, stays in.
 	calls := commandCalls(b, rdb) - callsBefore - polls - 1
 	redisCPUms := (redisCPU(b, rdb) - cpuBefore) * 1000
-	memPeak := peak() - base
+	memPeak, queuePeak := peak()
+	memPeak -= base
 
 	// The peak RSS comes from /proc: wait4's ru_maxrss would report the
 	// benchmark process's, which the child shares until it execs.
@@ -120,6 +121,7 @@ func benchPipeline(b *testing.B, n int, latency time.Duration) {
 	b.ReportMetric(float64(rssPeak)/1024, "rss-peak-MiB")
 	b.ReportMetric(float64(memPeak)/(1<<20), "redis-peak-MiB")
 	b.ReportMetric(float64(calls)/msgs, "redis-cmds/msg")
+	b.ReportMetric(float64(queuePeak), "queue-peak")
 	b.ReportMetric(perSubscriber, "redis-B/subscriber")
 	b.ReportMetric(perQueued, "redis-B/queued")
 	b.ReportMetric(sentRecord, "redis-B/sent-record")
@@ -284,12 +286,13 @@ func commandCalls(b *testing.B, rdb *redis.Client) int64 {
 	return total
 }
 
-// sampleMemory samples used_memory every 20 ms until the benchmark ends
-// and returns a function giving the highest sample so far.
-func sampleMemory(b *testing.B, rdb *redis.Client) func() int64 {
+// sampleMemory samples used_memory and the delivery queue's length (key
+// layout of store: bb:{dlv}:queue) every 20 ms until the benchmark ends
+// and returns a function giving the highest samples so far.
+func sampleMemory(b *testing.B, rdb *redis.Client) func() (memory, queued int64) {
 	b.Helper()
 	var mu sync.Mutex
-	var peak int64
+	var peak, queued int64
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {
@@ -297,6 +300,11 @@ func sampleMemory(b *testing.B, rdb *redis.Client) func() int64 {
 		t := time.NewTicker(20 * time.Millisecond)
 		defer t.Stop()
 		for {
+			if n, err := rdb.XLen(ctx, "bb:{dlv}:queue").Result(); err == nil {
+				mu.Lock()
+				queued = max(queued, n)
+				mu.Unlock()
+			}
 			info, err := rdb.Info(ctx, "memory").Result()
 			if err == nil {
 				for _, line := range strings.Split(info, "\r\n") {
@@ -316,10 +324,10 @@ func sampleMemory(b *testing.B, rdb *redis.Client) func() int64 {
 		}
 	}()
 	b.Cleanup(func() { cancel(); <-done })
-	return func() int64 {
+	return func() (int64, int64) {
 		mu.Lock()
 		defer mu.Unlock()
-		return peak
+		return peak, queued
 	}
 }
 
