@@ -11,6 +11,7 @@ import (
 
 	"github.com/bulletinbot/bulletinbot/bot/delivery"
 	"github.com/bulletinbot/bulletinbot/bot/telegramtest"
+	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
 
 // productionEngine is an engine on e with the defaults a deployment runs
@@ -79,5 +80,54 @@ func BenchmarkDeliveryShutdown(b *testing.B) {
 		total += time.Since(began)
 	}
 	b.ReportMetric(float64(total.Milliseconds())/float64(b.N), "ms/shutdown")
+	b.ReportMetric(0, "ns/op")
+}
+
+// BenchmarkDeliveryPacedCommands counts the Redis commands per message of
+// a fan-out to 200 subscribers at the default SEND_RATE, 25 a second, with
+// production defaults, on a redis-server of its own: at that pace the
+// store's calls carry one or two deliveries each, not a batch.
+//
+//	go test -run '^$' -bench PacedCommands -benchtime 1x ./bot/delivery/
+func BenchmarkDeliveryPacedCommands(b *testing.B) {
+	srv := startRedisServer(b)
+	rdb := redis.NewClient(&redis.Options{Addr: srv.addr()})
+	b.Cleanup(func() { rdb.Close() })
+	e := newEnvOn(b, rdb, telegramtest.Options{GlobalRate: -1, PerChatInterval: -1, GroupPerMinute: -1})
+	const n = 200
+	chats := e.privateSubscribers(1, n)
+	eng := productionEngine(b, e)
+	e.run(eng)
+	b.ResetTimer()
+	var calls int64
+	for i := range b.N {
+		before := commandCalls(b, rdb)
+		id := "paced-" + strconv.Itoa(i)
+		if err := eng.Enqueue(context.Background(), broadcast(id, subscriptions.Filter{}, map[string]string{"": "hello"})); err != nil {
+			b.Fatal(err)
+		}
+		polls := int64(0)
+		for deadline := time.Now().Add(5 * time.Minute); ; {
+			polls++
+			st, err := e.st.Announcement(context.Background(), id)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if st.State == delivery.StateDone {
+				break
+			}
+			if time.Now().After(deadline) {
+				b.Fatalf("not done after 5 minutes: %+v", st)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		// Less the benchmark's reads of the announcement, an HGETALL each.
+		calls += commandCalls(b, rdb) - before - polls
+	}
+	b.StopTimer()
+	if total, _, missing := e.copies(chats); total != n*b.N || missing != 0 {
+		b.Fatalf("got %d messages, %d chats missing; want %d each", total, missing, b.N)
+	}
+	b.ReportMetric(float64(calls)/float64(n*b.N), "redis-cmds/msg")
 	b.ReportMetric(0, "ns/op")
 }
