@@ -16,7 +16,8 @@ import (
 // run on connections of their own, whose ids are known, and a read whose
 // context ends is ended at once by CLIENT UNBLOCK from another connection,
 // which Redis answers as a timeout. A cluster client has no connections of
-// its own to give: there a read blocks at most clusterBlock at a time.
+// its own to give, and a server may refuse CLIENT ID: there a read blocks
+// at most clusterBlock at a time.
 const clusterBlock = 150 * time.Millisecond
 
 // blockingConns keeps the connections that blocking reads run on, one per
@@ -25,6 +26,9 @@ type blockingConns struct {
 	mu     sync.Mutex
 	free   []*blockingConn
 	closed bool
+	// refused is set when Redis refused CLIENT ID (an ACL without CLIENT,
+	// a managed service that renamed it): reads block in short steps.
+	refused atomic.Bool
 }
 
 type blockingConn struct {
@@ -83,13 +87,18 @@ func (r *Redis) xReadGroup(ctx context.Context, args *redis.XReadGroupArgs) ([]r
 		return r.rdb.XReadGroup(ctx, args).Result()
 	}
 	c, ok := r.rdb.(*redis.Client)
-	if !ok {
+	if !ok || r.blocking.refused.Load() {
 		return r.xReadGroupShort(ctx, args)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	bc, err := r.blocking.get(ctx, c)
+	var reply redis.Error
+	if errors.As(err, &reply) {
+		r.blocking.refused.Store(true)
+		return r.xReadGroupShort(ctx, args)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -123,3 +123,43 @@ func TestRedisBlockingReadsEndWithTheirContext(t *testing.T) {
 		t.Fatal("Lease with an ended context: got no error")
 	}
 }
+
+// On a server that refuses CLIENT (an ACL without it, a managed service
+// that renamed it), a blocking read still works, and still ends soon after
+// its context does: it blocks in short steps instead.
+func TestRedisBlockingReadsWithoutClientCommand(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	rdb := storetest.Redis(t)
+	user := "bb-noclient-" + strconv.Itoa(rdb.Options().DB)
+	if err := rdb.Do(ctx, "ACL", "SETUSER", user, "on", ">pw", "~*", "&*", "+@all", "-client").Err(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.Do(context.Background(), "ACL", "DELUSER", user) })
+	o := *rdb.Options()
+	o.Username, o.Password = user, "pw"
+	limited := redis.NewClient(&o)
+	t.Cleanup(func() { limited.Close() })
+	if err := limited.ClientID(ctx).Err(); err == nil {
+		t.Fatal("CLIENT ID allowed to a user without CLIENT")
+	}
+	s := store.NewRedis(limited)
+	a := addAnnouncement(t, s, "b-1")
+	queue(t, s, a, 1)
+	if ds, err := s.Lease(ctx, "c1", 10, time.Hour, 0); err != nil || len(ds) != 1 {
+		t.Fatalf("Lease: got %+v, %v; want chat 1", ds, err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() {
+		_, err := s.Lease(cctx, "c1", 10, time.Hour, 0)
+		done <- err
+	}()
+	waitBlocked(t, rdb, 1)
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the read blocked for an hour still runs 30s after its context ended")
+	}
+}
