@@ -521,14 +521,19 @@ func (r *Redis) Lease(ctx context.Context, consumer string, n int, block, reclai
 // up to block for some. A block is cut at the next retry's due time, which
 // no entry announces, and resumed after promoting it.
 func (r *Redis) leaseEntries(ctx context.Context, consumer string, n int, block, reclaim time.Duration) ([]redis.XMessage, error) {
-	deadline := time.Now().Add(block)
+	var deadline time.Time
 	var msgs []redis.XMessage
 	for {
-		next, err := promoteScript.Run(ctx, r.rdb, []string{deliveryDelayedKey(), deliveryQueueKey()}, time.Now().UnixMilli(), promoteBatch).Int64()
+		// One reading of the clock per round: due times and the block.
+		now := time.Now()
+		if deadline.IsZero() {
+			deadline = now.Add(block)
+		}
+		next, err := promoteScript.Run(ctx, r.rdb, []string{deliveryDelayedKey(), deliveryQueueKey()}, now.UnixMilli(), promoteBatch).Int64()
 		if err != nil {
 			return nil, fmt.Errorf("store: lease deliveries: promote retries: %w", err)
 		}
-		wait := time.Until(deadline)
+		wait := deadline.Sub(now)
 		if block <= 0 || len(msgs) > 0 {
 			wait = -1 // asked not to wait, or something to do already
 		}
