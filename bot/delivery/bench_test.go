@@ -38,7 +38,11 @@ func BenchmarkDeliveryPipeline(b *testing.B) {
 		{10000, 0},
 		{10000, 50 * time.Millisecond},
 		{100000, 0},
+		{benchBigAudience(), 0},
 	} {
+		if bc.subs == 0 {
+			continue
+		}
 		b.Run(fmt.Sprintf("subscribers=%d/latency=%v", bc.subs, bc.latency), func(b *testing.B) {
 			benchPipeline(b, bc.subs, bc.latency)
 		})
@@ -68,6 +72,10 @@ func benchPipeline(b *testing.B, n int, latency time.Duration) {
 	}
 	enqueuer := e.engine(nil)
 	cpuBefore := redisCPU(b, rdb)
+	base := usedMemory(b, rdb)
+	peak := sampleMemory(b, rdb)
+	var polls int64
+	callsBefore := commandCalls(b, rdb)
 	b.ResetTimer()
 	began := time.Now()
 	var sentRecord float64
@@ -76,7 +84,7 @@ func benchPipeline(b *testing.B, n int, latency time.Duration) {
 		if err := enqueuer.Enqueue(ctx, broadcast(id, subscriptions.Filter{}, map[string]string{"": "<b>Benchmark</b> alert &amp; text"})); err != nil {
 			b.Fatal(err)
 		}
-		waitChildDone(b, e, child, id, 10*time.Minute)
+		polls += waitChildDone(b, e, child, id, 30*time.Minute)
 		if i == 0 {
 			// Key layout of store: bb:{dlv}:sent:<announcement>.
 			bytes, err := rdb.MemoryUsage(ctx, "bb:{dlv}:sent:"+id, 0).Result()
@@ -88,7 +96,12 @@ func benchPipeline(b *testing.B, n int, latency time.Duration) {
 	}
 	elapsed := time.Since(began)
 	b.StopTimer()
+	// Less the benchmark's polls of the announcement (one HGETALL each)
+	// and its MEMORY USAGE; its Enqueue, a score of commands, stays in.
+	calls := commandCalls(b, rdb) - callsBefore - polls - 1
 	redisCPUms := (redisCPU(b, rdb) - cpuBefore) * 1000
+	memPeak, queuePeak := peak()
+	memPeak -= base
 
 	// The peak RSS comes from /proc: wait4's ru_maxrss would report the
 	// benchmark process's, which the child shares until it execs.
@@ -102,17 +115,20 @@ func benchPipeline(b *testing.B, n int, latency time.Duration) {
 	ru := child.cmd.ProcessState.SysUsage().(*syscall.Rusage)
 	cpuMs := float64(ru.Utime.Nano()+ru.Stime.Nano()) / 1e6
 	msgs := float64(n * b.N)
-	if total, dup, missing := e.copies(chatRange(n)); total != n*b.N || dup != n*(b.N-1) || missing != 0 {
-		b.Fatalf("got %d messages, %d chats missing; want %d each", total, missing, b.N)
-	}
 	b.ReportMetric(msgs/elapsed.Seconds(), "msgs/s")
 	b.ReportMetric(cpuMs/msgs*1000, "cpu-ms/1k-msgs")
 	b.ReportMetric(redisCPUms/msgs*1000, "redis-cpu-ms/1k-msgs")
 	b.ReportMetric(float64(rssPeak)/1024, "rss-peak-MiB")
+	b.ReportMetric(float64(memPeak)/(1<<20), "redis-peak-MiB")
+	b.ReportMetric(float64(calls)/msgs, "redis-cmds/msg")
+	b.ReportMetric(float64(queuePeak), "queue-peak")
 	b.ReportMetric(perSubscriber, "redis-B/subscriber")
 	b.ReportMetric(perQueued, "redis-B/queued")
 	b.ReportMetric(sentRecord, "redis-B/sent-record")
 	b.ReportMetric(0, "ns/op") // one op is a whole fan-out: msgs/s says it better
+	if total, dup, missing := e.copies(chatRange(n)); total != n*b.N || dup != n*(b.N-1) || missing != 0 {
+		b.Errorf("got %d messages, %d chats missing; want %d each", total, missing, b.N)
+	}
 }
 
 // procStatusKB reads a kB field of /proc/<pid>/status.
@@ -210,25 +226,108 @@ func queuedDeliveryMemory(b *testing.B, srv *redisServer, n int) float64 {
 	return float64(usedMemory(b, rdb)-before) / float64(n)
 }
 
-func waitChildDone(b *testing.B, e *env, c *child, id string, timeout time.Duration) {
+// waitChildDone waits for the child to finish an announcement and returns
+// how many times it read the announcement.
+func waitChildDone(b *testing.B, e *env, c *child, id string, timeout time.Duration) int64 {
 	b.Helper()
 	ctx := context.Background()
 	deadline := time.After(timeout)
-	for {
+	// Not every line the child prints: a reader of every one would add
+	// thousands of commands to what the engine issues.
+	tick := time.NewTicker(200 * time.Millisecond)
+	defer tick.Stop()
+	for polls := int64(1); ; polls++ {
 		st, err := e.st.Announcement(ctx, id)
 		if err != nil {
 			b.Fatal(err)
 		}
 		if st.State == delivery.StateDone {
-			return
+			return polls
 		}
 		select {
-		case <-c.events:
+		case <-tick.C:
 		case err := <-c.exited:
 			b.Fatalf("engine process exited: %v", err)
 		case <-deadline:
 			b.Fatalf("announcement %s not done after %v: %+v", id, timeout, st)
 		}
+	}
+}
+
+// benchBigAudience is the audience of the largest pipeline case,
+// BB_BENCH_SUBSCRIBERS (e.g. 1000000); none by default, as seeding and
+// sending a million take minutes.
+func benchBigAudience() int {
+	n, _ := strconv.Atoi(os.Getenv("BB_BENCH_SUBSCRIBERS"))
+	return n
+}
+
+// commandCalls is the number of commands the server has run, those run by
+// scripts included (INFO commandstats), but for INFO, which only the
+// benchmark sends.
+func commandCalls(b *testing.B, rdb *redis.Client) int64 {
+	b.Helper()
+	info, err := rdb.Info(context.Background(), "commandstats").Result()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var total int64
+	for _, line := range strings.Split(info, "\r\n") {
+		name, stats, ok := strings.Cut(line, ":calls=")
+		if !ok || name == "cmdstat_info" {
+			continue
+		}
+		n, err := strconv.ParseInt(strings.SplitN(stats, ",", 2)[0], 10, 64)
+		if err != nil {
+			b.Fatalf("commandstats line %q: %v", line, err)
+		}
+		total += n
+	}
+	return total
+}
+
+// sampleMemory samples used_memory and the delivery queue's length (key
+// layout of store: bb:{dlv}:queue) every 20 ms until the benchmark ends
+// and returns a function giving the highest samples so far.
+func sampleMemory(b *testing.B, rdb *redis.Client) func() (memory, queued int64) {
+	b.Helper()
+	var mu sync.Mutex
+	var peak, queued int64
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(20 * time.Millisecond)
+		defer t.Stop()
+		for {
+			if n, err := rdb.XLen(ctx, "bb:{dlv}:queue").Result(); err == nil {
+				mu.Lock()
+				queued = max(queued, n)
+				mu.Unlock()
+			}
+			info, err := rdb.Info(ctx, "memory").Result()
+			if err == nil {
+				for _, line := range strings.Split(info, "\r\n") {
+					if v, ok := strings.CutPrefix(line, "used_memory:"); ok {
+						n, _ := strconv.ParseInt(v, 10, 64)
+						mu.Lock()
+						peak = max(peak, n)
+						mu.Unlock()
+					}
+				}
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+		}
+	}()
+	b.Cleanup(func() { cancel(); <-done })
+	return func() (int64, int64) {
+		mu.Lock()
+		defer mu.Unlock()
+		return peak, queued
 	}
 }
 

@@ -11,7 +11,9 @@
 //   - fan-out: one replica at a time holds a lease on an announcement and
 //     walks its audience page by page, queueing one delivery per subscriber
 //     and persisting its cursor with each page, so a crash resumes where it
-//     stopped and memory stays flat;
+//     stopped and memory stays flat; it stays at most Params.MaxQueued
+//     deliveries (about a minute of sending) ahead of sending, so that the
+//     store's memory does not grow with the audience;
 //   - sending: replicas lease deliveries from the shared queue (what a
 //     replica whose heartbeat lapsed held is put back at once, and a leased
 //     delivery that is not finished is reclaimed once idle), take tokens
@@ -252,6 +254,13 @@ type Store interface {
 	// until, all at once; done finishes the fan-out. It returns
 	// ErrLeaseLost, changing nothing, when the lease or cursor moved on.
 	AddDeliveries(ctx context.Context, f Fanout, next string, done bool, ds []Delivery, until time.Time) error
+	// Backlog returns how many deliveries are queued or leased, all
+	// announcements together: what the fan-out keeps under
+	// Params.MaxQueued. Those put aside for later (retries, deliveries
+	// waiting for their chat) are not counted: a few chats failing for
+	// hours must not hold up everybody else's fan-out. It is cheap (O(1)
+	// on Redis).
+	Backlog(ctx context.Context) (int64, error)
 
 	// Lease gives consumer up to n deliveries: due retries are moved into
 	// the queue first, then deliveries leased by any consumer and idle for

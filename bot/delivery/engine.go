@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -22,16 +23,19 @@ import (
 
 // Defaults of Params.
 const (
-	DefaultWorkers      = 64
-	DefaultBatchSize    = 256
-	DefaultPageSize     = 500
+	DefaultWorkers   = 64
+	DefaultBatchSize = 256
+	DefaultPageSize  = 500
+	// DefaultQueuePages is the least of MaxQueued's default, in pages:
+	// enough that sending never waits for a page to be queued.
+	DefaultQueuePages   = 4
 	DefaultLifetime     = 24 * time.Hour
 	DefaultRetryBase    = time.Second
 	DefaultRetryMax     = 5 * time.Minute
 	DefaultSendTimeout  = 15 * time.Second
 	DefaultClaimIdle    = time.Minute
 	DefaultFanoutLease  = 10 * time.Second
-	DefaultPollInterval = time.Second
+	DefaultPollInterval = 5 * time.Second
 	DefaultDrainTimeout = 10 * time.Second
 	DefaultPauseCheck   = 500 * time.Millisecond
 	DefaultProbeEvery   = 5 * time.Second
@@ -87,6 +91,14 @@ type Params struct {
 	BatchSize int
 	// PageSize is subscribers per fan-out page (DefaultPageSize).
 	PageSize int
+	// MaxQueued bounds the deliveries queued or leased in the store, all
+	// announcements together (Store.Backlog): a fan-out queues a page
+	// only while the queue leaves room for it, so it runs at most this far
+	// ahead of sending and the store's memory does not grow with the
+	// audience. Deliveries put aside (retries, busy chats) are not
+	// counted. Default: a minute of sending at Rate, and at least
+	// DefaultQueuePages pages.
+	MaxQueued int
 	// Lifetime is how long after its announcement was made a delivery
 	// that keeps failing transiently (5xx, timeouts, connection errors,
 	// 401) is retried before it is dead-lettered (DefaultLifetime).
@@ -128,7 +140,12 @@ type Params struct {
 	// dead HeartbeatTTL after its last beat. The TTL must allow several
 	// beats, so that one slow store call does not pass for a death.
 	HeartbeatEvery, HeartbeatTTL time.Duration
-	// PollInterval is the longest wait for new work (DefaultPollInterval).
+	// PollInterval is the longest wait for new work (DefaultPollInterval):
+	// between looks for fan-outs nobody holds (this replica's own are
+	// started at once), and the longest a read of the queues blocks. New
+	// entries end such a read at once, and a stop ends it (the Redis store
+	// unblocks it), so a long one costs neither latency nor shutdown time,
+	// and saves an idle replica's store calls.
 	PollInterval time.Duration
 	// DrainTimeout bounds how long Run waits for sends in flight after its
 	// context ends (DefaultDrainTimeout).
@@ -175,6 +192,7 @@ func (p Params) withDefaults() (Params, error) {
 	setDefault(&p.Workers, DefaultWorkers)
 	setDefault(&p.BatchSize, DefaultBatchSize)
 	setDefault(&p.PageSize, DefaultPageSize)
+	setDefault(&p.MaxQueued, max(int(math.Ceil(60*p.Rate)), DefaultQueuePages*p.PageSize))
 	setDefault(&p.Lifetime, DefaultLifetime)
 	setDefault(&p.PauseCheck, DefaultPauseCheck)
 	setDefault(&p.ProbeEvery, DefaultProbeEvery)
@@ -243,6 +261,10 @@ type Engine struct {
 	// lastCreated is the creation time, in unix ms, of the last
 	// announcement this engine made.
 	lastCreated atomic.Int64
+	// finished counts the results this engine recorded; finishedCh is
+	// nudged with each batch, for a fan-out waiting for room.
+	finished   atomic.Int64
+	finishedCh chan struct{}
 }
 
 // New returns an engine; it checks p and fills in defaults.
@@ -252,13 +274,14 @@ func New(p Params) (*Engine, error) {
 		return nil, err
 	}
 	return &Engine{
-		p:       p,
-		burst:   burstFor(p.Rate),
-		log:     p.Logger.With("replica", p.ReplicaID),
-		obs:     p.Observer,
-		wake:    make(chan struct{}, 1),
-		anns:    map[string]Announcement{},
-		holding: holds{since: map[int64]time.Time{}},
+		p:          p,
+		burst:      burstFor(p.Rate),
+		log:        p.Logger.With("replica", p.ReplicaID),
+		obs:        p.Observer,
+		wake:       make(chan struct{}, 1),
+		finishedCh: make(chan struct{}, 1),
+		anns:       map[string]Announcement{},
+		holding:    holds{since: map[int64]time.Time{}},
 	}, nil
 }
 
@@ -540,6 +563,13 @@ func (e *Engine) fanout(ctx context.Context, f Fanout) error {
 		return err
 	}
 	for {
+		if err := e.awaitRoom(ctx, f); err != nil {
+			if errors.Is(err, ErrLeaseLost) {
+				e.log.Warn("fan-out taken over by another replica, or cancelled", slog.String("announcement", a.ID))
+				return nil
+			}
+			return err
+		}
 		subs, next, err := e.p.Subscribers.Page(ctx, audience, f.Cursor, e.p.PageSize)
 		if errors.Is(err, subscriptions.ErrUnknownCategory) || errors.Is(err, subscriptions.ErrUnknownLanguage) {
 			e.log.Error("announcement has an audience that cannot exist; nobody gets it", slog.String("announcement", a.ID), slog.Any("error", err))
@@ -563,6 +593,53 @@ func (e *Engine) fanout(ctx context.Context, f Fanout) error {
 		if done {
 			e.log.Info("fan-out finished", slog.String("announcement", a.ID))
 			return nil
+		}
+	}
+}
+
+// awaitRoom returns once the queue has room for a page of f, keeping f's
+// lease meanwhile with empty pages that leave its cursor where it is. It
+// reads the store's Backlog when this engine has finished about as many
+// deliveries as the queue is over (other replicas' sends are seen every
+// PollInterval), so that a full queue costs a read per page, not one per
+// message sent. It returns ErrLeaseLost when the lease is gone or the
+// announcement cancelled, and nil when ctx ends.
+func (e *Engine) awaitRoom(ctx context.Context, f Fanout) error {
+	room := int64(max(e.p.MaxQueued-e.p.PageSize, 0))
+	renewed := time.Now()
+	for {
+		n, err := e.p.Store.Backlog(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("delivery: backlog: %w", err)
+		}
+		if n <= room {
+			return nil
+		}
+		over, mark := n-room, e.finished.Load()
+		t := time.NewTimer(min(e.p.PollInterval, e.p.FanoutLease/3))
+	wait:
+		for e.finished.Load()-mark < over {
+			select {
+			case <-ctx.Done():
+				t.Stop()
+				return nil
+			case <-t.C:
+				break wait
+			case <-e.finishedCh:
+			}
+		}
+		t.Stop()
+		if time.Since(renewed) >= e.p.FanoutLease/3 {
+			if err := e.p.Store.AddDeliveries(ctx, f, f.Cursor, false, nil, time.Now().Add(e.p.FanoutLease)); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+			renewed = time.Now()
 		}
 	}
 }

@@ -528,3 +528,29 @@ func TestDeliveryGracefulShutdown(t *testing.T) {
 		t.Fatalf("got %d messages, %d duplicates, %d missing; want 20, 0, 0", total, dup, missing)
 	}
 }
+
+// A fan-out stays at most MaxQueued deliveries ahead of sending, on both
+// stores: an audience ten times the bound is queued a few pages at a time,
+// as sending makes room, and everyone still gets the message once.
+func TestDeliveryFanoutBoundedQueue(t *testing.T) {
+	t.Parallel()
+	forEachStore(t, telegramtest.Options{}, func(t *testing.T, e *env) {
+		const audience, bound = 150, 30
+		chats := e.privateSubscribers(1, audience)
+		eng := e.engine(func(p *delivery.Params) { p.Rate, p.PageSize, p.MaxQueued = 100, 10, bound })
+		e.run(eng)
+		if err := eng.Enqueue(context.Background(), broadcast("bounded", subscriptions.Filter{}, map[string]string{"": "hello"})); err != nil {
+			t.Fatal(err)
+		}
+		st := e.waitDone("bounded", 30*time.Second)
+		if st.Targeted != audience || st.Delivered != audience {
+			t.Fatalf("got %+v, want %d targeted and delivered", st, audience)
+		}
+		if total, dup, missing := e.copies(chats); total != audience || dup != 0 || missing != 0 {
+			t.Fatalf("got %d messages, %d duplicates, %d missing; want one each", total, dup, missing)
+		}
+		if most := e.watch.mostQueued.Load(); most > bound || most == 0 {
+			t.Fatalf("backlog held up to %d deliveries after a page; want 1 to %d", most, bound)
+		}
+	})
+}

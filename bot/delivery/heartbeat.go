@@ -36,6 +36,10 @@ type Takeover struct {
 	Replicas     []string // replicas found dead whose work is all put back
 	Deliveries   int
 	Publications int
+	// Quiet is how long no heartbeat can lapse (the first live one's
+	// deadline): there is nothing to take over before then. Zero: look
+	// again at the next tick.
+	Quiet time.Duration
 }
 
 // takeOverEvery is how often a replica looks for dead ones: the delay it
@@ -57,7 +61,7 @@ func (e *Engine) heartbeat(ctx context.Context) {
 	tick := min(e.p.HeartbeatEvery, takeOverEvery)
 	t := time.NewTimer(0)
 	defer t.Stop()
-	var lastBeat, trustFrom time.Time
+	var lastBeat, trustFrom, nextLook time.Time
 	failing := false
 	for {
 		select {
@@ -83,7 +87,7 @@ func (e *Engine) heartbeat(ctx context.Context) {
 			}
 			lastBeat = now
 		}
-		if now.Before(trustFrom) {
+		if now.Before(trustFrom) || now.Before(nextLook) {
 			continue
 		}
 		to, err := l.TakeOver(ctx)
@@ -93,6 +97,9 @@ func (e *Engine) heartbeat(ctx context.Context) {
 			}
 			continue
 		}
+		// No heartbeat can lapse before then: an idle replica need not
+		// ask every tick (a replica that joins beats a whole TTL ahead).
+		nextLook = now.Add(min(to.Quiet, e.p.HeartbeatTTL))
 		switch {
 		case to.Deliveries > 0 || to.Publications > 0:
 			e.log.Warn("took over the work of replicas that stopped beating", slog.Any("replicas", to.Replicas),

@@ -309,6 +309,8 @@ type watchedStore struct {
 	unrecorded map[string]bool
 	// pauseReads counts CurrentPause calls.
 	pauseReads atomic.Int64
+	// mostQueued is the deepest queue seen right after a fan-out's page.
+	mostQueued atomic.Int64
 	// grants are the send tokens the shared limiter gave, with the
 	// interval within which each was given.
 	grants []grant
@@ -392,6 +394,17 @@ func (w *watchedStore) AddDeliveries(ctx context.Context, f delivery.Fanout, nex
 		return errCrashed
 	}
 	err := w.Store.AddDeliveries(ctx, f, next, done, ds, until)
+	if err == nil && len(ds) > 0 {
+		// Right after a page is queued: the most the queue holds.
+		if n, qerr := w.Store.Backlog(ctx); qerr == nil {
+			for {
+				most := w.mostQueued.Load()
+				if n <= most || w.mostQueued.CompareAndSwap(most, n) {
+					break
+				}
+			}
+		}
+	}
 	w.notify()
 	return err
 }

@@ -251,6 +251,11 @@ func (s *sender) finisher(ctx context.Context) {
 			delete(s.known, r.Delivery.ID)
 		}
 		s.mu.Unlock()
+		e.finished.Add(int64(len(batch)))
+		select {
+		case e.finishedCh <- struct{}{}:
+		default:
+		}
 	}
 }
 

@@ -68,6 +68,9 @@ func TestRedisTakeOver(t *testing.T) {
 	}
 	if to, err := s.TakeOver(ctx); err != nil || to.Deliveries != 0 || to.Publications != 0 || len(to.Replicas) != 0 {
 		t.Fatalf("TakeOver while every replica beats: got %+v, %v; want nothing", to, err)
+	} else if to.Quiet <= 59*time.Minute || to.Quiet > time.Hour {
+		// Both beat for an hour: none can lapse for about that long.
+		t.Fatalf("TakeOver while every replica beats: quiet for %v, want about an hour", to.Quiet)
 	}
 
 	// "dying" beats one last time, for a millisecond.

@@ -325,12 +325,18 @@ func (r *Redis) AddDeliveries(ctx context.Context, f delivery.Fanout, next strin
 //
 // KEYS[1] delayed zset  KEYS[2] queue stream
 // ARGV[1] now (ms)  ARGV[2] most to move
-// Returns how many moved.
+// Returns how long until the next retry comes due (ms), -1 when none is
+// waiting: a Lease blocks no longer than that. While none is due it reads
+// only the first.
 // Deliveries put aside with a slot are queued in slot order, the rest
 // first in the order they came due: a delivery that waited past its slot
 // for its chat's gap can come due after one with a later slot, and must
 // still go first.
 var promoteScript = redis.NewScript(`
+local now = tonumber(ARGV[1])
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #first == 0 then return -1 end
+if tonumber(first[2]) > now then return tonumber(first[2]) - now end
 local due = redis.call('ZRANGE', KEYS[1], '-inf', ARGV[1], 'BYSCORE', 'LIMIT', 0, ARGV[2])
 local order = {}
 for i, d in ipairs(due) do
@@ -346,37 +352,95 @@ for _, o in ipairs(order) do
   redis.call('XADD', KEYS[2], '*', 'd', o[3])
   redis.call('ZREM', KEYS[1], o[3])
 end
-return #due
+return 0
 `)
 
+// batchLua defines batched(cmd, pre, list, post), which calls cmd with
+// the arguments pre, then the items of list, then post (when given), in
+// calls of at most 500 items, so that a command taking many ids (XACK,
+// XDEL, XCLAIM, HMGET) is one call per batch and not one per delivery, and
+// returns the sum of the calls' integer replies. And annInfo(hash, sent,
+// chats), which returns an announcement's state (false when it expired)
+// and the set of chats among chats that have a sent record: one HGET and
+// one HMGET per announcement of a batch.
+const batchLua = `
+local function batched(cmd, pre, list, post)
+  local total = 0
+  for i = 1, #list, 500 do
+    local args = {}
+    for _, v in ipairs(pre) do args[#args + 1] = v end
+    for j = i, math.min(i + 499, #list) do args[#args + 1] = list[j] end
+    if post then args[#args + 1] = post end
+    local r = redis.call(cmd, unpack(args))
+    if type(r) == 'number' then total = total + r end
+  end
+  return total
+end
+local function annInfo(hash, sent, chats)
+  local state = redis.call('HGET', hash, 'state')
+  local have = {}
+  if state and state ~= 'cancelled' then
+    for i = 1, #chats, 500 do
+      local part = {}
+      for j = i, math.min(i + 499, #chats) do part[#part + 1] = chats[j] end
+      local got = redis.call('HMGET', sent, unpack(part))
+      for j, c in ipairs(part) do
+        if got[j] then have[c] = true end
+      end
+    end
+  end
+  return state, have
+end
+`
+
 // screenScript drops leased deliveries that must not be sent: already sent
-// (a reclaimed delivery whose sender died after sending and recording), or
-// of a cancelled or expired announcement.
+// (a reclaimed delivery whose sender died after sending and recording, or
+// one put back by a takeover after its send was recorded), or of a
+// cancelled or expired announcement. It reads each announcement of the
+// batch once.
 //
 // KEYS[1] queue stream  KEYS[2 ..] per announcement: hash, sent hash
 // ARGV[1] group  ARGV[2 ..] per delivery: entry id, announcement index
 // (1-based, into the KEYS pairs), chat id
 // Returns the 1-based positions of the deliveries to keep.
-var screenScript = redis.NewScript(`
-local keep = {}
-local n = 0
-for i = 2, #ARGV, 3 do
-  n = n + 1
-  local ann = KEYS[2 * tonumber(ARGV[i + 1])]
-  local sent = KEYS[2 * tonumber(ARGV[i + 1]) + 1]
-  local state = redis.call('HGET', ann, 'state')
+var screenScript = redis.NewScript(batchLua + `
+local n = (#ARGV - 1) / 3
+local chats = {}
+for i = 1, n do
+  local ix = tonumber(ARGV[3 * i])
+  chats[ix] = chats[ix] or {}
+  table.insert(chats[ix], ARGV[3 * i + 1])
+end
+local info = {}
+for ix, cs in pairs(chats) do
+  local state, sent = annInfo(KEYS[2 * ix], KEYS[2 * ix + 1], cs)
+  info[ix] = {state, sent}
+end
+local keep, done, gone, cancelled = {}, {}, {}, {}
+for i = 1, n do
+  local id, ix, chat = ARGV[3 * i - 1], tonumber(ARGV[3 * i]), ARGV[3 * i + 1]
+  local state, sent = info[ix][1], info[ix][2]
   if not state or state == 'cancelled' then
-    if redis.call('XACK', KEYS[1], ARGV[1], ARGV[i]) == 1 and state then
-      redis.call('HINCRBY', ann, 'cancelled', 1)
+    if state then
+      cancelled[ix] = cancelled[ix] or {}
+      table.insert(cancelled[ix], id)
+    else
+      done[#done + 1] = id
     end
-    redis.call('XDEL', KEYS[1], ARGV[i])
-  elseif redis.call('HEXISTS', sent, ARGV[i + 2]) == 1 then
-    redis.call('XACK', KEYS[1], ARGV[1], ARGV[i])
-    redis.call('XDEL', KEYS[1], ARGV[i])
+    gone[#gone + 1] = id
+  elseif sent[chat] then
+    done[#done + 1] = id
+    gone[#gone + 1] = id
   else
-    keep[#keep + 1] = n
+    keep[#keep + 1] = i
   end
 end
+for ix, ids in pairs(cancelled) do
+  local acked = batched('XACK', {KEYS[1], ARGV[1]}, ids)
+  if acked > 0 then redis.call('HINCRBY', KEYS[2 * ix], 'cancelled', acked) end
+end
+batched('XACK', {KEYS[1], ARGV[1]}, done)
+batched('XDEL', {KEYS[1]}, gone)
 return keep
 `)
 
@@ -404,28 +468,9 @@ func (r *Redis) Lease(ctx context.Context, consumer string, n int, block, reclai
 	if n <= 0 {
 		return nil, nil
 	}
-	if err := promoteScript.Run(ctx, r.rdb, []string{deliveryDelayedKey(), deliveryQueueKey()}, time.Now().UnixMilli(), promoteBatch).Err(); err != nil {
-		return nil, fmt.Errorf("store: lease deliveries: promote retries: %w", err)
-	}
-	var msgs []redis.XMessage
-	if reclaim > 0 {
-		claimed, _, err := r.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: deliveryQueueKey(), Group: deliveryGroup,
-			Consumer: consumer, MinIdle: reclaim, Start: "0-0", Count: int64(n)}).Result()
-		if err != nil && !isNoGroup(err) {
-			return nil, fmt.Errorf("store: lease deliveries: reclaim: %w", err)
-		}
-		msgs = claimed
-	}
-	if len(msgs) < n {
-		wait := block
-		if len(msgs) > 0 {
-			wait = -1 // something to do already: do not block
-		}
-		fresh, err := r.readGroup(ctx, deliveryQueueKey(), deliveryGroup, consumer, n-len(msgs), wait)
-		if err != nil {
-			return nil, fmt.Errorf("store: lease deliveries: %w", err)
-		}
-		msgs = append(msgs, fresh...)
+	msgs, err := r.leaseEntries(ctx, consumer, n, block, reclaim)
+	if err != nil {
+		return nil, err
 	}
 	if len(msgs) == 0 {
 		return nil, nil
@@ -471,6 +516,55 @@ func (r *Redis) Lease(ctx context.Context, consumer string, n int, block, reclai
 	return out, nil
 }
 
+// leaseEntries promotes due retries and reads up to n entries for
+// consumer: taken over when idle longer than reclaim, then new, blocking
+// up to block for some. A block is cut at the next retry's due time, which
+// no entry announces, and resumed after promoting it.
+func (r *Redis) leaseEntries(ctx context.Context, consumer string, n int, block, reclaim time.Duration) ([]redis.XMessage, error) {
+	var deadline time.Time
+	var msgs []redis.XMessage
+	for {
+		// One reading of the clock per round: due times and the block.
+		now := time.Now()
+		if deadline.IsZero() {
+			deadline = now.Add(block)
+		}
+		next, err := promoteScript.Run(ctx, r.rdb, []string{deliveryDelayedKey(), deliveryQueueKey()}, now.UnixMilli(), promoteBatch).Int64()
+		if err != nil {
+			return nil, fmt.Errorf("store: lease deliveries: promote retries: %w", err)
+		}
+		wait := deadline.Sub(now)
+		if block <= 0 || len(msgs) > 0 {
+			wait = -1 // asked not to wait, or something to do already
+		}
+		cut := next >= 0 && wait > time.Duration(next)*time.Millisecond
+		if cut {
+			wait = max(time.Duration(next)*time.Millisecond, time.Millisecond)
+		}
+		if reclaim > 0 {
+			claimed, _, err := r.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: deliveryQueueKey(), Group: deliveryGroup,
+				Consumer: consumer, MinIdle: reclaim, Start: "0-0", Count: int64(n)}).Result()
+			if err != nil && !isNoGroup(err) {
+				return nil, fmt.Errorf("store: lease deliveries: reclaim: %w", err)
+			}
+			msgs, reclaim = claimed, 0
+			if len(msgs) > 0 {
+				wait = -1
+			}
+		}
+		if len(msgs) < n {
+			fresh, err := r.readGroup(ctx, deliveryQueueKey(), deliveryGroup, consumer, n-len(msgs), wait)
+			if err != nil {
+				return nil, fmt.Errorf("store: lease deliveries: %w", err)
+			}
+			msgs = append(msgs, fresh...)
+		}
+		if len(msgs) > 0 || !cut || ctx.Err() != nil {
+			return msgs, nil
+		}
+	}
+}
+
 // readGroup reads new entries of a stream for a consumer, creating the
 // group when it does not exist (first start, or a store that lost it). A
 // negative block does not wait.
@@ -480,7 +574,7 @@ func (r *Redis) readGroup(ctx context.Context, stream, group, consumer string, n
 	}
 	args := &redis.XReadGroupArgs{Group: group, Consumer: consumer, Streams: []string{stream, ">"}, Count: int64(n), Block: block}
 	for attempt := 0; ; attempt++ {
-		res, err := r.rdb.XReadGroup(ctx, args).Result()
+		res, err := r.xReadGroup(ctx, args)
 		if errors.Is(err, redis.Nil) {
 			return nil, nil
 		}
@@ -506,72 +600,135 @@ func isNoGroup(err error) bool {
 }
 
 // beginScript checks, right before sending, that each delivery may go now.
+// It is one call per batch whose Redis commands are, for the batch, one
+// XPENDING, one MGET of the chats, one HGET and one HMGET per announcement
+// and one XCLAIM, and per delivery the SET of its chat: the per-delivery
+// XPENDING, state and sent lookups and XCLAIM of the release before cost
+// 15 commands a message.
 //
 // KEYS[1] queue stream  KEYS[2] pause key  KEYS[3] delayed zset
 // KEYS[4 .. 3+n] chat key per delivery  KEYS[4+n ..] per announcement: hash, sent hash
-// ARGV[1] group  ARGV[2] consumer  ARGV[3] now (ms)
-// ARGV[4 ..] per delivery: entry id, announcement index (1-based), chat id,
+// ARGV[1] group  ARGV[2] consumer  ARGV[3] now (ms)  ARGV[4] lowest and
+// ARGV[5] highest entry id of the batch
+// ARGV[6 ..] per delivery: entry id, announcement index (1-based), chat id,
 // gap (ms), encoded delivery without its slot, slot (ms, 0 for none)
 // Returns {pause ms} while paused, else {0, positions ready (1-based)...}.
 // A delivery no longer pending for this consumer is left alone; one sent or
 // cancelled is acknowledged and dropped. For the rest, the chat's state
-// (chatState) decides: a delivery without a slot goes when the chat's
-// reservation has ended, else it is put aside with the reservation's end
-// as its slot and the reservation grows by a gap, so that later ones queue
-// behind it; one with a slot goes when its slot has come and a gap has
-// passed since the chat's last message, else it waits for that, its slot
-// keeping its place among those due at the same moment.
-var beginScript = redis.NewScript(chatStateLua + `
+// decides: a delivery without a slot goes when the chat's reservation has
+// ended, else it is put aside with the reservation's end as its slot and
+// the reservation grows by a gap, so that later ones queue behind it; one
+// with a slot goes when its slot has come and a gap has passed since the
+// chat's last message, else it waits for that, its slot keeping its place
+// among those due at the same moment. A chat key holds "stop last" (ms)
+// and expires at stop; a key of a release before holds "1", its end only
+// in its expiry (chatStateLua).
+var beginScript = redis.NewScript(batchLua + `
 local pause = redis.call('PTTL', KEYS[2])
 if pause > 0 then return {pause} end
 local now = tonumber(ARGV[3])
-local n = (#ARGV - 3) / 6
-local out = {0}
+local n = (#ARGV - 5) / 6
+local base = 3 + n
+-- The entries this consumer holds in the batch's range: one XPENDING,
+-- then one per entry only if the range held more than it read.
+local want = 4 * n + 64
+local held = {}
+local pend = redis.call('XPENDING', KEYS[1], ARGV[1], ARGV[4], ARGV[5], want, ARGV[2])
+for _, p in ipairs(pend) do held[p[1]] = true end
+local chats, mine = {}, {}
 for i = 1, n do
-  local a = 4 + (i - 1) * 6
+  local a = 6 + (i - 1) * 6
   local id = ARGV[a]
-  local chat = KEYS[3 + i]
-  local ann = KEYS[3 + n + 2 * tonumber(ARGV[a + 1]) - 1]
-  local sent = KEYS[3 + n + 2 * tonumber(ARGV[a + 1])]
-  local p = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
-  if #p == 1 and p[1][2] == ARGV[2] then
-    local state = redis.call('HGET', ann, 'state')
+  local ok = held[id]
+  if not ok and #pend >= want then
+    local p = redis.call('XPENDING', KEYS[1], ARGV[1], id, id, 1)
+    ok = #p == 1 and p[1][2] == ARGV[2]
+  end
+  if ok then
+    mine[i] = true
+    local ix = tonumber(ARGV[a + 1])
+    chats[ix] = chats[ix] or {}
+    table.insert(chats[ix], ARGV[a + 2])
+  end
+end
+local info = {}
+for ix, cs in pairs(chats) do
+  local state, sent = annInfo(KEYS[base + 2 * ix - 1], KEYS[base + 2 * ix], cs)
+  info[ix] = {state, sent}
+end
+-- Chats' reservations: read at once, then kept here as they change.
+local raw = {}
+for i = 1, n, 500 do
+  local part = {}
+  for j = i, math.min(i + 499, n) do part[#part + 1] = KEYS[3 + j] end
+  local vals = redis.call('MGET', unpack(part))
+  for j, k in ipairs(part) do raw[k] = vals[j] end
+end
+local cache = {}
+local function chatGet(key)
+  local c = cache[key]
+  if c then return c[1], c[2] end
+  local v = raw[key]
+  local stop, last = now, 0
+  if v then
+    local s, l = string.match(v, '^(%d+) (%d+)$')
+    if s then
+      stop, last = tonumber(s), tonumber(l)
+    else
+      local left = redis.call('PTTL', key)
+      if left > 0 then stop = now + left end
+    end
+  end
+  cache[key] = {stop, last}
+  return stop, last
+end
+local function chatPut(key, stop, last)
+  cache[key] = {stop, last}
+  redis.call('SET', key, string.format('%.0f %.0f', stop, last), 'PX', math.max(stop - now, 1))
+end
+local out, ready, done, cancelled = {0}, {}, {}, {}
+for i = 1, n do
+  if mine[i] then
+    local a = 6 + (i - 1) * 6
+    local id, chat, ix = ARGV[a], KEYS[3 + i], tonumber(ARGV[a + 1])
+    local state, sent = info[ix][1], info[ix][2]
     if not state or state == 'cancelled' then
-      redis.call('XACK', KEYS[1], ARGV[1], id)
-      redis.call('XDEL', KEYS[1], id)
-      if state then redis.call('HINCRBY', ann, 'cancelled', 1) end
-    elseif redis.call('HEXISTS', sent, ARGV[a + 2]) == 1 then
-      redis.call('XACK', KEYS[1], ARGV[1], id)
-      redis.call('XDEL', KEYS[1], id)
+      done[#done + 1] = id
+      if state then cancelled[ix] = (cancelled[ix] or 0) + 1 end
+    elseif sent[ARGV[a + 2]] then
+      done[#done + 1] = id
     else
       local gap, slot = tonumber(ARGV[a + 3]), tonumber(ARGV[a + 5])
       local due = 0
       if gap > 0 then
-        local stop, last = chatState(chat, now)
+        local stop, last = chatGet(chat)
         if slot > 0 then
           if slot <= now and last + gap <= now then
-            chatSet(chat, math.max(stop, now + gap), now, now)
+            chatPut(chat, math.max(stop, now + gap), now)
           else
             due = math.max(slot, last + gap)
           end
         elseif stop <= now then
-          chatSet(chat, now + gap, now, now)
+          chatPut(chat, now + gap, now)
         else
           slot, due = stop, stop
-          chatSet(chat, stop + gap, last, now)
+          chatPut(chat, stop + gap, last)
         end
       end
       if due > 0 then
         redis.call('ZADD', KEYS[3], due, string.format('~%015.0f|', slot) .. ARGV[a + 4])
-        redis.call('XACK', KEYS[1], ARGV[1], id)
-        redis.call('XDEL', KEYS[1], id)
+        done[#done + 1] = id
       else
-        redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[2], 0, id, 'JUSTID')
+        ready[#ready + 1] = id
         out[#out + 1] = i
       end
     end
   end
 end
+batched('XACK', {KEYS[1], ARGV[1]}, done)
+batched('XDEL', {KEYS[1]}, done)
+for ix, c in pairs(cancelled) do redis.call('HINCRBY', KEYS[base + 2 * ix - 1], 'cancelled', c) end
+batched('XCLAIM', {KEYS[1], ARGV[1], ARGV[2], 0}, ready, 'JUSTID')
 return out
 `)
 
@@ -586,8 +743,9 @@ func (r *Redis) Begin(ctx context.Context, consumer string, ds []delivery.Delive
 		lead = append(lead, deliveryChatKey(d.ChatID))
 	}
 	keys, idx := annKeys(lead, ds)
-	args := make([]any, 0, 3+6*len(ds))
-	args = append(args, deliveryGroup, consumer, now.UnixMilli())
+	lo, hi := entryRange(ds)
+	args := make([]any, 0, 5+6*len(ds))
+	args = append(args, deliveryGroup, consumer, now.UnixMilli(), lo, hi)
 	for i, d := range ds {
 		var slot int64
 		if !d.Slot.IsZero() {
@@ -611,6 +769,28 @@ func (r *Redis) Begin(ctx context.Context, consumer string, ds []delivery.Delive
 	return ready, 0, nil
 }
 
+// entryRange returns the lowest and highest stream entry ids of ds, or
+// the whole stream ("-", "+") when one is not an entry id.
+func entryRange(ds []delivery.Delivery) (string, string) {
+	var lo, hi [2]uint64
+	for i, d := range ds {
+		ms, seq, ok := strings.Cut(d.ID, "-")
+		a, err1 := strconv.ParseUint(ms, 10, 64)
+		b, err2 := strconv.ParseUint(seq, 10, 64)
+		if !ok || err1 != nil || err2 != nil {
+			return "-", "+"
+		}
+		id := [2]uint64{a, b}
+		if i == 0 || id[0] < lo[0] || id[0] == lo[0] && id[1] < lo[1] {
+			lo = id
+		}
+		if i == 0 || id[0] > hi[0] || id[0] == hi[0] && id[1] > hi[1] {
+			hi = id
+		}
+	}
+	return fmt.Sprintf("%d-%d", lo[0], lo[1]), fmt.Sprintf("%d-%d", hi[0], hi[1])
+}
+
 // finishScript records the results of sends.
 //
 // KEYS[1] queue stream  KEYS[2] delayed zset  KEYS[3] pause key
@@ -624,49 +804,88 @@ func (r *Redis) Begin(ctx context.Context, consumer string, ds []delivery.Delive
 // A pause (a 429) is a flood pause "flood|<now>" (delivery.Pause.ID); one
 // in force keeps its start when lengthened.
 // A sent record is written whether or not the entry is still pending: the
-// message went out. Every other effect needs this call's XACK to succeed,
-// so a result for a delivery finished elsewhere counts once.
-var finishScript = redis.NewScript(`
+// message went out; the first message id recorded for a chat stays.
+// Every other effect needs this call's XACK to succeed, so a result for a
+// delivery finished elsewhere counts once. Sends, nearly every result, are
+// recorded per batch: one XACK and one XDEL for all, and per announcement
+// one HMGET, HSET, EXPIRE and HINCRBY.
+var finishScript = redis.NewScript(batchLua + `
 local now = tonumber(ARGV[2])
+local alive = {}
+local function live(ix)
+  if alive[ix] == nil then alive[ix] = redis.call('EXISTS', KEYS[4 + 2 * ix]) == 1 end
+  return alive[ix]
+end
+local all, sentIDs, sends = {}, {}, {}
 for i = 5, #ARGV, 8 do
   local outcome, id, chat, payload = ARGV[i], ARGV[i + 1], ARGV[i + 3], ARGV[i + 4]
-  local ann = KEYS[4 + 2 * tonumber(ARGV[i + 2])]
-  local sent = KEYS[5 + 2 * tonumber(ARGV[i + 2])]
-  local live = redis.call('EXISTS', ann) == 1
-  local acked = redis.call('XACK', KEYS[1], ARGV[1], id)
-  redis.call('XDEL', KEYS[1], id)
+  local ix = tonumber(ARGV[i + 2])
+  local ann = KEYS[4 + 2 * ix]
+  all[#all + 1] = id
   if outcome == 'sent' then
-    if redis.call('HSETNX', sent, chat, payload) == 1 then
-      redis.call('EXPIRE', sent, ARGV[4])
-      if live then redis.call('HINCRBY', ann, 'delivered', 1) end
+    sentIDs[#sentIDs + 1] = id
+    local s = sends[ix]
+    if not s then
+      s = {chats = {}, ids = {}, seen = {}}
+      sends[ix] = s
     end
-  elseif acked == 1 then
-    if outcome == 'removed' then
-      if live then redis.call('HINCRBY', ann, 'removed', 1) end
-    elseif outcome == 'failed' then
-      if live then redis.call('HINCRBY', ann, 'failed', 1) end
-      redis.call('LPUSH', KEYS[4], payload)
-      redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[3]) - 1)
-      redis.call('HINCRBY', KEYS[5], 'dead', 1)
-    elseif outcome == 'requeued' then
-      local due = tonumber(ARGV[i + 5])
-      if due <= now then
-        redis.call('XADD', KEYS[1], '*', 'd', payload)
-      else
-        redis.call('ZADD', KEYS[2], due, payload)
-      end
-      local flags = ARGV[i + 7]
-      if live and string.find(flags, 'r', 1, true) then redis.call('HINCRBY', ann, 'retries', 1) end
-      if live and string.find(flags, 'm', 1, true) then redis.call('HINCRBY', ann, 'moved', 1) end
-      local pause = tonumber(ARGV[i + 6])
-      if pause > 0 and redis.call('PTTL', KEYS[3]) < pause then
-        local cur = redis.call('GET', KEYS[3])
-        if not cur or not string.find(cur, '^flood|') then cur = 'flood|' .. ARGV[2] end
-        redis.call('SET', KEYS[3], cur, 'PX', pause)
+    if not s.seen[chat] then
+      s.seen[chat] = true
+      s.chats[#s.chats + 1] = chat
+      s.ids[#s.ids + 1] = payload
+    end
+  else
+    local acked = redis.call('XACK', KEYS[1], ARGV[1], id)
+    if acked == 1 then
+      if outcome == 'removed' then
+        if live(ix) then redis.call('HINCRBY', ann, 'removed', 1) end
+      elseif outcome == 'failed' then
+        if live(ix) then redis.call('HINCRBY', ann, 'failed', 1) end
+        redis.call('LPUSH', KEYS[4], payload)
+        redis.call('LTRIM', KEYS[4], 0, tonumber(ARGV[3]) - 1)
+        redis.call('HINCRBY', KEYS[5], 'dead', 1)
+      elseif outcome == 'requeued' then
+        local due = tonumber(ARGV[i + 5])
+        if due <= now then
+          redis.call('XADD', KEYS[1], '*', 'd', payload)
+        else
+          redis.call('ZADD', KEYS[2], due, payload)
+        end
+        local flags = ARGV[i + 7]
+        if live(ix) and string.find(flags, 'r', 1, true) then redis.call('HINCRBY', ann, 'retries', 1) end
+        if live(ix) and string.find(flags, 'm', 1, true) then redis.call('HINCRBY', ann, 'moved', 1) end
+        local pause = tonumber(ARGV[i + 6])
+        if pause > 0 and redis.call('PTTL', KEYS[3]) < pause then
+          local cur = redis.call('GET', KEYS[3])
+          if not cur or not string.find(cur, '^flood|') then cur = 'flood|' .. ARGV[2] end
+          redis.call('SET', KEYS[3], cur, 'PX', pause)
+        end
       end
     end
   end
 end
+batched('XACK', {KEYS[1], ARGV[1]}, sentIDs)
+for ix, s in pairs(sends) do
+  local sent = KEYS[5 + 2 * ix]
+  local fresh = {}
+  for i = 1, #s.chats, 500 do
+    local part = {}
+    for j = i, math.min(i + 499, #s.chats) do part[#part + 1] = s.chats[j] end
+    local got = redis.call('HMGET', sent, unpack(part))
+    for j = 1, #part do
+      if not got[j] then
+        fresh[#fresh + 1] = part[j]
+        fresh[#fresh + 1] = s.ids[i + j - 1]
+      end
+    end
+  end
+  if #fresh > 0 then
+    batched('HSET', {sent}, fresh)
+    redis.call('EXPIRE', sent, ARGV[4])
+    if live(ix) then redis.call('HINCRBY', KEYS[4 + 2 * ix], 'delivered', #fresh / 2) end
+  end
+end
+batched('XDEL', {KEYS[1]}, all)
 return 1
 `)
 
@@ -859,3 +1078,13 @@ var (
 	_ delivery.Store  = (*Redis)(nil)
 	_ delivery.Intake = (*Redis)(nil)
 )
+
+// Backlog implements delivery.Store: the queue stream's entries, queued or
+// leased (finished ones are deleted), one XLEN.
+func (r *Redis) Backlog(ctx context.Context) (int64, error) {
+	n, err := r.rdb.XLen(ctx, deliveryQueueKey()).Result()
+	if err != nil {
+		return 0, fmt.Errorf("store: backlog: %w", err)
+	}
+	return n, nil
+}

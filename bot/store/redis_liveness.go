@@ -92,13 +92,17 @@ end
 //
 // KEYS[1] replicas zset  KEYS[2] delivery queue stream
 // ARGV[1] group  ARGV[2] most entries to put back
-// Returns {deliveries put back, replicas dead...}; a dead replica whose
-// deliveries are all back is listed, the others wait for the next call.
+// Returns {deliveries put back, quiet (ms), replicas dead...}; a dead
+// replica whose deliveries are all back is listed, the others wait for the
+// next call. Quiet is, when no replica is dead, how long until the first
+// heartbeat could lapse: nothing to look for before then.
 var takeOverDeliveriesScript = redis.NewScript(redisNowMs + requeuePendingLua + `
+local first = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+if #first == 0 then return {0, 0} end
+if tonumber(first[2]) > now then return {0, tonumber(first[2]) - now} end
 local dead = redis.call('ZRANGE', KEYS[1], '-inf', now, 'BYSCORE', 'LIMIT', 0, 16)
-if #dead == 0 then return {0} end
 local moved, clear = requeue(KEYS[2], ARGV[1], dead, tonumber(ARGV[2]), true)
-local out = {moved}
+local out = {moved, 0}
 for _, c in ipairs(clear) do out[#out + 1] = c end
 return out
 `)
@@ -142,6 +146,11 @@ func (r *Redis) TakeOver(ctx context.Context) (delivery.Takeover, error) {
 	res, err := takeOverDeliveriesScript.Run(ctx, r.rdb, []string{deliveryReplicasKey(), deliveryQueueKey()}, deliveryGroup, takeOverBatch).Slice()
 	if err != nil {
 		return to, fmt.Errorf("store: take over deliveries: %w", err)
+	}
+	if len(res) > 1 {
+		quiet, _ := res[1].(int64)
+		res = append(res[:1:1], res[2:]...)
+		to.Quiet = time.Duration(quiet) * time.Millisecond
 	}
 	moved, dead := splitTakeOver(res)
 	to.Deliveries = moved

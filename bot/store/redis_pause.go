@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 
@@ -22,21 +21,30 @@ func decodePause(v string) (delivery.PauseReason, time.Time) {
 
 // CurrentPause implements delivery.PauseStore.
 func (r *Redis) CurrentPause(ctx context.Context, now time.Time) (delivery.Pause, bool, error) {
-	pipe := r.rdb.Pipeline()
-	pause := pipe.Get(ctx, deliveryPauseKey())
-	pauseTTL := pipe.PTTL(ctx, deliveryPauseKey())
-	probe := pipe.Get(ctx, deliveryProbeKey())
-	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
+	// One MGET while sending goes on, which is nearly always (every
+	// replica asks every PauseCheck); the pause's TTL only when there is
+	// one.
+	vals, err := r.rdb.MGet(ctx, deliveryPauseKey(), deliveryProbeKey()).Result()
+	if err != nil {
 		return delivery.Pause{}, false, fmt.Errorf("store: current pause: %w", err)
+	}
+	pause, paused := vals[0].(string)
+	probe, probed := vals[1].(string)
+	var ttl time.Duration
+	if paused {
+		ttl, err = r.rdb.PTTL(ctx, deliveryPauseKey()).Result()
+		if err != nil {
+			return delivery.Pause{}, false, fmt.Errorf("store: current pause: %w", err)
+		}
 	}
 	var p delivery.Pause
 	switch {
-	case pause.Err() == nil && pauseTTL.Val() > 0:
-		p.Reason, p.Since = decodePause(pause.Val())
-		p.Until = now.Add(pauseTTL.Val())
-		p.Probe = probe.Err() == nil && probe.Val() == pause.Val()
-	case probe.Err() == nil:
-		p.Reason, p.Since = decodePause(probe.Val())
+	case paused && ttl > 0:
+		p.Reason, p.Since = decodePause(pause)
+		p.Until = now.Add(ttl)
+		p.Probe = probed && probe == pause
+	case probed:
+		p.Reason, p.Since = decodePause(probe)
 		p.Until, p.Probe = now, true
 	default:
 		return delivery.Pause{}, false, nil

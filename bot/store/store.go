@@ -17,6 +17,8 @@ import (
 // number of goroutines and processes.
 type Redis struct {
 	rdb redis.UniversalClient
+	// blocking holds the connections of blocking reads (redis_block.go).
+	blocking blockingConns
 }
 
 // NewRedis returns a store on an existing client; the caller closes it.
@@ -61,5 +63,8 @@ func (r *Redis) Ping(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the client.
-func (r *Redis) Close() error { return r.rdb.Close() }
+// Close closes the client, and the connections of blocking reads.
+func (r *Redis) Close() error {
+	r.blocking.close()
+	return r.rdb.Close()
+}
