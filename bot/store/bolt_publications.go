@@ -95,7 +95,8 @@ type boltAnnouncement struct {
 // pubBuckets are the buckets of one writing transaction.
 type pubBuckets struct {
 	seen, seenByTime, pubs, pubsByTime, latest, latestIDs, sources, announce, pending, bursts, burstQuiet *bolt.Bucket
-	now                                                                                                   time.Time // the store's clock when the transaction began
+
+	now time.Time // the store's clock when the transaction began
 }
 
 func openPubBuckets(tx *bolt.Tx, now time.Time) (pubBuckets, error) {
