@@ -8,6 +8,7 @@ import (
 
 	"github.com/bulletinbot/bulletinbot/bot/delivery"
 	"github.com/bulletinbot/bulletinbot/bot/store"
+	"github.com/bulletinbot/bulletinbot/bot/store/conformance"
 	"github.com/bulletinbot/bulletinbot/bot/store/storetest"
 	"github.com/bulletinbot/bulletinbot/poller"
 )
@@ -48,8 +49,8 @@ func TestRedisTakeOver(t *testing.T) {
 	ctx := context.Background()
 	rdb := storetest.Redis(t)
 	s := store.NewRedis(rdb)
-	a := addAnnouncement(t, s, "b-1")
-	queue(t, s, a, 1, 2, 3)
+	a := conformance.AddAnnouncement(t, s, "b-1")
+	conformance.Queue(t, s, a, 1, 2, 3)
 	recordNew(t, s, "new1", "new2")
 	if err := s.Heartbeat(ctx, "alive", time.Hour); err != nil {
 		t.Fatal(err)
@@ -57,8 +58,8 @@ func TestRedisTakeOver(t *testing.T) {
 	if err := s.Heartbeat(ctx, "dying", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	held := lease(t, s, "alive", 1, 0)
-	dying := lease(t, s, "dying", 2, 0)
+	held := conformance.Lease(t, s, "alive", 1, 0)
+	dying := conformance.Lease(t, s, "dying", 2, 0)
 	if len(held) != 1 || len(dying) != 2 {
 		t.Fatalf("leases: got %d and %d, want 1 and 2", len(held), len(dying))
 	}
@@ -100,7 +101,7 @@ func TestRedisTakeOver(t *testing.T) {
 		}
 	}
 	// The heir takes them as new work, with no idle time to wait out.
-	if got := chatsOf(lease(t, s, "heir", 10, 0)); !slices.Equal(got, chatsOf(dying)) {
+	if got := chatsOf(conformance.Lease(t, s, "heir", 10, 0)); !slices.Equal(got, chatsOf(dying)) {
 		t.Fatalf("heir's lease: got chats %v, want the dead replica's %v only", got, chatsOf(dying))
 	}
 	pubs, err := s.NextPublications(ctx, "heir", 10, -1, 0)
@@ -123,7 +124,7 @@ func TestRedisTakeOver(t *testing.T) {
 	if to, err := s.TakeOver(ctx); err != nil || to.Deliveries != 1 || !slices.Equal(to.Replicas, []string{"alive"}) {
 		t.Fatalf("TakeOver after Depart: got %+v, %v; want alive's one delivery", to, err)
 	}
-	if got := chatsOf(lease(t, s, "heir", 10, 0)); !slices.Equal(got, chatsOf(held)) {
+	if got := chatsOf(conformance.Lease(t, s, "heir", 10, 0)); !slices.Equal(got, chatsOf(held)) {
 		t.Fatalf("heir's lease after Depart: got %v, want %v", got, chatsOf(held))
 	}
 }
@@ -135,9 +136,9 @@ func TestBoltReopenReleasesHeldWork(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := reopenableBolt(t, dir)
-	a := addAnnouncement(t, s, "b-1")
-	queue(t, s, a, 1, 2, 3)
-	addAnnouncement(t, s, "b-2")
+	a := conformance.AddAnnouncement(t, s, "b-1")
+	conformance.Queue(t, s, a, 1, 2, 3)
+	conformance.AddAnnouncement(t, s, "b-2")
 	f, ok, err := s.ClaimFanout(ctx, time.Now().Add(time.Hour))
 	if err != nil || !ok || f.Announcement.ID != "b-2" {
 		t.Fatalf("ClaimFanout: got %+v %v %v, want b-2", f, ok, err)
@@ -146,7 +147,7 @@ func TestBoltReopenReleasesHeldWork(t *testing.T) {
 		t.Fatal(err)
 	}
 	recordNew(t, s, "new1")
-	held := lease(t, s, "before", 2, 0)
+	held := conformance.Lease(t, s, "before", 2, 0)
 	if evs, err := s.NextPublications(ctx, "before", 10, -1, 0); err != nil || len(evs) != 1 {
 		t.Fatalf("NextPublications: got %+v, %v; want new1", evs, err)
 	}
@@ -155,7 +156,7 @@ func TestBoltReopenReleasesHeldWork(t *testing.T) {
 	}
 
 	s = reopenableBolt(t, dir)
-	got := lease(t, s, "after", 10, 0)
+	got := conformance.Lease(t, s, "after", 10, 0)
 	if len(got) != 3 || got[0].ID != held[0].ID || got[1].ID != held[1].ID || !slices.Equal(chatsOf(got), []int64{1, 2, 3}) {
 		t.Fatalf("first lease after reopening: got %+v, want the 2 held, in their place, and the third", got)
 	}
