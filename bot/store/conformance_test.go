@@ -34,12 +34,17 @@ var (
 
 func TestRedisConformance(t *testing.T) {
 	t.Run("bot", func(t *testing.T) { conformance.RunBot(t, redisAt) })
+	t.Run("poller", func(t *testing.T) { conformance.RunPoller(t, redisAt) })
 	t.Run("delivery", func(t *testing.T) { conformance.RunDelivery(t, redisAt) })
 	t.Run("staff", func(t *testing.T) { conformance.RunStaff(t, redisAt) })
 }
 
 func TestBoltConformance(t *testing.T) {
 	t.Run("bot", func(t *testing.T) { conformance.RunBot(t, boltAt) })
+	t.Run("poller", func(t *testing.T) { conformance.RunPoller(t, boltAt) })
 	t.Run("delivery", func(t *testing.T) { conformance.RunDelivery(t, boltAt) })
 	t.Run("staff", func(t *testing.T) { conformance.RunStaff(t, boltAt) })
 }
+
+// t0 is a fixed moment the store-specific tests' records carry.
+var t0 = time.Date(2017, 10, 17, 10, 32, 0, 0, time.UTC)

@@ -14,21 +14,21 @@ import (
 )
 
 // recordNew records two new publications of one source, for the intake.
-func recordNew(t *testing.T, s publicationStore, ids ...string) {
+func recordNew(t *testing.T, s poller.Store, ids ...string) {
 	t.Helper()
 	ctx := context.Background()
 	src := "https://example.org/feed"
 	p := func(id string) poller.Publication {
 		return poller.Publication{ID: id, Source: src, Title: id, Category: "consular", SeenAt: t0}
 	}
-	if _, err := s.Record(ctx, src, []poller.Publication{p("old")}, poller.Validators{}, t0); err != nil {
+	if _, err := s.RecordPoll(ctx, poller.Recording{Source: src, Pubs: []poller.Publication{p("old")}, Now: t0}); err != nil {
 		t.Fatal(err)
 	}
 	pubs := []poller.Publication{p("old")}
 	for _, id := range ids {
 		pubs = append(pubs, p(id))
 	}
-	if _, err := s.Record(ctx, src, pubs, poller.Validators{}, t0); err != nil {
+	if _, err := s.RecordPoll(ctx, poller.Recording{Source: src, Pubs: pubs, Now: t0}); err != nil {
 		t.Fatal(err)
 	}
 }

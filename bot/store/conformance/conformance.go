@@ -69,6 +69,38 @@ type StaffStore interface {
 	DeliveryStore
 }
 
+// PollerStore is what the poller and the readers of its records need: the
+// bot's /latest, the staff's burst notices and source health, and the
+// queue of new publications the delivery engine reads.
+type PollerStore interface {
+	poller.Store
+	delivery.Intake
+	bot.PublicationReader
+	staff.BurstStore
+	// SourceHealth is staff.Store's view of every source.
+	SourceHealth(ctx context.Context) (map[string]poller.Health, error)
+}
+
+// RunPoller runs the contract of poller.Store with what reads its records.
+func RunPoller[S PollerStore](t *testing.T, open Open[S]) {
+	t.Helper()
+	t.Run("Publications", func(t *testing.T) {
+		testPublicationStore(t, func(t *testing.T) PollerStore { return open(t, (&Clock{}).Now) })
+	})
+	for _, tc := range pollerTests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Clock{}
+			tc.run(t, open(t, c.Now))
+		})
+	}
+	for _, tc := range pollerClockTests {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Clock{}
+			tc.run(t, open(t, c.Now), c)
+		})
+	}
+}
+
 // RunDelivery runs the contract of delivery.Store, delivery.ReplyStore and
 // delivery.Intake.
 func RunDelivery[S DeliveryStore](t *testing.T, open Open[S]) {

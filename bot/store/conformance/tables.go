@@ -64,6 +64,16 @@ var botTests = []struct {
 	{"UpdateStoreHonoursContext", testUpdateStoreHonoursContext},
 }
 
+var pollerTests = []struct {
+	name string
+	run  func(*testing.T, PollerStore)
+}{
+	{"BurstGuard", testBurstGuard},
+	{"BurstNoticeQuietPerSource", testBurstNoticeQuietPerSource},
+	{"RecordPollInChunks", testRecordPollInChunks},
+	{"SourcesKeepTheirOwnIDs", testSourcesKeepTheirOwnIDs},
+}
+
 type clockTest[S any] struct {
 	name string
 	run  func(*testing.T, S, *Clock)
@@ -73,4 +83,5 @@ var (
 	deliveryClockTests []clockTest[DeliveryStore]
 	staffClockTests    []clockTest[StaffStore]
 	botClockTests      []clockTest[bot.Store]
+	pollerClockTests   []clockTest[PollerStore]
 )
