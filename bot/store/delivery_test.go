@@ -5,35 +5,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/bulletinbot/bulletinbot/bot/delivery"
 	"github.com/bulletinbot/bulletinbot/bot/store"
 	"github.com/bulletinbot/bulletinbot/bot/store/conformance"
 	"github.com/bulletinbot/bulletinbot/bot/store/storetest"
-	"github.com/bulletinbot/bulletinbot/poller"
 )
-
-// deliveryStore is what the delivery engine needs of a store. The tests
-// below are its conformance suite: both stores must pass them alike.
-type deliveryStore interface {
-	delivery.Store
-	delivery.ReplyStore
-	delivery.Intake
-	poller.Store
-	Record(ctx context.Context, source string, pubs []poller.Publication, v poller.Validators, now time.Time) ([]poller.Publication, error)
-}
-
-func forEachDeliveryBackend(t *testing.T, test func(t *testing.T, s deliveryStore)) {
-	backends := []struct {
-		name string
-		open func(t *testing.T) deliveryStore
-	}{
-		{"redis", func(t *testing.T) deliveryStore { return openRedis(t) }},
-		{"bolt", func(t *testing.T) deliveryStore { return pubOpenBolt(t, t.TempDir()) }},
-	}
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) { test(t, b.open(t)) })
-	}
-}
 
 // TestRedisChatKeyOfPreviousRelease: a chat reserved by the previous
 // release (value "1", the end only in its expiry) still holds deliveries
