@@ -2,9 +2,11 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
+	"github.com/bulletinbot/bulletinbot/bot/delivery"
 	"github.com/bulletinbot/bulletinbot/bot/store/conformance"
 )
 
@@ -61,5 +63,39 @@ func TestBoltExpiresOnItsClock(t *testing.T) {
 	}
 	if d, err := s.SendPause(ctx); err != nil || d != 0 {
 		t.Fatalf("SendPause after its end: got %v, %v; want none", d, err)
+	}
+}
+
+// TestBoltRetentionOnItsClock: an announcement is kept 30 days and a day's
+// staff counters 8 days on the embedded store's clock (Redis expires both
+// as keys).
+func TestBoltRetentionOnItsClock(t *testing.T) {
+	ctx := context.Background()
+	c := &conformance.Clock{}
+	s := boltAt(t, c.Now)
+	conformance.AddAnnouncement(t, s, "b-1")
+	day := c.Now().UTC().Format(time.DateOnly)
+	if err := s.AddStaffCounters(ctx, day, map[string]int64{"sent": 3}); err != nil {
+		t.Fatal(err)
+	}
+
+	c.Advance(29 * 24 * time.Hour)
+	if _, err := s.Announcement(ctx, "b-1"); err != nil {
+		t.Fatalf("Announcement after 29 days: %v, want it kept", err)
+	}
+	// Counters are dropped only when a later day's are written.
+	if got, err := s.StaffCounters(ctx, day); err != nil || got["sent"] != 3 {
+		t.Fatalf("counters before any later write: got %v, %v; want sent 3", got, err)
+	}
+	if err := s.AddStaffCounters(ctx, c.Now().UTC().Format(time.DateOnly), map[string]int64{"sent": 1}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.StaffCounters(ctx, day); err != nil || len(got) != 0 {
+		t.Fatalf("counters of a day 29 days back after a later write: got %v, %v; want them dropped", got, err)
+	}
+
+	c.Advance(2 * 24 * time.Hour)
+	if _, err := s.Announcement(ctx, "b-1"); !errors.Is(err, delivery.ErrNotFound) {
+		t.Fatalf("Announcement after 31 days: got %v, want ErrNotFound", err)
 	}
 }
