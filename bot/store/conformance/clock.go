@@ -16,10 +16,8 @@ import (
 // replica shares; the embedded store's are tested by moving its clock in
 // bot/store's own tests.
 
-func init() {
-	deliveryClockTests = append(deliveryClockTests,
-		clockTest[DeliveryStore]{"RetryDueOnTheStoreClock", testRetryDueOnTheStoreClock},
-	)
+var deliveryClockTests = []clockTest[DeliveryStore]{
+	{"RetryDueOnTheStoreClock", testRetryDueOnTheStoreClock},
 }
 
 // testRetryDueOnTheStoreClock: a retry put back for an hour is leased

@@ -87,66 +87,36 @@ func RunPoller[S PollerStore](t *testing.T, open Open[S]) {
 	t.Run("Publications", func(t *testing.T) {
 		testPublicationStore(t, func(t *testing.T) PollerStore { return open(t, (&Clock{}).Now) })
 	})
-	for _, tc := range pollerTests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := &Clock{}
-			tc.run(t, open(t, c.Now))
-		})
-	}
-	for _, tc := range pollerClockTests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := &Clock{}
-			tc.run(t, open(t, c.Now), c)
-		})
-	}
+	runTests(t, func(t *testing.T, now func() time.Time) PollerStore { return open(t, now) }, pollerTests, nil)
 }
 
 // RunDelivery runs the contract of delivery.Store, delivery.ReplyStore and
 // delivery.Intake.
 func RunDelivery[S DeliveryStore](t *testing.T, open Open[S]) {
 	t.Helper()
-	for _, tc := range deliveryTests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := &Clock{}
-			tc.run(t, open(t, c.Now))
-		})
-	}
-	for _, tc := range deliveryClockTests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := &Clock{}
-			tc.run(t, open(t, c.Now), c)
-		})
-	}
+	runTests(t, func(t *testing.T, now func() time.Time) DeliveryStore { return open(t, now) }, deliveryTests, deliveryClockTests)
 }
 
 // RunStaff runs the contract of staff.Store.
 func RunStaff[S StaffStore](t *testing.T, open Open[S]) {
 	t.Helper()
-	for _, tc := range staffTests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := &Clock{}
-			tc.run(t, open(t, c.Now))
-		})
-	}
-	for _, tc := range staffClockTests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := &Clock{}
-			tc.run(t, open(t, c.Now), c)
-		})
-	}
+	runTests(t, func(t *testing.T, now func() time.Time) StaffStore { return open(t, now) }, staffTests, nil)
 }
 
 // RunBot runs the contract of bot.Store: update offsets, leases and
 // webhook update marks.
 func RunBot[S bot.Store](t *testing.T, open Open[S]) {
 	t.Helper()
-	for _, tc := range botTests {
-		t.Run(tc.name, func(t *testing.T) {
-			c := &Clock{}
-			tc.run(t, open(t, c.Now))
-		})
+	runTests(t, func(t *testing.T, now func() time.Time) bot.Store { return open(t, now) }, botTests, nil)
+}
+
+// runTests runs each test on a fresh store with a clock of its own.
+func runTests[T any](t *testing.T, open func(*testing.T, func() time.Time) T, tests []storeTest[T], clockTests []clockTest[T]) {
+	t.Helper()
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) { tc.run(t, open(t, (&Clock{}).Now)) })
 	}
-	for _, tc := range botClockTests {
+	for _, tc := range clockTests {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &Clock{}
 			tc.run(t, open(t, c.Now), c)

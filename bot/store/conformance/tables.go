@@ -6,10 +6,7 @@ import (
 	"github.com/bulletinbot/bulletinbot/bot"
 )
 
-var deliveryTests = []struct {
-	name string
-	run  func(*testing.T, DeliveryStore)
-}{
+var deliveryTests = []storeTest[DeliveryStore]{
 	{"DeliveryAnnouncementAndFanout", testDeliveryAnnouncementAndFanout},
 	{"DeliverySendLifecycle", testDeliverySendLifecycle},
 	{"DeliveryChatGapDefers", testDeliveryChatGapDefers},
@@ -34,10 +31,7 @@ var deliveryTests = []struct {
 	{"PauseAfterOneEndedIsANewEpisode", testPauseAfterOneEndedIsANewEpisode},
 }
 
-var staffTests = []struct {
-	name string
-	run  func(*testing.T, StaffStore)
-}{
+var staffTests = []storeTest[StaffStore]{
 	{"DeadLettersRetryAndDiscard", testDeadLettersRetryAndDiscard},
 	{"DeadLettersRetryRacing", testDeadLettersRetryRacing},
 	{"StaffDrafts", testStaffDrafts},
@@ -51,10 +45,7 @@ var staffTests = []struct {
 	{"StaffPauseIsShared", testStaffPauseIsShared},
 }
 
-var botTests = []struct {
-	name string
-	run  func(*testing.T, bot.Store)
-}{
+var botTests = []storeTest[bot.Store]{
 	{"UpdateOffsetNeverGoesBack", testUpdateOffsetNeverGoesBack},
 	{"UpdateLeaseHasOneHolder", testUpdateLeaseHasOneHolder},
 	{"UpdateLeaseExpires", testUpdateLeaseExpires},
@@ -64,24 +55,21 @@ var botTests = []struct {
 	{"UpdateStoreHonoursContext", testUpdateStoreHonoursContext},
 }
 
-var pollerTests = []struct {
-	name string
-	run  func(*testing.T, PollerStore)
-}{
+var pollerTests = []storeTest[PollerStore]{
 	{"BurstGuard", testBurstGuard},
 	{"BurstNoticeQuietPerSource", testBurstNoticeQuietPerSource},
 	{"RecordPollInChunks", testRecordPollInChunks},
 	{"SourcesKeepTheirOwnIDs", testSourcesKeepTheirOwnIDs},
 }
 
+// storeTest is one test of a suite, on a fresh store.
+type storeTest[S any] struct {
+	name string
+	run  func(*testing.T, S)
+}
+
+// clockTest is one test of a suite that moves the store's clock.
 type clockTest[S any] struct {
 	name string
 	run  func(*testing.T, S, *Clock)
 }
-
-var (
-	deliveryClockTests []clockTest[DeliveryStore]
-	staffClockTests    []clockTest[StaffStore]
-	botClockTests      []clockTest[bot.Store]
-	pollerClockTests   []clockTest[PollerStore]
-)
