@@ -8,6 +8,7 @@ import (
 
 	"github.com/bulletinbot/bulletinbot/bot/delivery"
 	"github.com/bulletinbot/bulletinbot/bot/store/conformance"
+	"github.com/bulletinbot/bulletinbot/poller"
 )
 
 // TestBoltExpiresOnItsClock moves the embedded store's clock past each
@@ -97,5 +98,31 @@ func TestBoltRetentionOnItsClock(t *testing.T) {
 	c.Advance(2 * 24 * time.Hour)
 	if _, err := s.Announcement(ctx, "b-1"); !errors.Is(err, delivery.ErrNotFound) {
 		t.Fatalf("Announcement after 31 days: got %v, want ErrNotFound", err)
+	}
+}
+
+// TestBoltBurstsExpireOnItsClock: a held burst is kept 7 days on the
+// embedded store's clock, then neither listed nor released.
+func TestBoltBurstsExpireOnItsClock(t *testing.T) {
+	ctx := context.Background()
+	c := &conformance.Clock{}
+	s := boltAt(t, c.Now)
+	const src = "https://example.org/burst"
+	conformance.Record(t, s, poller.Recording{Source: src, Pubs: conformance.Numbered("old", 3, t0), Now: t0, BurstLimit: 20})
+	pubs := append(conformance.Numbered("new", 25, t0.Add(time.Hour)), conformance.Numbered("old", 3, t0)...)
+	done := conformance.Record(t, s, poller.Recording{Source: src, Pubs: pubs, Now: t0.Add(time.Hour), BurstLimit: 20, BurstNewest: 5})
+	if done.Burst == nil {
+		t.Fatal("25 new items at once: no burst held")
+	}
+	c.Advance(6 * 24 * time.Hour)
+	if bs, err := s.Bursts(ctx); err != nil || len(bs) != 1 {
+		t.Fatalf("Bursts after 6 days: got %+v, %v; want the one held", bs, err)
+	}
+	c.Advance(2 * 24 * time.Hour)
+	if bs, err := s.Bursts(ctx); err != nil || len(bs) != 0 {
+		t.Fatalf("Bursts after 8 days: got %+v, %v; want none", bs, err)
+	}
+	if _, ok, released, err := s.ReleaseBurst(ctx, done.Burst.ID); err != nil || ok || released {
+		t.Fatalf("ReleaseBurst after 8 days: got ok %v, released %v, %v; want an expired burst left alone", ok, released, err)
 	}
 }
