@@ -17,6 +17,17 @@ func onBothStores(t *testing.T, test func(t *testing.T, o options)) {
 	t.Run("embedded", func(t *testing.T) { test(t, options{embedded: true}) })
 }
 
+// onEachStore runs test on an env of options o on Redis, then on one on
+// the embedded store.
+func onEachStore(t *testing.T, o options, test func(t *testing.T, e *env)) {
+	t.Helper()
+	onBothStores(t, func(t *testing.T, store options) {
+		o := o
+		o.embedded = store.embedded
+		test(t, newEnv(t, o))
+	})
+}
+
 // answersTo returns the callback answers to queries on a message.
 func (e *env) answersTo(messageID int) []string {
 	var out []string

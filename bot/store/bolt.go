@@ -18,6 +18,7 @@ type Bolt struct {
 	db    *bolt.DB
 	probe boltProbe
 	pace  boltPacing
+	clock func() time.Time
 }
 
 // ErrLocked means another process holds the embedded store.
@@ -25,7 +26,7 @@ var ErrLocked = errors.New("store: the embedded store is in use by another bulle
 
 // OpenBolt opens (creating if needed) the store in dir/bulletinbot.db. A
 // second process on the same dir fails fast with ErrLocked.
-func OpenBolt(dir string) (*Bolt, error) {
+func OpenBolt(dir string, opts ...Option) (*Bolt, error) {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("store: create DATA_DIR %s: %w", dir, err)
 	}
@@ -37,7 +38,7 @@ func OpenBolt(dir string) (*Bolt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	b := &Bolt{db: db}
+	b := &Bolt{db: db, clock: applyOptions(opts).clock}
 	if err := b.clearIntakeLeases(); err != nil {
 		_ = db.Close()
 		return nil, fmt.Errorf("store: clear leases of %s: %w", path, err)

@@ -216,8 +216,8 @@ type dlvTx struct {
 	dirty map[string]bool
 }
 
-func openDlvTx(tx *bolt.Tx) (*dlvTx, error) {
-	t := &dlvTx{tx: tx, wall: time.Now(), cache: map[string]*boltDlvAnn{}, dirty: map[string]bool{}}
+func openDlvTx(tx *bolt.Tx, wall time.Time) (*dlvTx, error) {
+	t := &dlvTx{tx: tx, wall: wall, cache: map[string]*boltDlvAnn{}, dirty: map[string]bool{}}
 	for _, b := range []struct {
 		name string
 		dst  **bolt.Bucket
@@ -240,7 +240,7 @@ func openDlvTx(tx *bolt.Tx) (*dlvTx, error) {
 // writes back the announcements it changed.
 func (b *Bolt) dlvUpdate(fn func(t *dlvTx) error) error {
 	return b.db.Update(func(tx *bolt.Tx) error {
-		t, err := openDlvTx(tx)
+		t, err := openDlvTx(tx, b.now())
 		if err != nil {
 			return err
 		}
@@ -441,7 +441,7 @@ func (b *Bolt) AddAnnouncement(ctx context.Context, a delivery.Announcement) err
 			Expires: t.wall.Add(announcementRetention).UnixMilli(),
 			// Unleased, it waits in the fan-outs in creation order, as
 			// on Redis.
-			LeaseUntil: fanoutQueuedAt(a.CreatedAt),
+			LeaseUntil: fanoutQueuedAt(a.CreatedAt, t.wall),
 		}
 		t.cache[a.ID] = rec
 		t.touch(a.ID)
@@ -473,7 +473,7 @@ func (b *Bolt) Announcement(ctx context.Context, id string) (delivery.Stats, err
 	if err != nil {
 		return delivery.Stats{}, fmt.Errorf("store: announcement %s: %w", id, err)
 	}
-	if a == nil || a.Expires <= time.Now().UnixMilli() {
+	if a == nil || a.Expires <= b.now().UnixMilli() {
 		return delivery.Stats{}, fmt.Errorf("store: announcement %s: %w", id, delivery.ErrNotFound)
 	}
 	return a.stats(id), nil
@@ -613,7 +613,6 @@ func (b *Bolt) Lease(ctx context.Context, consumer string, n int, block, reclaim
 	if n <= 0 {
 		return nil, nil
 	}
-	deadline := time.Now().Add(block)
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("store: lease deliveries: %w", err)
@@ -622,7 +621,7 @@ func (b *Bolt) Lease(ctx context.Context, consumer string, n int, block, reclaim
 		if err != nil {
 			return nil, fmt.Errorf("store: lease deliveries: %w", err)
 		}
-		if took > 0 || !b.pollWait(ctx, deadline, b.deliveriesWaiting) {
+		if took > 0 || !b.pollWait(ctx, block, b.deliveriesWaiting) {
 			return ds, nil
 		}
 		reclaim = 0 // taken over already; waiting is for new entries, as XREADGROUP's is
@@ -630,16 +629,21 @@ func (b *Bolt) Lease(ctx context.Context, consumer string, n int, block, reclaim
 }
 
 // pollWait waits until ready reports work, checking with a growing pause,
-// and reports false when the deadline passes or ctx ends first.
-func (b *Bolt) pollWait(ctx context.Context, deadline time.Time, ready func() bool) bool {
+// and reports false when block passes or ctx ends first. Waiting is real
+// time, not the store's clock (see WithClock).
+func (b *Bolt) pollWait(ctx context.Context, block time.Duration, ready func() bool) bool {
+	if block <= 0 {
+		return false
+	}
+	expired := time.NewTimer(block)
+	defer expired.Stop()
 	for step := boltPollMin; ; step = min(2*step, boltPollMax) {
-		left := time.Until(deadline)
-		if left <= 0 {
-			return false
-		}
-		timer := time.NewTimer(min(step, left))
+		timer := time.NewTimer(step)
 		select {
 		case <-ctx.Done():
+			timer.Stop()
+			return false
+		case <-expired.C:
 			timer.Stop()
 			return false
 		case <-timer.C:
@@ -661,7 +665,7 @@ func (b *Bolt) deliveriesWaiting() bool {
 			}
 		}
 		if d := tx.Bucket([]byte(boltDlvDelayed)); d != nil {
-			if k, _ := d.Cursor().First(); len(k) >= 8 && subKeyID(k[:8]) <= time.Now().UnixMilli() {
+			if k, _ := d.Cursor().First(); len(k) >= 8 && subKeyID(k[:8]) <= b.now().UnixMilli() {
 				found = true
 			}
 		}
@@ -1097,7 +1101,6 @@ func (b *Bolt) NextPublications(ctx context.Context, consumer string, n int, blo
 	if n <= 0 {
 		return nil, nil
 	}
-	deadline := time.Now().Add(block)
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("store: next publications: %w", err)
@@ -1106,7 +1109,7 @@ func (b *Bolt) NextPublications(ctx context.Context, consumer string, n int, blo
 		if err != nil {
 			return nil, fmt.Errorf("store: next publications: %w", err)
 		}
-		if len(evs) > 0 || !b.pollWait(ctx, deadline, b.publicationsWaiting) {
+		if len(evs) > 0 || !b.pollWait(ctx, block, b.publicationsWaiting) {
 			return evs, nil
 		}
 		reclaim = 0

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bulletinbot/bulletinbot/bot/delivery"
 	"github.com/bulletinbot/bulletinbot/bot/store"
+	"github.com/bulletinbot/bulletinbot/bot/store/conformance"
 	"github.com/bulletinbot/bulletinbot/bot/telegramtest"
 	"github.com/bulletinbot/bulletinbot/bot/tg"
 	"github.com/bulletinbot/bulletinbot/poller"
@@ -24,126 +25,13 @@ import (
 // what only the embedded store has to show: surviving a reopen, and a real
 // engine running on it alone.
 
-func TestDeliveryLeaseTakesAtMostN(t *testing.T) {
-	forEachDeliveryBackend(t, func(t *testing.T, s deliveryStore) {
-		a := addAnnouncement(t, s, "b-1")
-		queue(t, s, a, 1, 2, 3, 4, 5)
-		if got := lease(t, s, "c1", 2, 0); len(got) != 2 || got[0].ChatID != 1 || got[1].ChatID != 2 {
-			t.Fatalf("Lease(2): got %+v, want chats 1 and 2", got)
-		}
-		if got := lease(t, s, "c2", 10, 0); len(got) != 3 || got[0].ChatID != 3 || got[2].ChatID != 5 {
-			t.Fatalf("Lease(10): got %+v, want chats 3 to 5 in order", got)
-		}
-		if got := lease(t, s, "c3", 10, 0); len(got) != 0 {
-			t.Fatalf("Lease of an empty queue: got %+v, want nothing", got)
-		}
-	})
-}
-
-func TestDeliveryLeaseWaitsForNew(t *testing.T) {
-	forEachDeliveryBackend(t, func(t *testing.T, s deliveryStore) {
-		a := addAnnouncement(t, s, "b-1")
-		const block = 10 * time.Second
-		type leased struct {
-			ds  []delivery.Delivery
-			err error
-			in  time.Duration
-		}
-		done := make(chan leased, 1)
-		go func() {
-			start := time.Now()
-			ds, err := s.Lease(context.Background(), "c1", 10, block, 0)
-			done <- leased{ds, err, time.Since(start)}
-		}()
-		queue(t, s, a, 9)
-		got := <-done
-		if got.err != nil || len(got.ds) != 1 || got.ds[0].ChatID != 9 || got.in >= block {
-			t.Fatalf("blocking Lease: got %+v, %v after %v; want chat 9 before the block ran out", got.ds, got.err, got.in)
-		}
-	})
-}
-
-func TestDeliveryRequeueWaitsUntilDue(t *testing.T) {
-	forEachDeliveryBackend(t, func(t *testing.T, s deliveryStore) {
-		ctx := context.Background()
-		a := addAnnouncement(t, s, "b-1")
-		queue(t, s, a, 1, 2)
-		ds := lease(t, s, "c1", 10, 0)
-		if _, _, err := s.Begin(ctx, "c1", ds, delivery.Gaps{}, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		now := time.Now()
-		err := s.Finish(ctx, []delivery.Result{
-			{Delivery: ds[0], Outcome: delivery.Requeued, Next: delivery.Delivery{AnnouncementID: "b-1", ChatID: 1, Attempt: 1}, At: now.Add(time.Hour), Retry: true},
-			{Delivery: ds[1], Outcome: delivery.Requeued, Next: delivery.Delivery{AnnouncementID: "b-1", ChatID: 20, ChatType: subscriptions.ChatSupergroup}, At: now, Moved: true},
-		}, now)
-		if err != nil {
-			t.Fatalf("Finish: %v", err)
-		}
-		got := lease(t, s, "c1", 10, 0)
-		if len(got) != 1 || got[0].ChatID != 20 || got[0].ChatType != subscriptions.ChatSupergroup {
-			t.Fatalf("Lease: got %+v, want only the moved delivery to chat 20; the retry is due in an hour", got)
-		}
-		if st := stats(t, s, "b-1"); st.Retries != 1 || st.Moved != 1 || st.Pending != 2 {
-			t.Fatalf("got %+v, want 1 retry, 1 moved, 2 pending", st)
-		}
-	})
-}
-
-func TestDeliveryShorterPauseKeepsLonger(t *testing.T) {
-	forEachDeliveryBackend(t, func(t *testing.T, s deliveryStore) {
-		ctx := context.Background()
-		a := addAnnouncement(t, s, "b-1")
-		queue(t, s, a, 1, 2, 3)
-		ds := lease(t, s, "c1", 10, 0)
-		if _, _, err := s.Begin(ctx, "c1", ds[:2], gaps, time.Now()); err != nil {
-			t.Fatal(err)
-		}
-		now := time.Now()
-		requeue := func(d delivery.Delivery, pause time.Duration) delivery.Result {
-			return delivery.Result{Delivery: d, Outcome: delivery.Requeued, Next: delivery.Delivery{AnnouncementID: "b-1", ChatID: d.ChatID}, At: now.Add(pause), Pause: pause}
-		}
-		if err := s.Finish(ctx, []delivery.Result{requeue(ds[0], 5*time.Second), requeue(ds[1], time.Second)}, now); err != nil {
-			t.Fatal(err)
-		}
-		ready, pause, err := s.Begin(ctx, "c1", ds[2:], gaps, time.Now())
-		if err != nil || len(ready) != 0 || pause <= 4*time.Second || pause > 5*time.Second {
-			t.Fatalf("Begin: got %d ready, pause %v, %v; want none and about 5s", len(ready), pause, err)
-		}
-	})
-}
-
-func TestDeliveryDeadLettersNewestFirst(t *testing.T) {
-	forEachDeliveryBackend(t, func(t *testing.T, s deliveryStore) {
-		ctx := context.Background()
-		a := addAnnouncement(t, s, "b-1")
-		queue(t, s, a, 1, 2, 3)
-		ds := lease(t, s, "c1", 10, 0)
-		for i, d := range ds {
-			if err := s.Finish(ctx, []delivery.Result{{Delivery: d, Outcome: delivery.Failed, Error: fmt.Sprint("error ", i)}}, t0.Add(time.Duration(i)*time.Minute)); err != nil {
-				t.Fatal(err)
-			}
-		}
-		dead, total, err := s.DeadLetters(ctx, 2)
-		if err != nil || total != 3 || len(dead) != 2 || dead[0].ChatID != 3 || dead[1].ChatID != 2 {
-			t.Fatalf("DeadLetters(2): got %+v %d %v; want chats 3 then 2 of 3", dead, total, err)
-		}
-		if d := dead[0]; d.Attempts != 1 || d.Error != "error 2" || !d.At.Equal(t0.Add(2*time.Minute)) {
-			t.Fatalf("newest dead letter: got %+v, want attempt 1, error 2, at its Finish's time", d)
-		}
-		if dead, total, err := s.DeadLetters(ctx, 0); err != nil || total != 3 || len(dead) != 0 {
-			t.Fatalf("DeadLetters(0): got %d letters, total %d, %v; want only the total 3", len(dead), total, err)
-		}
-	})
-}
-
 func TestBoltDeliveryStateSurvivesReopen(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := reopenableBolt(t, dir)
-	a := addAnnouncement(t, s, "b-1")
-	queue(t, s, a, 1, 2, 3)
-	held := lease(t, s, "before", 10, 0)
+	a := conformance.AddAnnouncement(t, s, "b-1")
+	conformance.Queue(t, s, a, 1, 2, 3)
+	held := conformance.Lease(t, s, "before", 10, 0)
 	if _, _, err := s.Begin(ctx, "before", held, delivery.Gaps{}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -163,7 +51,7 @@ func TestBoltDeliveryStateSurvivesReopen(t *testing.T) {
 	if err := s.Ping(ctx); err != nil {
 		t.Fatalf("Ping: %v", err)
 	}
-	if st := stats(t, s, "b-1"); st.Delivered != 1 || st.Pending != 2 || st.State != delivery.StateSending {
+	if st := conformance.Stats(t, s, "b-1"); st.Delivered != 1 || st.Pending != 2 || st.State != delivery.StateSending {
 		t.Fatalf("got %+v after reopening, want 1 delivered and 2 pending", st)
 	}
 	if _, pause, err := s.Begin(ctx, "after", held[2:], delivery.Gaps{}, now.Add(time.Second)); err != nil || pause != 59*time.Second {
@@ -171,14 +59,14 @@ func TestBoltDeliveryStateSurvivesReopen(t *testing.T) {
 	}
 	// Opening the file handed back what the dead process held: no idle
 	// time to wait out.
-	got := lease(t, s, "after", 10, 0)
+	got := conformance.Lease(t, s, "after", 10, 0)
 	if len(got) != 1 || got[0].ChatID != 3 || got[0].ID != held[2].ID {
 		t.Fatalf("Lease after reopening: got %+v, want the held delivery to chat 3 at once", got)
 	}
 	if err := s.Finish(ctx, []delivery.Result{{Delivery: held[0], Outcome: delivery.Sent, MessageID: 8}}, now); err != nil {
 		t.Fatal(err)
 	}
-	if st := stats(t, s, "b-1"); st.Delivered != 1 {
+	if st := conformance.Stats(t, s, "b-1"); st.Delivered != 1 {
 		t.Fatalf("a second sent record for chat 1: got %d delivered, want 1", st.Delivered)
 	}
 	if err := s.Ping(ctx); err != nil {
@@ -191,6 +79,7 @@ func TestBoltDeliveryStateSurvivesReopen(t *testing.T) {
 }
 
 // reopenableBolt opens the store in dir; the test closes it, or its cleanup.
+
 func reopenableBolt(t *testing.T, dir string) *store.Bolt {
 	t.Helper()
 	s, err := store.OpenBolt(dir)
@@ -202,7 +91,9 @@ func reopenableBolt(t *testing.T, dir string) *store.Bolt {
 }
 
 // gatedSubscribers serves the first open pages of any fan-out, then blocks
+
 // until the caller gives up: a fan-out stopped in the middle.
+
 type gatedSubscribers struct {
 	*subscriptions.Service
 	open  int32
@@ -218,7 +109,9 @@ func (g *gatedSubscribers) Page(ctx context.Context, f subscriptions.Filter, cur
 }
 
 // boltEngineEnv is a delivery engine on an embedded store, talking to the
+
 // fake Telegram.
+
 type boltEngineEnv struct {
 	t      *testing.T
 	dir    string
@@ -245,7 +138,9 @@ func (e *boltEngineEnv) engine(st *store.Bolt, subs delivery.Subscribers) *deliv
 }
 
 // pooledClient keeps an idle connection for every worker, so that sends do
+
 // not open and close one each.
+
 func pooledClient(conns int) *http.Client {
 	tr := http.DefaultTransport.(*http.Transport).Clone()
 	tr.MaxIdleConns, tr.MaxIdleConnsPerHost = conns, conns
@@ -253,6 +148,7 @@ func pooledClient(conns int) *http.Client {
 }
 
 // run starts eng and returns the function that stops it and waits for Run.
+
 func (e *boltEngineEnv) run(eng *delivery.Engine) (stop func()) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -271,6 +167,7 @@ func (e *boltEngineEnv) run(eng *delivery.Engine) (stop func()) {
 }
 
 // waitChats waits until at least enough chats have want messages each.
+
 func (e *boltEngineEnv) waitChats(want, enough int) {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
@@ -291,7 +188,9 @@ func (e *boltEngineEnv) waitChats(want, enough int) {
 }
 
 // checkCopies fails unless every chat has exactly one alert per title, in
+
 // that order.
+
 func (e *boltEngineEnv) checkCopies(titles ...string) {
 	e.t.Helper()
 	bad := 0
@@ -393,8 +292,11 @@ func TestBoltDeliveryEndToEnd(t *testing.T) {
 }
 
 // TestBoltDropsOldPacingState: releases before the pacing moved to memory
+
 // kept chat reservations and the limiter's state in the file; opening such
+
 // a file drops them, and does so again harmlessly.
+
 func TestBoltDropsOldPacingState(t *testing.T) {
 	dir := t.TempDir()
 	path := dir + "/bulletinbot.db"

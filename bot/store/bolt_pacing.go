@@ -113,7 +113,7 @@ func (b *Bolt) AllowSends(ctx context.Context, rate float64, burst, n int) (int,
 	if err := ctx.Err(); err != nil {
 		return 0, 0, fmt.Errorf("store: allow sends: %w", err)
 	}
-	got, wait := b.pace.allow(time.Now(), rate, burst, n)
+	got, wait := b.pace.allow(b.now(), rate, burst, n)
 	return got, wait, nil
 }
 

@@ -139,7 +139,7 @@ func (b *Bolt) ClaimProbe(ctx context.Context, holder string, ttl time.Duration)
 	}
 	b.probe.mu.Lock()
 	defer b.probe.mu.Unlock()
-	now := time.Now()
+	now := b.now()
 	if b.probe.holder != "" && b.probe.until.After(now) {
 		return false, nil
 	}

@@ -97,10 +97,12 @@ type boltAnnouncement struct {
 // pubBuckets are the buckets of one writing transaction.
 type pubBuckets struct {
 	seen, seenByTime, pubs, pubsByTime, latest, latestIDs, sources, announce, pending, bursts, burstQuiet *bolt.Bucket
+
+	now time.Time // the store's clock when the transaction began
 }
 
-func openPubBuckets(tx *bolt.Tx) (pubBuckets, error) {
-	var bs pubBuckets
+func openPubBuckets(tx *bolt.Tx, now time.Time) (pubBuckets, error) {
+	bs := pubBuckets{now: now}
 	for _, b := range []struct {
 		name string
 		dst  **bolt.Bucket
@@ -302,7 +304,7 @@ func (b *Bolt) RecordPoll(ctx context.Context, rec poller.Recording) (poller.Rec
 	}
 	for i := 0; i < len(rec.Pubs); i += recordChunk {
 		chunk := rec.Pubs[i:min(i+recordChunk, len(rec.Pubs))]
-		if err := b.db.Update(func(tx *bolt.Tx) error { return recordChunkTx(tx, rec, i, chunk) }); err != nil {
+		if err := b.db.Update(func(tx *bolt.Tx) error { return recordChunkTx(tx, rec, i, chunk, b.now()) }); err != nil {
 			return poller.Recorded{}, fmt.Errorf("store: record publications of %s: %w", rec.Source, err)
 		}
 	}
@@ -315,7 +317,7 @@ func (b *Bolt) RecordPoll(ctx context.Context, rec poller.Recording) (poller.Rec
 	)
 	err := b.db.Update(func(tx *bolt.Tx) error {
 		var err error
-		done.Burst, ids, err = recordFinishTx(tx, rec)
+		done.Burst, ids, err = recordFinishTx(tx, rec, b.now())
 		return err
 	})
 	if err == nil && done.Burst == nil {
@@ -336,8 +338,8 @@ func (b *Bolt) RecordPoll(ctx context.Context, rec poller.Recording) (poller.Rec
 }
 
 // recordChunkTx is recordChunkScript: pubs are rec.Pubs[offset:].
-func recordChunkTx(tx *bolt.Tx, rec poller.Recording, offset int, pubs []poller.Publication) error {
-	bs, err := openPubBuckets(tx)
+func recordChunkTx(tx *bolt.Tx, rec poller.Recording, offset int, pubs []poller.Publication, wall time.Time) error {
+	bs, err := openPubBuckets(tx, wall)
 	if err != nil {
 		return err
 	}
@@ -389,8 +391,8 @@ func recordChunkTx(tx *bolt.Tx, rec poller.Recording, offset int, pubs []poller.
 
 // recordFinishTx is recordFinishScript. It returns the burst it held, or
 // the ids it queued, oldest first.
-func recordFinishTx(tx *bolt.Tx, rec poller.Recording) (*poller.Burst, []string, error) {
-	bs, err := openPubBuckets(tx)
+func recordFinishTx(tx *bolt.Tx, rec poller.Recording, wall time.Time) (*poller.Burst, []string, error) {
+	bs, err := openPubBuckets(tx, wall)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -497,7 +499,7 @@ func (b *Bolt) SaveHealth(ctx context.Context, source string, h poller.Health) e
 		return fmt.Errorf("store: encode health of %s: %w", source, err)
 	}
 	err = b.db.Update(func(tx *bolt.Tx) error {
-		bs, err := openPubBuckets(tx)
+		bs, err := openPubBuckets(tx, b.now())
 		if err != nil {
 			return err
 		}

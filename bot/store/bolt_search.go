@@ -108,7 +108,7 @@ func (b *Bolt) UpgradeSearchIndex(ctx context.Context) error {
 		if meta.Get([]byte(boltTermVersionID)) != nil {
 			return nil
 		}
-		bs, err := openPubBuckets(tx)
+		bs, err := openPubBuckets(tx, b.now())
 		if err != nil {
 			return err
 		}
@@ -174,7 +174,7 @@ func (b *Bolt) SaveBackfill(ctx context.Context, source string, bf poller.Backfi
 		return fmt.Errorf("store: save backfill of %s: %w", source, err)
 	}
 	err := b.db.Update(func(tx *bolt.Tx) error {
-		bs, err := openPubBuckets(tx)
+		bs, err := openPubBuckets(tx, b.now())
 		if err != nil {
 			return err
 		}

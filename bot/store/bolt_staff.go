@@ -31,24 +31,24 @@ const (
 // boltStaffKeep is how many broadcasts the embedded audit log keeps.
 const boltStaffKeep = 1000
 
-func expiring(body []byte, ttl time.Duration) []byte {
-	v := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(body)), uint64(time.Now().Add(ttl).UnixMilli()))
+func expiring(body []byte, ttl time.Duration, now time.Time) []byte {
+	v := binary.BigEndian.AppendUint64(make([]byte, 0, 8+len(body)), uint64(now.Add(ttl).UnixMilli()))
 	return append(v, body...)
 }
 
 // live returns an expiring value's body, or false when it expired.
-func live(v []byte) ([]byte, bool) {
-	if len(v) < 8 || int64(binary.BigEndian.Uint64(v)) <= time.Now().UnixMilli() {
+func live(v []byte, now time.Time) ([]byte, bool) {
+	if len(v) < 8 || int64(binary.BigEndian.Uint64(v)) <= now.UnixMilli() {
 		return nil, false
 	}
 	return bytes.Clone(v[8:]), true
 }
 
 // pruneExpiring deletes the expired values of a small bucket.
-func pruneExpiring(bk *bolt.Bucket) error {
+func pruneExpiring(bk *bolt.Bucket, now time.Time) error {
 	var dead [][]byte
 	err := bk.ForEach(func(k, v []byte) error {
-		if _, ok := live(v); !ok {
+		if _, ok := live(v, now); !ok {
 			dead = append(dead, bytes.Clone(k))
 		}
 		return nil
@@ -89,10 +89,10 @@ func (b *Bolt) staffView(ctx context.Context, bucket string, fn func(*bolt.Bucke
 // SaveDraft stores a broadcast draft for ttl.
 func (b *Bolt) SaveDraft(ctx context.Context, id string, body []byte, ttl time.Duration) error {
 	err := b.staffUpdate(ctx, boltStaffDrafts, func(bk *bolt.Bucket) error {
-		if err := pruneExpiring(bk); err != nil {
+		if err := pruneExpiring(bk, b.now()); err != nil {
 			return err
 		}
-		return bk.Put([]byte(id), expiring(body, ttl))
+		return bk.Put([]byte(id), expiring(body, ttl, b.now()))
 	})
 	if err != nil {
 		return fmt.Errorf("store: save draft %s: %w", id, err)
@@ -108,7 +108,7 @@ func (b *Bolt) Draft(ctx context.Context, id string) ([]byte, bool, error) {
 	)
 	err := b.staffView(ctx, boltStaffDrafts, func(bk *bolt.Bucket) error {
 		if bk != nil {
-			body, ok = live(bk.Get([]byte(id)))
+			body, ok = live(bk.Get([]byte(id)), b.now())
 		}
 		return nil
 	})
@@ -122,7 +122,7 @@ func (b *Bolt) Draft(ctx context.Context, id string) ([]byte, bool, error) {
 func (b *Bolt) DeleteDraft(ctx context.Context, id string) (bool, error) {
 	existed := false
 	err := b.staffUpdate(ctx, boltStaffDrafts, func(bk *bolt.Bucket) error {
-		_, existed = live(bk.Get([]byte(id)))
+		_, existed = live(bk.Get([]byte(id)), b.now())
 		return bk.Delete([]byte(id))
 	})
 	if err != nil {
@@ -134,10 +134,10 @@ func (b *Bolt) DeleteDraft(ctx context.Context, id string) (bool, error) {
 // SetAwaiting remembers for ttl what an admin's next message is for.
 func (b *Bolt) SetAwaiting(ctx context.Context, userID int64, body []byte, ttl time.Duration) error {
 	err := b.staffUpdate(ctx, boltStaffAwait, func(bk *bolt.Bucket) error {
-		if err := pruneExpiring(bk); err != nil {
+		if err := pruneExpiring(bk, b.now()); err != nil {
 			return err
 		}
-		return bk.Put(subKey(userID), expiring(body, ttl))
+		return bk.Put(subKey(userID), expiring(body, ttl, b.now()))
 	})
 	if err != nil {
 		return fmt.Errorf("store: set awaiting for %d: %w", userID, err)
@@ -153,7 +153,7 @@ func (b *Bolt) TakeAwaiting(ctx context.Context, userID int64) ([]byte, bool, er
 		ok   bool
 	)
 	err := b.staffUpdate(ctx, boltStaffAwait, func(bk *bolt.Bucket) error {
-		body, ok = live(bk.Get(subKey(userID)))
+		body, ok = live(bk.Get(subKey(userID)), b.now())
 		return bk.Delete(subKey(userID))
 	})
 	if err != nil {
@@ -379,7 +379,7 @@ func (b *Bolt) AddStaffCounters(ctx context.Context, day string, deltas map[stri
 	if len(deltas) == 0 {
 		return nil
 	}
-	cutoff := time.Now().Add(-staffCounterTTL).UTC().Format(time.DateOnly)
+	cutoff := b.now().Add(-staffCounterTTL).UTC().Format(time.DateOnly)
 	err := b.staffUpdate(ctx, boltStaffCounters, func(bk *bolt.Bucket) error {
 		for name, n := range deltas {
 			k := []byte(day + "/" + name)
@@ -504,7 +504,7 @@ func (b *Bolt) SentCopies(ctx context.Context, announcementID, cursor string, n 
 
 // SendPause is Redis.SendPause.
 func (b *Bolt) SendPause(ctx context.Context) (time.Duration, error) {
-	now := time.Now()
+	now := b.now()
 	p, ok, err := b.CurrentPause(ctx, now)
 	if err != nil {
 		return 0, fmt.Errorf("store: send pause: %w", err)
@@ -517,7 +517,7 @@ func (b *Bolt) PauseSends(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
-	now := time.Now()
+	now := b.now()
 	if err := b.PauseSending(ctx, delivery.Pause{Reason: delivery.PauseFlood, Until: now.Add(d)}, 0, now); err != nil {
 		return fmt.Errorf("store: pause sends: %w", err)
 	}

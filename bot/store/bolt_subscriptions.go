@@ -179,7 +179,7 @@ func (b *Bolt) SaveSubscriber(_ context.Context, s subscriptions.Subscriber) (bo
 		if err != nil {
 			return err
 		}
-		created, err = bs.save(s, cats)
+		created, err = bs.save(s, cats, b.now())
 		return err
 	})
 	if err != nil {
@@ -189,7 +189,7 @@ func (b *Bolt) SaveSubscriber(_ context.Context, s subscriptions.Subscriber) (bo
 }
 
 // save is SaveSubscriber within a transaction, with cats from subCheck.
-func (bs subBuckets) save(s subscriptions.Subscriber, cats []string) (created bool, err error) {
+func (bs subBuckets) save(s subscriptions.Subscriber, cats []string, now time.Time) (created bool, err error) {
 	rec := subRecord{Type: string(s.Type), Lang: s.Language, Cats: cats}
 	old, ok, err := bs.load(s.ChatID)
 	if err != nil {
@@ -201,7 +201,7 @@ func (bs subBuckets) save(s subscriptions.Subscriber, cats []string) (created bo
 		}
 		rec.Joined = old.Joined
 	} else {
-		rec.Joined = subJoinedMs(s)
+		rec.Joined = subJoinedMs(s, now)
 		if err := bs.add([]byte("total"), 1); err != nil {
 			return false, err
 		}

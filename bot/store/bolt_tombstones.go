@@ -153,7 +153,7 @@ func (b *Bolt) RestoreSubscriber(_ context.Context, chatID int64, at time.Time) 
 			return err
 		}
 		restored = true
-		_, err = bs.save(s, cats)
+		_, err = bs.save(s, cats, b.now())
 		return err
 	})
 	if err != nil {

@@ -133,7 +133,7 @@ func (b *Bolt) lease(ctx context.Context, name string, change func(cur boltLease
 				return fmt.Errorf("decode lease: %w", err)
 			}
 		}
-		next, write := change(cur, time.Now().UnixMilli())
+		next, write := change(cur, b.now().UnixMilli())
 		ok = write
 		if !write {
 			return nil
@@ -157,7 +157,7 @@ func (b *Bolt) MarkUpdate(ctx context.Context, updateID int64, ttl time.Duration
 		return false, fmt.Errorf("store: mark update %d: %w", updateID, err)
 	}
 	key := binary.BigEndian.AppendUint64(nil, uint64(updateID))
-	now := time.Now().UnixMilli()
+	now := b.now().UnixMilli()
 	var first bool
 	err := b.db.Update(func(tx *bolt.Tx) error {
 		bk, err := tx.CreateBucketIfNotExists([]byte(boltUpdates))

@@ -179,7 +179,7 @@ func (r *Redis) burst(ctx context.Context, id string) (b poller.Burst, noticed, 
 func (bs pubBuckets) addBurst(b poller.Burst) error {
 	// Expiry is on the wall clock, as Redis's EXPIRE is (see expiring).
 	body, err := json.Marshal(boltBurst{Source: b.Source, Count: b.Count, At: b.At.UnixMilli(), Newest: b.Newest,
-		Expires: time.Now().Add(burstTTL).UnixMilli()})
+		Expires: bs.now.Add(burstTTL).UnixMilli()})
 	if err != nil {
 		return fmt.Errorf("encode burst of %s: %w", b.Source, err)
 	}
@@ -203,7 +203,7 @@ func (bs pubBuckets) addBurst(b poller.Burst) error {
 		return err
 	}
 	slices.SortFunc(all, func(a, b aged) int { return cmp.Compare(b.at, a.at) })
-	wall := time.Now().UnixMilli()
+	wall := bs.now.UnixMilli()
 	for i, a := range all {
 		if i >= burstsKept || a.expires <= wall {
 			if err := bs.bursts.Delete(a.id); err != nil {
@@ -216,7 +216,7 @@ func (bs pubBuckets) addBurst(b poller.Burst) error {
 
 // boltBurstLoad reads one burst; ok is false when there is none or it
 // expired.
-func boltBurstLoad(bursts *bolt.Bucket, id string) (boltBurst, bool, error) {
+func boltBurstLoad(bursts *bolt.Bucket, id string, now time.Time) (boltBurst, bool, error) {
 	if bursts == nil {
 		return boltBurst{}, false, nil
 	}
@@ -228,7 +228,7 @@ func boltBurstLoad(bursts *bolt.Bucket, id string) (boltBurst, bool, error) {
 	if err := json.Unmarshal(v, &x); err != nil {
 		return boltBurst{}, false, fmt.Errorf("decode burst %s: %w", id, err)
 	}
-	return x, x.Expires > time.Now().UnixMilli(), nil
+	return x, x.Expires > now.UnixMilli(), nil
 }
 
 func (x boltBurst) burst(id string) poller.Burst {
@@ -247,7 +247,7 @@ func (b *Bolt) Bursts(ctx context.Context) ([]poller.Burst, error) {
 			return nil
 		}
 		return bursts.ForEach(func(k, _ []byte) error {
-			x, ok, err := boltBurstLoad(bursts, string(k))
+			x, ok, err := boltBurstLoad(bursts, string(k), b.now())
 			if err == nil && ok && !x.Noticed {
 				out = append(out, x.burst(string(k)))
 			}
@@ -271,14 +271,14 @@ func (b *Bolt) ClaimBurstNotice(ctx context.Context, id string, quiet time.Durat
 		}
 		x.Noticed = true
 		key := []byte(x.Source)
-		if _, told := live(bs.burstQuiet.Get(key)); told {
+		if _, told := live(bs.burstQuiet.Get(key), bs.now); told {
 			return nil
 		}
 		won = true
-		if err := pruneExpiring(bs.burstQuiet); err != nil {
+		if err := pruneExpiring(bs.burstQuiet, bs.now); err != nil {
 			return err
 		}
-		return bs.burstQuiet.Put(key, expiring(nil, quiet))
+		return bs.burstQuiet.Put(key, expiring(nil, quiet, bs.now))
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: claim burst %s: %w", id, err)
@@ -315,11 +315,11 @@ func (b *Bolt) updateBurst(ctx context.Context, id string, fn func(pubBuckets, *
 		return err
 	}
 	return b.db.Update(func(tx *bolt.Tx) error {
-		bs, err := openPubBuckets(tx)
+		bs, err := openPubBuckets(tx, b.now())
 		if err != nil {
 			return err
 		}
-		x, ok, err := boltBurstLoad(bs.bursts, id)
+		x, ok, err := boltBurstLoad(bs.bursts, id, bs.now)
 		if err != nil || !ok {
 			return err
 		}

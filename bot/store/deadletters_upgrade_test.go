@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/bulletinbot/bulletinbot/bot/delivery"
+	"github.com/bulletinbot/bulletinbot/bot/staff"
 	"github.com/bulletinbot/bulletinbot/bot/store/storetest"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
@@ -17,10 +18,10 @@ var oldDeadLetters = []string{
 	`{"announcement_id":"b-1","chat_id":42,"attempts":5,"error":"tg: sendMessage: 500 down","at":"2026-11-30T11:00:00Z"}`,
 }
 
+// retryStore is the engine's store with the staff's dead-letter tools.
 type retryStore interface {
 	delivery.Store
-	DeadLetterSummary(ctx context.Context) (delivery.DeadLetterSummary, error)
-	RetryDeadLetters(ctx context.Context, mark int64) (int, error)
+	staff.DeadLetterStore
 }
 
 // TestDeadLettersOfPreviousRelease retries letters written the old way, on

@@ -8,26 +8,27 @@ import (
 
 	"github.com/bulletinbot/bulletinbot/bot/delivery"
 	"github.com/bulletinbot/bulletinbot/bot/store"
+	"github.com/bulletinbot/bulletinbot/bot/store/conformance"
 	"github.com/bulletinbot/bulletinbot/bot/store/storetest"
 	"github.com/bulletinbot/bulletinbot/poller"
 )
 
 // recordNew records two new publications of one source, for the intake.
-func recordNew(t *testing.T, s publicationStore, ids ...string) {
+func recordNew(t *testing.T, s poller.Store, ids ...string) {
 	t.Helper()
 	ctx := context.Background()
 	src := "https://example.org/feed"
 	p := func(id string) poller.Publication {
 		return poller.Publication{ID: id, Source: src, Title: id, Category: "consular", SeenAt: t0}
 	}
-	if _, err := s.Record(ctx, src, []poller.Publication{p("old")}, poller.Validators{}, t0); err != nil {
+	if _, err := s.RecordPoll(ctx, poller.Recording{Source: src, Pubs: []poller.Publication{p("old")}, Now: t0}); err != nil {
 		t.Fatal(err)
 	}
 	pubs := []poller.Publication{p("old")}
 	for _, id := range ids {
 		pubs = append(pubs, p(id))
 	}
-	if _, err := s.Record(ctx, src, pubs, poller.Validators{}, t0); err != nil {
+	if _, err := s.RecordPoll(ctx, poller.Recording{Source: src, Pubs: pubs, Now: t0}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -48,8 +49,8 @@ func TestRedisTakeOver(t *testing.T) {
 	ctx := context.Background()
 	rdb := storetest.Redis(t)
 	s := store.NewRedis(rdb)
-	a := addAnnouncement(t, s, "b-1")
-	queue(t, s, a, 1, 2, 3)
+	a := conformance.AddAnnouncement(t, s, "b-1")
+	conformance.Queue(t, s, a, 1, 2, 3)
 	recordNew(t, s, "new1", "new2")
 	if err := s.Heartbeat(ctx, "alive", time.Hour); err != nil {
 		t.Fatal(err)
@@ -57,8 +58,8 @@ func TestRedisTakeOver(t *testing.T) {
 	if err := s.Heartbeat(ctx, "dying", time.Hour); err != nil {
 		t.Fatal(err)
 	}
-	held := lease(t, s, "alive", 1, 0)
-	dying := lease(t, s, "dying", 2, 0)
+	held := conformance.Lease(t, s, "alive", 1, 0)
+	dying := conformance.Lease(t, s, "dying", 2, 0)
 	if len(held) != 1 || len(dying) != 2 {
 		t.Fatalf("leases: got %d and %d, want 1 and 2", len(held), len(dying))
 	}
@@ -103,7 +104,7 @@ func TestRedisTakeOver(t *testing.T) {
 		}
 	}
 	// The heir takes them as new work, with no idle time to wait out.
-	if got := chatsOf(lease(t, s, "heir", 10, 0)); !slices.Equal(got, chatsOf(dying)) {
+	if got := chatsOf(conformance.Lease(t, s, "heir", 10, 0)); !slices.Equal(got, chatsOf(dying)) {
 		t.Fatalf("heir's lease: got chats %v, want the dead replica's %v only", got, chatsOf(dying))
 	}
 	pubs, err := s.NextPublications(ctx, "heir", 10, -1, 0)
@@ -126,7 +127,7 @@ func TestRedisTakeOver(t *testing.T) {
 	if to, err := s.TakeOver(ctx); err != nil || to.Deliveries != 1 || !slices.Equal(to.Replicas, []string{"alive"}) {
 		t.Fatalf("TakeOver after Depart: got %+v, %v; want alive's one delivery", to, err)
 	}
-	if got := chatsOf(lease(t, s, "heir", 10, 0)); !slices.Equal(got, chatsOf(held)) {
+	if got := chatsOf(conformance.Lease(t, s, "heir", 10, 0)); !slices.Equal(got, chatsOf(held)) {
 		t.Fatalf("heir's lease after Depart: got %v, want %v", got, chatsOf(held))
 	}
 }
@@ -138,9 +139,9 @@ func TestBoltReopenReleasesHeldWork(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := reopenableBolt(t, dir)
-	a := addAnnouncement(t, s, "b-1")
-	queue(t, s, a, 1, 2, 3)
-	addAnnouncement(t, s, "b-2")
+	a := conformance.AddAnnouncement(t, s, "b-1")
+	conformance.Queue(t, s, a, 1, 2, 3)
+	conformance.AddAnnouncement(t, s, "b-2")
 	f, ok, err := s.ClaimFanout(ctx, time.Now().Add(time.Hour))
 	if err != nil || !ok || f.Announcement.ID != "b-2" {
 		t.Fatalf("ClaimFanout: got %+v %v %v, want b-2", f, ok, err)
@@ -149,7 +150,7 @@ func TestBoltReopenReleasesHeldWork(t *testing.T) {
 		t.Fatal(err)
 	}
 	recordNew(t, s, "new1")
-	held := lease(t, s, "before", 2, 0)
+	held := conformance.Lease(t, s, "before", 2, 0)
 	if evs, err := s.NextPublications(ctx, "before", 10, -1, 0); err != nil || len(evs) != 1 {
 		t.Fatalf("NextPublications: got %+v, %v; want new1", evs, err)
 	}
@@ -158,7 +159,7 @@ func TestBoltReopenReleasesHeldWork(t *testing.T) {
 	}
 
 	s = reopenableBolt(t, dir)
-	got := lease(t, s, "after", 10, 0)
+	got := conformance.Lease(t, s, "after", 10, 0)
 	if len(got) != 3 || got[0].ID != held[0].ID || got[1].ID != held[1].ID || !slices.Equal(chatsOf(got), []int64{1, 2, 3}) {
 		t.Fatalf("first lease after reopening: got %+v, want the 2 held, in their place, and the third", got)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulletinbot/bulletinbot/bot/store/conformance"
 	"github.com/bulletinbot/bulletinbot/poller"
 	"github.com/bulletinbot/bulletinbot/poller/category"
 	"github.com/bulletinbot/bulletinbot/poller/fetch"
@@ -41,9 +42,9 @@ func BenchmarkPollEmbassyPage(b *testing.B) {
 				b.Fatal(err)
 			}
 			src := poller.Source{URL: srv.URL + "/newarh/"}
-			for name, open := range map[string]func(b *testing.B) publicationStore{
-				"redis": func(b *testing.B) publicationStore { return openRedis(b) },
-				"bolt":  func(b *testing.B) publicationStore { return pubOpenBolt(b, b.TempDir()) },
+			for name, open := range map[string]func(b *testing.B) conformance.PollerStore{
+				"redis": func(b *testing.B) conformance.PollerStore { return openRedis(b) },
+				"bolt":  func(b *testing.B) conformance.PollerStore { return pubOpenBolt(b, b.TempDir()) },
 			} {
 				b.Run(name, func(b *testing.B) {
 					p := poller.New(poller.Params{Sources: []poller.Source{src}, Interval: time.Hour, Store: open(b),

@@ -10,6 +10,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/bulletinbot/bulletinbot/bot/store"
+	"github.com/bulletinbot/bulletinbot/bot/store/conformance"
 	"github.com/bulletinbot/bulletinbot/bot/store/storetest"
 )
 
@@ -144,8 +145,8 @@ func TestRedisBlockingReadsWithoutClientCommand(t *testing.T) {
 		t.Fatal("CLIENT ID allowed to a user without CLIENT")
 	}
 	s := store.NewRedis(limited)
-	a := addAnnouncement(t, s, "b-1")
-	queue(t, s, a, 1)
+	a := conformance.AddAnnouncement(t, s, "b-1")
+	conformance.Queue(t, s, a, 1)
 	if ds, err := s.Lease(ctx, "c1", 10, time.Hour, 0); err != nil || len(ds) != 1 {
 		t.Fatalf("Lease: got %+v, %v; want chat 1", ds, err)
 	}

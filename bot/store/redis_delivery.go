@@ -124,8 +124,8 @@ return 1
 // ids). The engine spaces a burst of announcements a millisecond apart, a
 // little into the future; a creation time further off (a test's clock, a
 // skewed replica) is taken as now.
-func fanoutQueuedAt(created time.Time) int64 {
-	now := time.Now().UnixMilli()
+func fanoutQueuedAt(created, wall time.Time) int64 {
+	now := wall.UnixMilli()
 	if c := created.UnixMilli(); c <= now+fanoutAhead {
 		return c
 	}
@@ -137,7 +137,7 @@ const fanoutAhead = 1000
 
 // AddAnnouncement implements delivery.Store.
 func (r *Redis) AddAnnouncement(ctx context.Context, a delivery.Announcement) error {
-	args := []any{a.ID, int64(announcementRetention / time.Second), fanoutQueuedAt(a.CreatedAt),
+	args := []any{a.ID, int64(announcementRetention / time.Second), fanoutQueuedAt(a.CreatedAt, r.now()),
 		annKind, string(a.Kind), annPub, a.PublicationID,
 		annCategory, a.Filter.Category, annCats, strings.Join(a.Filter.Categories, ","), annLanguage, a.Filter.Language,
 		annCreated, a.CreatedAt.UnixMilli(), annState, string(delivery.StateFanningOut),
@@ -251,7 +251,7 @@ return redis.call('HGET', KEYS[2], 'cursor') or ''
 
 // ClaimFanout implements delivery.Store.
 func (r *Redis) ClaimFanout(ctx context.Context, until time.Time) (delivery.Fanout, bool, error) {
-	now := time.Now().UnixMilli()
+	now := r.now().UnixMilli()
 	ids, err := r.rdb.ZRangeArgs(ctx, redis.ZRangeArgs{Key: deliveryFanoutsKey(), Start: "-inf", Stop: strconv.FormatInt(now, 10), ByScore: true, Count: 8}).Result()
 	if err != nil {
 		return delivery.Fanout{}, false, fmt.Errorf("store: claim fan-out: %w", err)
@@ -524,16 +524,17 @@ func (r *Redis) leaseEntries(ctx context.Context, consumer string, n int, block,
 	var deadline time.Time
 	var msgs []redis.XMessage
 	for {
-		// One reading of the clock per round: due times and the block.
-		now := time.Now()
+		// Due times are on the store's clock; how long to block is real
+		// time, as it is a wait on Redis (as in redis_block.go).
+		wallNow := time.Now()
 		if deadline.IsZero() {
-			deadline = now.Add(block)
+			deadline = wallNow.Add(block)
 		}
-		next, err := promoteScript.Run(ctx, r.rdb, []string{deliveryDelayedKey(), deliveryQueueKey()}, now.UnixMilli(), promoteBatch).Int64()
+		next, err := promoteScript.Run(ctx, r.rdb, []string{deliveryDelayedKey(), deliveryQueueKey()}, r.now().UnixMilli(), promoteBatch).Int64()
 		if err != nil {
 			return nil, fmt.Errorf("store: lease deliveries: promote retries: %w", err)
 		}
-		wait := deadline.Sub(now)
+		wait := deadline.Sub(wallNow)
 		if block <= 0 || len(msgs) > 0 {
 			wait = -1 // asked not to wait, or something to do already
 		}

@@ -342,7 +342,7 @@ func (r *Redis) SentCopies(ctx context.Context, announcementID, cursor string, n
 // wait before it looks again: the rest of the pause in force (zero when
 // there is none).
 func (r *Redis) SendPause(ctx context.Context) (time.Duration, error) {
-	now := time.Now()
+	now := r.now()
 	p, ok, err := r.CurrentPause(ctx, now)
 	if err != nil {
 		return 0, fmt.Errorf("store: send pause: %w", err)
@@ -356,7 +356,7 @@ func (r *Redis) PauseSends(ctx context.Context, d time.Duration) error {
 	if d <= 0 {
 		return nil
 	}
-	now := time.Now()
+	now := r.now()
 	if err := r.PauseSending(ctx, delivery.Pause{Reason: delivery.PauseFlood, Until: now.Add(d)}, 0, now); err != nil {
 		return fmt.Errorf("store: pause sends: %w", err)
 	}

@@ -495,7 +495,7 @@ func (r *Redis) SaveSubscriber(ctx context.Context, s subscriptions.Subscriber) 
 		return false, fmt.Errorf("store: save subscriber %d: bad chat type %q", s.ChatID, s.Type)
 	}
 	n, err := saveSubscriberScript.Run(ctx, r.rdb, subKeys(), subArgs(
-		s.ChatID, subTypeCode(s.Type), s.Language, strings.Join(cats, ","), subJoinedMs(s),
+		s.ChatID, subTypeCode(s.Type), s.Language, strings.Join(cats, ","), subJoinedMs(s, r.now()),
 		subEventRetention.Milliseconds())...).Int()
 	if err != nil {
 		return false, fmt.Errorf("store: save subscriber %d: %w", s.ChatID, err)
@@ -667,9 +667,9 @@ func subName(s string) bool {
 
 // subJoinedMs is when a new subscriber joined, now when the caller left it
 // unset.
-func subJoinedMs(s subscriptions.Subscriber) int64 {
+func subJoinedMs(s subscriptions.Subscriber, now time.Time) int64 {
 	if s.JoinedAt.IsZero() {
-		return time.Now().UnixMilli()
+		return now.UnixMilli()
 	}
 	return s.JoinedAt.UnixMilli()
 }

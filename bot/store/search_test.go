@@ -5,14 +5,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulletinbot/bulletinbot/bot/store/conformance"
 	"github.com/bulletinbot/bulletinbot/poller"
 	"github.com/bulletinbot/bulletinbot/poller/terms"
 )
 
 // searchStore is what /search and the backfill need of a store.
 type searchStore interface {
-	publicationStore
+	poller.Store
 	poller.ArchiveStore
+	Record(ctx context.Context, source string, pubs []poller.Publication, v poller.Validators, now time.Time) ([]poller.Publication, error)
 	Search(ctx context.Context, query []string, offset, n int) ([]poller.Publication, int, error)
 	UpgradeSearchIndex(ctx context.Context) error
 }
@@ -25,7 +27,7 @@ func searchBackends() map[string]func(t *testing.T) searchStore {
 }
 
 func titled(id, title, summary string, day int) poller.Publication {
-	p := pub(id, "consular", day)
+	p := conformance.Pub(id, "consular", day)
 	p.Title, p.Summary = title, summary
 	return p
 }
@@ -36,7 +38,7 @@ func TestSearch(t *testing.T) {
 			ctx := context.Background()
 			s := open(t)
 			const src = "https://example.org/list"
-			mustRecord(t, s, src, []poller.Publication{
+			conformance.MustRecord(t, s, src, []poller.Publication{
 				titled("a", "Выдача паспортов приостановлена", "Консульский отдел", 10),
 				titled("b", "Visa applications", "Passports and visas", 11),
 				titled("c", "Briefing", "Nothing about travel documents", 12),
@@ -54,7 +56,7 @@ func TestSearch(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				return ids(got), total
+				return conformance.IDs(got), total
 			}
 			if got, total := search("паспорт", 0, 10); got != "a,old" || total != 2 {
 				t.Errorf(`search "паспорт" = %q (%d), want "a,old" (newest first)`, got, total)
@@ -78,8 +80,8 @@ func TestSearch(t *testing.T) {
 			}
 			// The archived publication was left pending for no poll: the
 			// next poll of the first page queues nothing.
-			if queued := mustRecord(t, s, src, []poller.Publication{titled("a", "Выдача паспортов приостановлена", "Консульский отдел", 10)}, t0.Add(2*time.Minute)); len(queued) != 0 {
-				t.Errorf("the poll after an archive page queued %q, want nothing", ids(queued))
+			if queued := conformance.MustRecord(t, s, src, []poller.Publication{titled("a", "Выдача паспортов приостановлена", "Консульский отдел", 10)}, t0.Add(2*time.Minute)); len(queued) != 0 {
+				t.Errorf("the poll after an archive page queued %q, want nothing", conformance.IDs(queued))
 			}
 		})
 	}
@@ -99,7 +101,7 @@ func TestBackfillProgressIsKept(t *testing.T) {
 				t.Fatal(err)
 			}
 			// A poll of the source keeps it.
-			mustRecord(t, s, src, []poller.Publication{pub("x", "other", 3)}, t0)
+			conformance.MustRecord(t, s, src, []poller.Publication{conformance.Pub("x", "other", 3)}, t0)
 			if got, err := s.Backfill(ctx, src); err != nil || got != want {
 				t.Errorf("Backfill = %+v, %v; want %+v", got, err, want)
 			}
@@ -113,7 +115,7 @@ func TestSearchIndexUpgrade(t *testing.T) {
 	t.Run("redis", func(t *testing.T) {
 		ctx := context.Background()
 		r := openRedis(t)
-		mustRecord(t, r, "https://example.org/list", []poller.Publication{titled("a", "Паспорта", "", 3)}, t0)
+		conformance.MustRecord(t, r, "https://example.org/list", []poller.Publication{titled("a", "Паспорта", "", 3)}, t0)
 		// What the previous release left: no term keys, no version.
 		rdb := r.Client()
 		keys, err := rdb.Keys(ctx, "bb:{pub}:term*").Result()
@@ -128,7 +130,7 @@ func TestSearchIndexUpgrade(t *testing.T) {
 	t.Run("bolt", func(t *testing.T) {
 		dir := t.TempDir()
 		b := pubOpenBolt(t, dir)
-		mustRecord(t, b, "https://example.org/list", []poller.Publication{titled("a", "Паспорта", "", 3)}, t0)
+		conformance.MustRecord(t, b, "https://example.org/list", []poller.Publication{titled("a", "Паспорта", "", 3)}, t0)
 		if err := b.DropSearchIndexForTest(); err != nil {
 			t.Fatal(err)
 		}
@@ -148,7 +150,7 @@ func checkUpgrade(t *testing.T, s searchStore) {
 		}
 	}
 	got, total, err := s.Search(ctx, []string{"паспорт"}, 0, 5)
-	if err != nil || ids(got) != "a" || total != 1 {
-		t.Errorf("after the upgrade: %q (%d), %v; want a", ids(got), total, err)
+	if err != nil || conformance.IDs(got) != "a" || total != 1 {
+		t.Errorf("after the upgrade: %q (%d), %v; want a", conformance.IDs(got), total, err)
 	}
 }

@@ -9,6 +9,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -16,30 +17,31 @@ import (
 // Redis is the Redis-backed store. It is safe for concurrent use by any
 // number of goroutines and processes.
 type Redis struct {
-	rdb redis.UniversalClient
+	rdb   redis.UniversalClient
+	clock func() time.Time
 	// blocking holds the connections of blocking reads (redis_block.go).
 	blocking blockingConns
 }
 
 // NewRedis returns a store on an existing client; the caller closes it.
-func NewRedis(rdb redis.UniversalClient) *Redis {
-	return &Redis{rdb: rdb}
+func NewRedis(rdb redis.UniversalClient, opts ...Option) *Redis {
+	return &Redis{rdb: rdb, clock: applyOptions(opts).clock}
 }
 
 // OpenRedis connects to the server at url (redis:// or rediss://), checks
 // that it answers and upgrades data an earlier release wrote.
-func OpenRedis(ctx context.Context, url string) (*Redis, error) {
-	opts, err := redis.ParseURL(url)
+func OpenRedis(ctx context.Context, url string, opts ...Option) (*Redis, error) {
+	ro, err := redis.ParseURL(url)
 	if err != nil {
 		// The URL may hold a password: say what is wrong without echoing it.
 		return nil, fmt.Errorf("store: REDIS_URL is not a valid redis:// or rediss:// URL")
 	}
-	rdb := redis.NewClient(opts)
+	rdb := redis.NewClient(ro)
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		_ = rdb.Close()
-		return nil, fmt.Errorf("store: connect to redis at %s: %w", opts.Addr, err)
+		return nil, fmt.Errorf("store: connect to redis at %s: %w", ro.Addr, err)
 	}
-	r := &Redis{rdb: rdb}
+	r := NewRedis(rdb, opts...)
 	if err := r.UpgradeSubscribers(ctx); err != nil {
 		_ = rdb.Close()
 		return nil, err

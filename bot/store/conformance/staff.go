@@ -1,0 +1,328 @@
+package conformance
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bulletinbot/bulletinbot/bot/delivery"
+)
+
+func testStaffDrafts(t *testing.T, s StaffStore) {
+	ctx := context.Background()
+	if _, ok, err := s.Draft(ctx, "d1"); ok || err != nil {
+		t.Fatalf("Draft before saving: got %v %v, want none", ok, err)
+	}
+	if err := s.SaveDraft(ctx, "d1", []byte("one"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveDraft(ctx, "d1", []byte("two"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if body, ok, err := s.Draft(ctx, "d1"); !ok || err != nil || string(body) != "two" {
+		t.Fatalf("Draft: got %q %v %v, want the last saved", body, ok, err)
+	}
+	if existed, err := s.DeleteDraft(ctx, "d1"); !existed || err != nil {
+		t.Fatalf("DeleteDraft: got %v %v, want true", existed, err)
+	}
+	if existed, err := s.DeleteDraft(ctx, "d1"); existed || err != nil {
+		t.Fatalf("second DeleteDraft: got %v %v, want false", existed, err)
+	}
+	if err := s.SaveDraft(ctx, "short", []byte("x"), 20*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(60 * time.Millisecond) // expiry is a matter of time
+	if _, ok, err := s.Draft(ctx, "short"); ok || err != nil {
+		t.Fatalf("expired draft: got %v %v, want none", ok, err)
+	}
+}
+
+func testStaffAwaiting(t *testing.T, s StaffStore) {
+	ctx := context.Background()
+	if err := s.SetAwaiting(ctx, 7, []byte("broadcast"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if body, ok, err := s.TakeAwaiting(ctx, 8); ok || err != nil {
+		t.Fatalf("another user's: got %q %v %v, want none", body, ok, err)
+	}
+	if body, ok, err := s.TakeAwaiting(ctx, 7); !ok || err != nil || string(body) != "broadcast" {
+		t.Fatalf("TakeAwaiting: got %q %v %v, want it", body, ok, err)
+	}
+	if _, ok, err := s.TakeAwaiting(ctx, 7); ok || err != nil {
+		t.Fatalf("second TakeAwaiting: got %v %v, want none", ok, err)
+	}
+	if err := s.SetAwaiting(ctx, 7, []byte("x"), 20*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(60 * time.Millisecond)
+	if _, ok, err := s.TakeAwaiting(ctx, 7); ok || err != nil {
+		t.Fatalf("expired: got %v %v, want none", ok, err)
+	}
+}
+
+func testStaffBroadcastRecords(t *testing.T, s StaffStore) {
+	ctx := context.Background()
+	for i, id := range []string{"bc-a", "bc-b", "bc-c"} {
+		added, err := s.AddBroadcast(ctx, id, t0.Add(time.Duration(i)*time.Minute), []byte("0:"+id))
+		if !added || err != nil {
+			t.Fatalf("AddBroadcast %s: got %v %v, want added", id, added, err)
+		}
+	}
+	if added, err := s.AddBroadcast(ctx, "bc-b", t0, []byte("other")); added || err != nil {
+		t.Fatalf("AddBroadcast again: got %v %v, want not added", added, err)
+	}
+	if body, ok, err := s.Broadcast(ctx, "bc-b"); !ok || err != nil || string(body) != "0:bc-b" {
+		t.Fatalf("Broadcast: got %q %v %v, want the first body", body, ok, err)
+	}
+	recent, err := s.RecentBroadcasts(ctx, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := bodies(recent); !slices.Equal(got, []string{"0:bc-c", "0:bc-b"}) {
+		t.Fatalf("RecentBroadcasts: got %v, want the two newest, newest first", got)
+	}
+	active, err := s.ActiveBroadcasts(ctx)
+	slices.Sort(active)
+	if err != nil || !slices.Equal(active, []string{"bc-a", "bc-b", "bc-c"}) {
+		t.Fatalf("ActiveBroadcasts: got %v %v, want all three", active, err)
+	}
+	if err := s.SetBroadcastActive(ctx, "bc-b", false); err != nil {
+		t.Fatal(err)
+	}
+	active, _ = s.ActiveBroadcasts(ctx)
+	slices.Sort(active)
+	if !slices.Equal(active, []string{"bc-a", "bc-c"}) {
+		t.Fatalf("after deactivating: got %v", active)
+	}
+
+	// Updates: applied, refused by fn, missing record.
+	found, err := s.UpdateBroadcast(ctx, "bc-a", func(b []byte) ([]byte, error) { return append(b, '!'), nil })
+	if !found || err != nil {
+		t.Fatalf("UpdateBroadcast: got %v %v", found, err)
+	}
+	errNo := errors.New("no")
+	if _, err := s.UpdateBroadcast(ctx, "bc-a", func([]byte) ([]byte, error) { return nil, errNo }); !errors.Is(err, errNo) {
+		t.Fatalf("refused update: got %v, want fn's error", err)
+	}
+	if body, _, _ := s.Broadcast(ctx, "bc-a"); string(body) != "0:bc-a!" {
+		t.Fatalf("after updates: got %q, want the first applied only", body)
+	}
+	if found, err := s.UpdateBroadcast(ctx, "bc-x", func(b []byte) ([]byte, error) { return b, nil }); found || err != nil {
+		t.Fatalf("missing record: got %v %v, want not found", found, err)
+	}
+}
+
+func bodies(bs [][]byte) []string {
+	out := make([]string, len(bs))
+	for i, b := range bs {
+		out[i] = string(b)
+	}
+	return out
+}
+
+// testStaffConcurrentUpdates proves that no update is lost when several
+// writers change one record at once.
+func testStaffConcurrentUpdates(t *testing.T, s StaffStore) {
+	ctx := context.Background()
+	if _, err := s.AddBroadcast(ctx, "bc-n", t0, []byte("0")); err != nil {
+		t.Fatal(err)
+	}
+	const writers = 10
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Go(func() {
+			_, err := s.UpdateBroadcast(ctx, "bc-n", func(b []byte) ([]byte, error) {
+				n, _ := strconv.Atoi(string(b))
+				return []byte(strconv.Itoa(n + 1)), nil
+			})
+			if err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	if body, _, _ := s.Broadcast(ctx, "bc-n"); string(body) != strconv.Itoa(writers) {
+		t.Fatalf("got %s, want %d: an update was lost", body, writers)
+	}
+}
+
+func testStaffAlertStateHasOneWinner(t *testing.T, s StaffStore) {
+	ctx := context.Background()
+	var (
+		wg   sync.WaitGroup
+		mu   sync.Mutex
+		wins int
+	)
+	for range 8 {
+		wg.Go(func() {
+			ok, err := s.SwapAlertState(ctx, "failing:x", "", "alerted", 1)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				mu.Lock()
+				wins++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	if wins != 1 {
+		t.Fatalf("got %d winners, want 1", wins)
+	}
+	if ok, _ := s.SwapAlertState(ctx, "failing:x", "", "alerted", 1); ok {
+		t.Fatal("swapped from a state that is no longer there")
+	}
+	if ok, _ := s.SwapAlertState(ctx, "failing:y", "alerted", "", 1); ok {
+		t.Fatal("swapped another key's state")
+	}
+	if ok, err := s.SwapAlertState(ctx, "failing:x", "alerted", "", 1); !ok || err != nil {
+		t.Fatalf("back to none: got %v %v", ok, err)
+	}
+	if ok, _ := s.SwapAlertState(ctx, "failing:x", "", "alerted", 1); !ok {
+		t.Fatal("a cleared state cannot be set again")
+	}
+}
+
+// testStaffAlertStateRefusesStaleVersions: a replica acting on a health
+// snapshot older than the one that made an alert's state cannot move it,
+// not even back from none; equal and newer snapshots can.
+func testStaffAlertStateRefusesStaleVersions(t *testing.T, s StaffStore) {
+	ctx := context.Background()
+	steps := []struct {
+		name      string
+		old, next string
+		version   int64
+		want      bool
+	}{
+		{"alert on version 5", "", "alerted", 5, true},
+		{"older clears", "alerted", "", 4, false},
+		{"equal clears", "alerted", "", 5, true},
+		{"older raises again the cleared", "", "alerted", 4, false},
+		{"newer raises", "", "alerted", 7, true},
+		{"older still refused", "alerted", "", 6, false},
+		{"newer clears", "alerted", "", 8, true},
+	}
+	for _, st := range steps {
+		got, err := s.SwapAlertState(ctx, "silent:x", st.old, st.next, st.version)
+		if err != nil {
+			t.Fatalf("%s: %v", st.name, err)
+		}
+		if got != st.want {
+			t.Fatalf("%s: got %v, want %v", st.name, got, st.want)
+		}
+	}
+	// Versions are per alert key.
+	if ok, err := s.SwapAlertState(ctx, "silent:y", "", "alerted", 1); !ok || err != nil {
+		t.Fatalf("another key: got %v %v, want true", ok, err)
+	}
+}
+
+func testStaffCounters(t *testing.T, s StaffStore) {
+	ctx := context.Background()
+	day := time.Now().UTC().Format(time.DateOnly)
+	for range 3 {
+		if err := s.AddStaffCounters(ctx, day, map[string]int64{"sent": 100, "flood": 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.AddStaffCounters(ctx, "2000-01-01", map[string]int64{"sent": 5}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.StaffCounters(ctx, day)
+	if err != nil || got["sent"] != 300 || got["flood"] != 1*3 || len(got) != 2 {
+		t.Fatalf("StaffCounters: got %v %v, want sent 300, flood 3", got, err)
+	}
+	if got, _ := s.StaffCounters(ctx, "1999-12-31"); len(got) != 0 {
+		t.Fatalf("a day with nothing: got %v", got)
+	}
+}
+
+func testStaffSentCopiesAndQueueDepth(t *testing.T, s StaffStore) {
+	ctx := context.Background()
+	a := AddAnnouncement(t, s, "bc-sent")
+	chats := []int64{-1001, 5, 6, 7, 8}
+	Queue(t, s, a, chats...)
+	if n, err := s.QueueDepth(ctx); n != int64(len(chats)) || err != nil {
+		t.Fatalf("QueueDepth: got %d %v, want %d", n, err, len(chats))
+	}
+	ds := Lease(t, s, "c1", 10, 0)
+	ready, _, err := s.Begin(ctx, "c1", ds, delivery.Gaps{}, time.Now())
+	if err != nil || len(ready) != len(chats) {
+		t.Fatalf("Begin: %d %v", len(ready), err)
+	}
+	if n, _ := s.QueueDepth(ctx); n != int64(len(chats)) {
+		t.Fatalf("QueueDepth while sending: got %d, want %d", n, len(chats))
+	}
+	var rs []delivery.Result
+	for _, d := range ready {
+		rs = append(rs, delivery.Result{Delivery: d, Outcome: delivery.Sent, MessageID: int(d.ChatID%1000) + 1000})
+	}
+	if err := s.Finish(ctx, rs, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := s.QueueDepth(ctx); n != 0 {
+		t.Fatalf("QueueDepth after sending: got %d, want 0", n)
+	}
+
+	got := map[int64]int{}
+	cursor, pages := "", 0
+	for {
+		page, next, err := s.SentCopies(ctx, a.ID, cursor, 2)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range page {
+			if _, dup := got[c.ChatID]; dup {
+				t.Fatalf("chat %d returned twice", c.ChatID)
+			}
+			got[c.ChatID] = c.MessageID
+		}
+		pages++
+		if next == "" {
+			break
+		}
+		if pages > 10 {
+			t.Fatal("the walk does not end")
+		}
+		cursor = next
+	}
+	if len(got) != len(chats) {
+		t.Fatalf("SentCopies: got %v, want every chat", got)
+	}
+	for _, c := range chats {
+		if got[c] != int(c%1000)+1000 {
+			t.Errorf("chat %d: got message %d, want %d", c, got[c], c%1000+1000)
+		}
+	}
+	if page, next, err := s.SentCopies(ctx, "bc-none", "", 10); len(page) != 0 || next != "" || err != nil {
+		t.Fatalf("SentCopies of nothing: got %v %q %v", page, next, err)
+	}
+}
+
+func testStaffPauseIsShared(t *testing.T, s StaffStore) {
+	ctx := context.Background()
+	if d, err := s.SendPause(ctx); d != 0 || err != nil {
+		t.Fatalf("SendPause at rest: got %v %v, want 0", d, err)
+	}
+	if err := s.PauseSends(ctx, 5*time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.PauseSends(ctx, time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := s.SendPause(ctx); d <= 4*time.Second || d > 5*time.Second || err != nil {
+		t.Fatalf("SendPause: got %v %v, want the longer pause", d, err)
+	}
+	// The engine's Begin sees the same pause.
+	a := AddAnnouncement(t, s, "bc-pause")
+	Queue(t, s, a, 1)
+	ds := Lease(t, s, "c1", 10, 0)
+	if _, pause, err := s.Begin(ctx, "c1", ds, delivery.Gaps{}, time.Now()); pause <= 4*time.Second || err != nil {
+		t.Fatalf("Begin: got pause %v %v, want the staff pause", pause, err)
+	}
+}
