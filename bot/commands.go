@@ -235,9 +235,9 @@ func (b *Bot) cmdLatest(ctx context.Context, r *Request) error {
 		}
 		return r.Reply(ctx, r.T(i18n.LatestEmpty))
 	}
-	header := r.T(i18n.LatestHeader)
+	header := r.T(i18n.LatestHeader, "count", len(pubs))
 	if q.category != "" {
-		header = r.T(i18n.LatestHeaderCategory, "category", catName)
+		header = r.T(i18n.LatestHeaderCategory, "count", len(pubs), "category", catName)
 	}
 	items := make([]string, 0, len(pubs)+1)
 	items = append(items, header)
@@ -328,22 +328,32 @@ func (b *Bot) cmdCategories(ctx context.Context, r *Request) error {
 }
 
 // categoryKeyboard has a button per category, ✅ when the chat receives it,
-// and a last row to switch all on or off.
+// and a last row to switch all on or off, whose All is ✅ when every
+// category is on and None when none is.
 func (b *Bot) categoryKeyboard(lang string, sub subscriptions.Subscriber) Keyboard {
 	cats := b.p.Categorizer.Categories()
 	kb := make(Keyboard, 0, len(cats)+1)
+	on := 0
 	for _, c := range cats {
-		mark := "▫️ "
-		if sub.Wants(c.ID) {
-			mark = "✅ "
+		wants := sub.Wants(c.ID)
+		if wants {
+			on++
 		}
-		kb = append(kb, []Button{{Text: mark + b.p.Categorizer.Name(c.ID, lang), Data: prefixCategory + ":" + c.ID}})
+		kb = append(kb, []Button{{Text: mark(wants) + b.p.Categorizer.Name(c.ID, lang), Data: prefixCategory + ":" + c.ID}})
 	}
 	kb = append(kb, []Button{
-		{Text: b.cat.Text(lang, i18n.CategoriesAll), Data: prefixCategory + ":" + dataAllCategories},
-		{Text: b.cat.Text(lang, i18n.CategoriesNone), Data: prefixCategory + ":" + dataNoneCategories},
+		{Text: mark(on == len(cats)) + b.cat.Text(lang, i18n.CategoriesAll), Data: prefixCategory + ":" + dataAllCategories},
+		{Text: mark(on == 0) + b.cat.Text(lang, i18n.CategoriesNone), Data: prefixCategory + ":" + dataNoneCategories},
 	})
 	return kb
+}
+
+// mark is a button's state: ✅ on, ▫️ off.
+func mark(on bool) string {
+	if on {
+		return "✅ "
+	}
+	return "▫️ "
 }
 
 // cbCategory toggles a category (or sets all or none) and redraws the

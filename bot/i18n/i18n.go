@@ -39,6 +39,7 @@ var ErrInvalidText = errors.New("i18n: invalid text override")
 // parsed. It is immutable and safe for concurrent use.
 type Catalog struct {
 	texts map[string]map[Key][]segment
+	raw   map[string]map[Key]string // as written, for Placeholders
 	langs []string
 	def   string
 }
@@ -61,6 +62,7 @@ func Keys() []Key { return slices.Sorted(maps.Keys(english())) }
 func New(defaultLanguage string, overrides map[string]map[string]string) (*Catalog, error) {
 	c := &Catalog{
 		texts: map[string]map[Key][]segment{},
+		raw:   map[string]map[Key]string{"en": english(), "ru": russian()},
 		langs: Languages(),
 		def:   "en",
 	}
@@ -117,6 +119,7 @@ func New(defaultLanguage string, overrides map[string]map[string]string) (*Catal
 			}
 			if !bad {
 				c.texts[lang][Key(k)] = segs
+				c.raw[lang][Key(k)] = text
 			}
 		}
 	}
@@ -124,6 +127,11 @@ func New(defaultLanguage string, overrides map[string]map[string]string) (*Catal
 		return nil, err
 	}
 	return c, nil
+}
+
+// rawText returns key's text in lang as written, overrides applied.
+func (c *Catalog) rawText(lang string, key Key) string {
+	return c.raw[lang][key]
 }
 
 // check parses text and makes sure each of its plurals has every form

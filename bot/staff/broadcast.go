@@ -169,7 +169,7 @@ func (s *Staff) newDraft(ctx context.Context, r *bot.Request, text string, entit
 			return r.Reply(ctx, r.T(i18n.BroadcastEmpty))
 		case errors.Is(err, render.ErrTooLong):
 			return r.Reply(ctx, r.T(i18n.BroadcastTooLong,
-				"length", formatInt(r.Lang, int64(render.Length(html))), "max", formatInt(r.Lang, render.MaxLength)))
+				"length", int64(render.Length(html)), "max", int64(render.MaxLength)))
 		default:
 			s.log.Error("BUG: a broadcast's formatting rendered to invalid HTML", slog.Int64("user_id", r.UserID), slog.Any("error", err))
 			return r.Reply(ctx, r.T(i18n.BroadcastInvalid))
@@ -221,7 +221,7 @@ func (s *Staff) controlMessage(ctx context.Context, lang string, d draft) (strin
 	if err != nil {
 		return "", nil, err
 	}
-	text := s.cat.T(lang, i18n.BroadcastControl, "audience", s.audienceName(lang, d.Audience), "count", formatInt(lang, int64(n)))
+	text := s.cat.T(lang, i18n.BroadcastControl, "audience", s.audienceName(lang, d.Audience), "count", int64(n))
 	kb := bot.Keyboard{
 		{{Text: s.cat.Text(lang, i18n.ButtonSend), Data: data(actSend, d.ID)}},
 		{{Text: s.cat.Text(lang, i18n.ButtonAudience), Data: data(actAudience, d.ID)}, {Text: s.cat.Text(lang, i18n.ButtonCancel), Data: data(actCancel, d.ID)}},
@@ -235,7 +235,7 @@ func (s *Staff) audienceMessage(ctx context.Context, lang string, d draft) (stri
 	if err != nil {
 		return "", nil, err
 	}
-	text := s.cat.T(lang, i18n.BroadcastAudience, "audience", s.audienceName(lang, d.Audience), "count", formatInt(lang, int64(n)))
+	text := s.cat.T(lang, i18n.BroadcastAudience, "audience", s.audienceName(lang, d.Audience), "count", int64(n))
 	mark := func(on bool, label string) string {
 		if on {
 			return "✅ " + label
@@ -549,7 +549,7 @@ func (s *Staff) askRecall(ctx context.Context, r *bot.Request, id string) error 
 		{{Text: r.Text(i18n.ButtonRecallYes), Data: data(actRecallYes, draftID)}},
 		{{Text: r.Text(i18n.ButtonRecallNo), Data: data(actRecallNo, draftID)}},
 	}
-	if err := r.ReplyKeyboard(ctx, r.T(i18n.RecallConfirm, "count", formatInt(r.Lang, n)), kb); err != nil {
+	if err := r.ReplyKeyboard(ctx, r.T(i18n.RecallConfirm, "count", int64(n)), kb); err != nil {
 		return err
 	}
 	return r.Answer(ctx, "")
