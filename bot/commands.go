@@ -392,10 +392,34 @@ func (b *Bot) cbCategory(ctx context.Context, r *Request) error {
 		return err
 	}
 	r.setSubscriber(sub, true)
-	if err := r.EditKeyboard(ctx, b.categoryKeyboard(r.Lang, sub)); err != nil && !staleMessage(err) {
+	kb := b.categoryKeyboard(r.Lang, sub)
+	edit := func() error { return r.EditKeyboard(ctx, kb) }
+	if text, ok := b.relanguage(r, i18n.Categories, i18n.Welcome, i18n.WelcomeBack); ok {
+		edit = func() error { return r.Edit(ctx, text, kb) }
+	}
+	if err := edit(); err != nil && !staleMessage(err) {
 		return err
 	}
 	return r.Answer(ctx, notice)
+}
+
+// relanguage finds which of keys, in another language than the chat's,
+// the pressed message shows, and returns that text in the chat's language:
+// a keyboard sent before the chat switched language is redrawn with its
+// message in the new one, never half in each.
+func (b *Bot) relanguage(r *Request, keys ...i18n.Key) (string, bool) {
+	shown := strings.TrimSpace(r.PressedText)
+	if shown == "" {
+		return "", false
+	}
+	for _, k := range keys {
+		for _, l := range i18n.Languages() {
+			if l != r.Lang && strings.TrimSpace(render.PlainText(b.cat.T(l, k))) == shown {
+				return b.cat.T(r.Lang, k), true
+			}
+		}
+	}
+	return "", false
 }
 
 // staleMessage reports an edit refused because the message is too old or

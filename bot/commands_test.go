@@ -37,7 +37,7 @@ func languageCases() []languageCase {
 			help:       []string{"/start — Subscribe", "/stop — Unsubscribe", "/help — ", "/time — Time in Moscow and London", "/consular — ", "/latest — Newest publications", "/categories — ", "/language — Change the language"},
 			time:       []string{"17 October 2017", "Moscow: 12:32 · London: 10:32"},
 			consular:   []string{"Consular Section of the Embassy of Russia in the UK", "Phone: +44 (0) 203 668 7474", "Email: info@rusemb.org.uk", "Consular Section, 5 Kensington Palace Gardens, London W8 4QS", "Opening days: Monday to Friday", "https://www.rusemb.org.uk/", "Last checked: 29 November 2026"},
-			latest:     "Latest publications",
+			latest:     "The latest 2 publications",
 			stopped:    "You are unsubscribed",
 			notSub:     "This chat is not subscribed",
 			categories: "Choose the categories",
@@ -50,7 +50,7 @@ func languageCases() []languageCase {
 			help:       []string{"/start — Подписаться", "/stop — Отписаться", "/time — Время в Москве и Лондоне", "/latest — Последние публикации", "/language — Сменить язык"},
 			time:       []string{"17 октября 2017", "Москва: 12:32 · Лондон: 10:32"},
 			consular:   []string{"Консульский отдел посольства России", "Телефон: +44 (0) 203 668 7474", "Почта: info@rusemb.org.uk", "Консульский отдел, 5 Kensington Palace Gardens, London W8 4QS", "Приёмные дни: с понедельника по пятницу", "Проверено: 29 ноября 2026"},
-			latest:     "Последние публикации",
+			latest:     "Последние 2 публикации",
 			stopped:    "Вы отписались",
 			notSub:     "Этот чат не подписан",
 			categories: "Выберите категории рассылки",
@@ -147,13 +147,13 @@ func TestLatestArguments(t *testing.T) {
 		want      []string
 		notWant   []string
 	}{
-		{8, "", 5, []string{"Latest publications", "Title 00 with a <tag> & \"quotes\""}, []string{"Title 05"}},
+		{8, "", 5, []string{"The latest 5 publications", "Title 00 with a <tag> & \"quotes\""}, []string{"Title 05"}},
 		{8, "3", 3, []string{"Title 02"}, []string{"Title 03"}},
 		{8, "20", 20, []string{"Title 19"}, []string{"Title 20"}},
-		{8, "2 statements", 2, []string{"Latest publications: Statements", "Title 00", "Title 02"}, []string{"Title 01"}},
+		{8, "2 statements", 2, []string{"The latest 2 publications: Statements", "Title 00", "Title 02"}, []string{"Title 01"}},
 		{8, "press-releases 2", 2, []string{"Title 01", "Title 03"}, []string{"Title 00"}},
 		{8, "Press Releases", 5, []string{"Title 09"}, []string{"Title 00"}},
-		{9, "1 Заявления", 1, []string{"Последние публикации: Заявления", "Заявления"}, nil},
+		{9, "1 Заявления", 1, []string{"Последняя публикация: Заявления", "Заявления"}, nil},
 		{8, "1 Пресс-релизы", 1, []string{"Press releases"}, nil},
 		{8, "briefings", 0, []string{"Nothing has been published in “Briefings” yet."}, nil},
 		{8, "0", 0, []string{"The number must be from 1 to 20"}, nil},
@@ -356,5 +356,65 @@ func TestLatestIsSafeFromHostileSources(t *testing.T) {
 	mustContain(t, "long unknown category", m.Text, "I don't know the category", strings.Repeat("x", 60)+"…")
 	if strings.Contains(m.Text, strings.Repeat("x", 100)) {
 		t.Errorf("the reply echoes the whole argument (%d characters)", len(m.Text))
+	}
+}
+
+// TestCategoriesRowAndLanguage checks that the All/None row shows the
+// state, and that a keyboard sent before the chat switched language is
+// redrawn, text and buttons, in the new language when pressed.
+func TestCategoriesRowAndLanguage(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	const user = 21
+	e.tg.AddPrivateChat(user, "Row", "en")
+	welcome := e.say(user, user, "/start", 1)
+	answers := 0
+	press := func(msgID int, data string) string {
+		t.Helper()
+		e.tg.PressButton(user, user, msgID, data)
+		answers++
+		ctx, cancel := context.WithTimeout(context.Background(), waitLong)
+		defer cancel()
+		got, err := e.tg.WaitCallbackAnswers(ctx, answers)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, e.logs)
+		}
+		return got[answers-1].Text
+	}
+	row := func() []string {
+		texts := keyboardTexts(e.tg.Messages(user)[0])
+		return texts[len(texts)-2:]
+	}
+	if got, want := row(), []string{"✅ All", "▫️ None"}; !slices.Equal(got, want) {
+		t.Errorf("subscribed to all: row %v, want %v", got, want)
+	}
+	press(welcome.MessageID, "cat:statements")
+	if got, want := row(), []string{"▫️ All", "▫️ None"}; !slices.Equal(got, want) {
+		t.Errorf("some: row %v, want %v", got, want)
+	}
+	press(welcome.MessageID, "cat:*")
+	if got, want := row(), []string{"▫️ All", "✅ None"}; !slices.Equal(got, want) {
+		t.Errorf("none: row %v, want %v", got, want)
+	}
+	if got := e.tg.Messages(user)[0].Text; !strings.Contains(got, "This chat is now subscribed") {
+		t.Errorf("the welcome's text changed while the language did not: %q", got)
+	}
+
+	prompt := e.say(user, user, "/language", 2)
+	press(prompt.MessageID, "lang:ru")
+	if got, want := press(welcome.MessageID, "cat:+"), "✅ Все категории включены"; got != want {
+		t.Errorf("answer: got %q, want %q", got, want)
+	}
+	m := e.tg.Messages(user)[0]
+	mustContain(t, "old welcome after switching", m.Text, "Этот чат подписан на все категории")
+	if strings.Contains(m.Text, "subscribed") {
+		t.Errorf("the old welcome mixes languages: %q", m.Text)
+	}
+	kb := keyboardTexts(m)
+	if got, want := kb[len(kb)-2:], []string{"✅ Все", "▫️ Ни одной"}; !slices.Equal(got, want) {
+		t.Errorf("row after switching: %v, want %v", got, want)
+	}
+	if !slices.Contains(kb, "✅ Заявления") {
+		t.Errorf("category buttons not in Russian: %v", kb)
 	}
 }

@@ -268,10 +268,12 @@ func (f *filler) write(b *strings.Builder, segs []segment, count string) {
 				f.write(b, s.forms[plural.Other], "{"+s.name+"}")
 				continue
 			}
-			form := plural.Cardinal.MatchPlural(tags[f.lang], int(min(max(n, -n), 1<<31)), 0, 0, 0, 0)
-			body, ok := s.forms[form]
+			body, ok := s.exact[n]
 			if !ok {
-				body = s.forms[plural.Other]
+				form := plural.Cardinal.MatchPlural(tags[f.lang], int(min(max(n, -n), 1<<31)), 0, 0, 0, 0)
+				if body, ok = s.forms[form]; !ok {
+					body = s.forms[plural.Other]
+				}
 			}
 			f.write(b, body, f.render(v))
 		case s.name != "":

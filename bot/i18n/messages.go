@@ -204,8 +204,8 @@ func russian() map[Key]string {
 		ConsularLink:    "🔗 <a href=\"{url}\">{url}</a>",
 		ConsularChecked: "<i>Проверено: {date}</i>",
 
-		LatestHeader:          "<b>{count, plural, one {Последняя # публикация} few {Последние # публикации} many {Последние # публикаций} other {Последние # публикации}}</b>",
-		LatestHeaderCategory:  "<b>{count, plural, one {Последняя # публикация} few {Последние # публикации} many {Последние # публикаций} other {Последние # публикации}}: {category}</b>",
+		LatestHeader:          "<b>{count, plural, =1 {Последняя публикация} one {Последняя # публикация} few {Последние # публикации} many {Последние # публикаций} other {Последние # публикации}}</b>",
+		LatestHeaderCategory:  "<b>{count, plural, =1 {Последняя публикация} one {Последняя # публикация} few {Последние # публикации} many {Последние # публикаций} other {Последние # публикации}}: {category}</b>",
 		LatestItem:            "{date} · {category}\n<a href=\"{url}\">{title}</a>",
 		LatestItemNoLink:      "{date} · {category}\n{title}",
 		LatestEmpty:           "Публикаций пока нет.",

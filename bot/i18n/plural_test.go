@@ -36,6 +36,15 @@ func TestPluralFill(t *testing.T) {
 			t.Errorf("n=%v: got %q, want %q", tt.n, got, tt.want)
 		}
 	}
+	exact, err := check("ru", "{n, plural, =1 {один {x}} one {#} few {#} many {#} other {#}}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n, want := range map[int]string{1: "один y", 21: "21", 0: "0"} {
+		if got := fillSegments("ru", exact, []any{"n", n, "x", "y"}, true); got != want {
+			t.Errorf("=1, n=%d: got %q, want %q", n, got, want)
+		}
+	}
 	if got, want := fillSegments("ru", segs, []any{"x", "y"}, true), "{n} подписчика в «y»"; got != want {
 		t.Errorf("no count: got %q, want %q", got, want)
 	}
@@ -53,6 +62,8 @@ func TestPluralErrors(t *testing.T) {
 		{"en", "{n, plural, single {#} other {#}}", `"single" is not a plural form`},
 		{"en", "{n, plural, one # other {#}}", "needs its text in braces"},
 		{"en", "{n, plural, one {a} one {b} other {#}}", "form one twice"},
+		{"en", "{n, plural, =1 {a} =1 {b} one {#} other {#}}", "form =1 twice"},
+		{"en", "{n, plural, =x {a} one {#} other {#}}", `"=x" is not a plural form`},
 	} {
 		if _, err := check(tt.lang, tt.text); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("check(%q): got %v, want an error saying %q", tt.text, err, tt.want)

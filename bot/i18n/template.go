@@ -3,6 +3,7 @@ package i18n
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"golang.org/x/text/feature/plural"
@@ -14,13 +15,15 @@ import (
 //	{count, plural, one {# subscriber} other {# subscribers}}
 //
 // where the value of count picks the form by the language's CLDR plural
-// rules (golang.org/x/text/feature/plural) and # stands for the count,
+// rules (golang.org/x/text/feature/plural), or an exact form such as
+// =1 {the latest publication} when one matches, and # stands for the count,
 // formatted for the language. A form may hold placeholders. Anything else
 // in braces is literal text, so a stray "{" in a text shows as written.
 type segment struct {
 	lit   string
 	name  string                    // placeholder, or the plural's count
 	forms map[plural.Form][]segment // non-nil for a plural choice
+	exact map[int64][]segment       // a plural's "=N" forms, chosen before CLDR's
 	hash  bool                      // "#" inside a plural form
 }
 
@@ -121,15 +124,19 @@ func (p *parser) plural(name string) (segment, error) {
 			break
 		}
 		start := p.pos
-		for p.pos < len(p.src) && p.src[p.pos] >= 'a' && p.src[p.pos] <= 'z' {
+		for p.pos < len(p.src) && (p.src[p.pos] >= 'a' && p.src[p.pos] <= 'z' || p.src[p.pos] == '=' || p.src[p.pos] >= '0' && p.src[p.pos] <= '9') {
 			p.pos++
 		}
 		word := p.src[start:p.pos]
 		form, ok := formNames[word]
-		if !ok {
-			return seg, fmt.Errorf("the plural of {%s}: %q is not a plural form (zero, one, two, few, many, other)", name, cutWord(p.src[start:]))
-		}
-		if _, dup := seg.forms[form]; dup {
+		exact, err := strconv.ParseInt(strings.TrimPrefix(word, "="), 10, 64)
+		isExact := strings.HasPrefix(word, "=") && err == nil
+		_, dupExact := seg.exact[exact]
+		_, dupForm := seg.forms[form]
+		switch {
+		case !ok && !isExact:
+			return seg, fmt.Errorf("the plural of {%s}: %q is not a plural form (zero, one, two, few, many, other, or =N)", name, cutWord(p.src[start:]))
+		case isExact && dupExact, !isExact && dupForm:
 			return seg, fmt.Errorf("the plural of {%s} has the form %s twice", name, word)
 		}
 		p.skipSpace()
@@ -142,6 +149,13 @@ func (p *parser) plural(name string) (segment, error) {
 			return seg, fmt.Errorf("the plural of {%s}, form %s: %w", name, word, err)
 		}
 		p.pos++ // the form's "}"
+		if isExact {
+			if seg.exact == nil {
+				seg.exact = map[int64][]segment{}
+			}
+			seg.exact[exact] = body
+			continue
+		}
 		seg.forms[form] = body
 	}
 	if _, ok := seg.forms[plural.Other]; !ok {
@@ -209,6 +223,11 @@ func names(segs []segment, out []string) []string {
 		}
 		for _, f := range sortedForms(s.forms) {
 			for _, n := range names(s.forms[f], nil) {
+				add(n)
+			}
+		}
+		for _, body := range s.exact {
+			for _, n := range names(body, nil) {
 				add(n)
 			}
 		}

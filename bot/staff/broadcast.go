@@ -110,6 +110,10 @@ type Broadcast struct {
 	TooOld       int64     `json:"too_old"`
 	RecallFailed int64     `json:"recall_failed"`
 	RecalledAt   time.Time `json:"recalled_at,omitzero"`
+	// The confirmation message that said "Recalling…", edited to the
+	// recall's report at its end (absent in records of older releases).
+	RecallChat int64 `json:"recall_chat,omitempty"`
+	RecallMsg  int   `json:"recall_msg,omitempty"`
 	// The status message as last shown, so that no replica repeats it.
 	Status   string    `json:"status,omitempty"`
 	StatusAt time.Time `json:"status_at,omitzero"`
@@ -339,6 +343,9 @@ func (s *Staff) onButton(ctx context.Context, r *bot.Request) error {
 	case actRecall:
 		return s.askRecall(ctx, r, announcementPfx+id)
 	case actRecallYes:
+		if s.declined(r) {
+			return r.Answer(ctx, r.Text(i18n.ButtonStale))
+		}
 		return s.recall(ctx, r, announcementPfx+id)
 	case actRecallNo:
 		if err := r.Edit(ctx, r.T(i18n.BroadcastAskClosed), nil); err != nil && !stale(err) {
@@ -573,6 +580,7 @@ func (s *Staff) recall(ctx context.Context, r *bot.Request, id string) error {
 			b.Stop = who
 		}
 		b.Recall, b.State = who, StateRecalling
+		b.RecallChat, b.RecallMsg = r.Chat.ID, r.MessageID
 		return nil
 	})
 	switch {
@@ -596,6 +604,19 @@ func (s *Staff) recall(ctx context.Context, r *bot.Request, id string) error {
 		return err
 	}
 	return r.Answer(ctx, r.Text(i18n.AnswerRecalling))
+}
+
+// declined reports a press of Yes on a recall confirmation already answered
+// No: the message now says it was cancelled, though a client that has not
+// refreshed still shows its buttons.
+func (s *Staff) declined(r *bot.Request) bool {
+	shown := strings.TrimSpace(r.PressedText)
+	for _, l := range i18n.Languages() {
+		if shown == strings.TrimSpace(render.PlainText(s.cat.T(l, i18n.BroadcastAskClosed))) {
+			return true
+		}
+	}
+	return false
 }
 
 // errTooOld refuses a recall Telegram would refuse.

@@ -137,6 +137,7 @@ func (s *Staff) step(ctx context.Context, id string, sample *rateSample) (bool, 
 		if err := s.show(ctx, &b, delivery.Stats{}, now, sample, true); err != nil {
 			return false, err
 		}
+		s.showRecallResult(ctx, b)
 		return s.unfollow(ctx, id)
 	}
 	st, err := s.p.Engine.Stats(ctx, id)
@@ -178,7 +179,23 @@ func (s *Staff) step(ctx context.Context, id string, sample *rateSample) (bool, 
 		return false, nil
 	}
 	s.log.Info("broadcast recalled", slog.String("broadcast", id), slog.Int64("deleted", b.Deleted), slog.Int64("too_old", b.TooOld), slog.Int64("failed", b.RecallFailed))
+	s.showRecallResult(ctx, b)
 	return s.unfollow(ctx, id)
+}
+
+// showRecallResult replaces the "Recalling…" of the confirmation message
+// with the recall's report. An edit that changes nothing is no error, so a
+// replica that repeats it after a crash does no harm; a failure only
+// leaves "Recalling…", the status message has the report too.
+func (s *Staff) showRecallResult(ctx context.Context, b Broadcast) {
+	if b.State != StateRecalled || b.RecallMsg == 0 {
+		return
+	}
+	text := s.cat.T(b.Lang, i18n.RecallReport, "who", b.Recall.Name, "time", s.clock(b.RecalledAt),
+		"deleted", b.Deleted, "old", b.TooOld, "failed", b.RecallFailed)
+	if err := s.b.EditHTML(ctx, b.RecallChat, b.RecallMsg, text, nil); err != nil && !stale(err) {
+		s.log.Info("cannot show the recall's result", slog.String("broadcast", b.ID), slog.Any("error", err))
+	}
 }
 
 // unfollow takes a finished broadcast off the active list, unless a
