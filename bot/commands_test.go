@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulletinbot/bulletinbot/bot"
 	"github.com/bulletinbot/bulletinbot/bot/telegramtest"
 	"github.com/bulletinbot/bulletinbot/poller"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
@@ -154,6 +155,9 @@ func TestLatestArguments(t *testing.T) {
 		{8, "press-releases 2", 2, []string{"Title 01", "Title 03"}, []string{"Title 00"}},
 		{8, "Press Releases", 5, []string{"Title 09"}, []string{"Title 00"}},
 		{9, "1 Заявления", 1, []string{"Последняя публикация: Заявления", "Заявления"}, nil},
+		{9, "3", 3, []string{"Последние 3 публикации"}, nil},
+		{9, "11", 11, []string{"Последние 11 публикаций"}, nil},
+		{8, "1", 1, []string{"The latest publication\n"}, nil},
 		{8, "1 Пресс-релизы", 1, []string{"Press releases"}, nil},
 		{8, "briefings", 0, []string{"Nothing has been published in “Briefings” yet."}, nil},
 		{8, "0", 0, []string{"The number must be from 1 to 20"}, nil},
@@ -417,4 +421,23 @@ func TestCategoriesRowAndLanguage(t *testing.T) {
 	if !slices.Contains(kb, "✅ Заявления") {
 		t.Errorf("category buttons not in Russian: %v", kb)
 	}
+}
+
+// TestPluralOverride: an operator's text with plural forms (config texts)
+// is used, its form chosen by the count.
+func TestPluralOverride(t *testing.T) {
+	e := newEnv(t)
+	var pubs []poller.Publication
+	for i := range 3 {
+		pubs = append(pubs, poller.Publication{ID: fmt.Sprint(i), URL: "https://x.example/" + fmt.Sprint(i), Title: "T" + fmt.Sprint(i), Date: day(i + 1), Category: "statements"})
+	}
+	e.seed(pubs...)
+	e.start(func(p *bot.Params) {
+		p.Settings.Texts = map[string]map[string]string{"ru": {
+			"latest_header": "{count, plural, =1 {Одна свежая} one {# свежая} few {# свежие} many {# свежих} other {# свежей}}",
+		}}
+	})
+	e.tg.AddPrivateChat(31, "Оля", "ru")
+	mustContain(t, "/latest 2", e.say(31, 31, "/latest 2", 1).Text, "2 свежие\n")
+	mustContain(t, "/latest 1", e.say(31, 31, "/latest 1", 2).Text, "Одна свежая\n")
 }
