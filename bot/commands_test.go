@@ -205,19 +205,7 @@ func TestCategoryKeyboardTogglesInPlace(t *testing.T) {
 		t.Fatalf("keyboard %v: want ✅ Statements", keyboardTexts(welcome))
 	}
 
-	answers := 0
-	press := func(data string) string {
-		t.Helper()
-		e.tg.PressButton(user, user, welcome.MessageID, data)
-		answers++
-		ctx, cancel := context.WithTimeout(context.Background(), waitLong)
-		defer cancel()
-		got, err := e.tg.WaitCallbackAnswers(ctx, answers)
-		if err != nil {
-			t.Fatalf("%v\n%s", err, e.logs)
-		}
-		return got[answers-1].Text
-	}
+	press := func(data string) string { return e.pressAnswer(user, welcome.MessageID, data) }
 	current := func() telegramtest.Message {
 		msgs := e.tg.Messages(user)
 		return msgs[0]
@@ -372,19 +360,7 @@ func TestCategoriesRowAndLanguage(t *testing.T) {
 	const user = 21
 	e.tg.AddPrivateChat(user, "Row", "en")
 	welcome := e.say(user, user, "/start", 1)
-	answers := 0
-	press := func(msgID int, data string) string {
-		t.Helper()
-		e.tg.PressButton(user, user, msgID, data)
-		answers++
-		ctx, cancel := context.WithTimeout(context.Background(), waitLong)
-		defer cancel()
-		got, err := e.tg.WaitCallbackAnswers(ctx, answers)
-		if err != nil {
-			t.Fatalf("%v\n%s", err, e.logs)
-		}
-		return got[answers-1].Text
-	}
+	press := func(msgID int, data string) string { return e.pressAnswer(user, msgID, data) }
 	row := func() []string {
 		texts := keyboardTexts(e.tg.Messages(user)[0])
 		return texts[len(texts)-2:]

@@ -141,7 +141,7 @@ func check(lang, text string) ([]segment, error) {
 	if err != nil {
 		return nil, err
 	}
-	need := Forms(lang)
+	need := neededForms[lang]
 	var errs []error
 	plurals(segs, func(s segment) {
 		var missing []string
@@ -161,6 +161,16 @@ func check(lang, text string) ([]segment, error) {
 // Forms returns the plural forms a text in lang must give, from CLDR's
 // rules for whole numbers, and other.
 func Forms(lang string) []string {
+	if f, ok := neededForms[lang]; ok {
+		return slices.Clone(f)
+	}
+	return cldrForms(lang)
+}
+
+// neededForms is Forms of each language, worked out once.
+var neededForms = map[string][]string{"en": cldrForms("en"), "ru": cldrForms("ru")}
+
+func cldrForms(lang string) []string {
 	tag, ok := tags[lang]
 	if !ok {
 		tag = language.English
@@ -325,11 +335,18 @@ func (f *filler) render(v any) string {
 // Number writes n as lang groups digits: "1,234" in English, "1 234" (with a
 // no-break space) in Russian.
 func Number(lang string, n int64) string {
-	tag, ok := tags[lang]
+	p, ok := printers[lang]
 	if !ok {
-		tag = language.English
+		p = printers["en"]
 	}
-	return message.NewPrinter(tag).Sprint(number.Decimal(n))
+	return p.Sprint(number.Decimal(n))
+}
+
+// printers format numbers; built once (a Printer is costly to make) and
+// never changed, safe for concurrent use.
+var printers = map[string]*message.Printer{
+	"en": message.NewPrinter(language.English),
+	"ru": message.NewPrinter(language.Russian),
 }
 
 // Placeholders returns the distinct placeholder names in text, in order,

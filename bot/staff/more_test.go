@@ -84,13 +84,7 @@ func TestStaffRecallTooOld(t *testing.T) {
 	e := newEnv(t, options{fake: &telegramtest.Options{GlobalRate: -1, PerChatInterval: -1, GroupPerMinute: -1, Now: clock.Now}})
 	e.start()
 	chats := []int64{7001, 7002}
-	for _, c := range chats {
-		e.subscriber(c, "en")
-	}
-	e.say(admin, "/broadcast Old news")
-	control := e.waitMessage(admin, 2)
-	e.press(admin, control, "Send")
-	status := e.waitText(admin, control.MessageID, "Delivered: 2")
+	control, status := e.sendAll("Old news", chats...)
 
 	clock.Advance(49 * time.Hour) // Telegram's clock: the copies are past 48 hours
 	// The first deletion meets a 429: recall waits it out and goes on.
@@ -326,13 +320,7 @@ func TestStaffRecallConfirmation(t *testing.T) {
 	e := newEnv(t, options{})
 	e.start()
 	chats := []int64{7101, 7102}
-	for _, c := range chats {
-		e.subscriber(c, "en")
-	}
-	e.say(admin, "/broadcast Recall me")
-	control := e.waitMessage(admin, 2)
-	e.press(admin, control, "Send")
-	status := e.waitText(admin, control.MessageID, "Delivered: 2")
+	control, status := e.sendAll("Recall me", chats...)
 
 	e.press(admin, status, "Recall")
 	confirm := e.waitNew(admin, "Delete all 2 delivered copies")
