@@ -3,6 +3,7 @@ package staff_test
 import (
 	"context"
 	"errors"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -317,7 +318,11 @@ func TestStaffRecallWhileSending(t *testing.T) {
 // client still showing its buttons; after "Yes", the confirmation's
 // "Recalling…" becomes the recall's result.
 func TestStaffRecallConfirmation(t *testing.T) {
-	e := newEnv(t, options{})
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEnv(t, options{staff: func(p *staff.Params) { p.Location = london }})
 	e.start()
 	chats := []int64{7101, 7102}
 	control, status := e.sendAll("Recall me", chats...)
@@ -363,5 +368,14 @@ func TestStaffRecallConfirmation(t *testing.T) {
 		if m := e.received(c); len(m) != 1 || !m[0].Deleted {
 			t.Errorf("chat %d: got %+v, want the copy deleted", c, m)
 		}
+	}
+	// Staff times are in the configured zone, named.
+	inLondon := regexp.MustCompile(`\d\d:\d\d (GMT|BST)`)
+	if !inLondon.MatchString(done.Text) {
+		t.Errorf("recall result %q: want the time in London's zone, named", done.Text)
+	}
+	e.say(admin, "/broadcasts")
+	if list := e.waitNew(admin, "Recent announcements"); !inLondon.MatchString(list.Text) {
+		t.Errorf("/broadcasts %q: want times in London's zone, named", list.Text)
 	}
 }
