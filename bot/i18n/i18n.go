@@ -273,10 +273,18 @@ func (f *filler) write(b *strings.Builder, segs []segment, count string) {
 			b.WriteString(count)
 		case s.forms != nil:
 			v, ok := f.values[s.name]
-			n, isNum := integer(v)
-			if !ok || !isNum {
+			if !ok {
 				f.write(b, s.forms[plural.Other], "{"+s.name+"}")
 				continue
+			}
+			n, isNum := integer(v)
+			if !isNum {
+				// A count given as text ("1,234", "1 234") still picks
+				// its form, and shows as given; other text takes other.
+				if n, isNum = countText(v); !isNum {
+					f.write(b, s.forms[plural.Other], f.render(v))
+					continue
+				}
 			}
 			body, ok := s.exact[n]
 			if !ok {
@@ -311,6 +319,17 @@ func integer(v any) (int64, bool) {
 		return int64(v), true
 	}
 	return 0, false
+}
+
+// countText reads a count written as text, its digits grouped or not.
+func countText(v any) (int64, bool) {
+	s, ok := v.(string)
+	if !ok {
+		return 0, false
+	}
+	s = strings.NewReplacer(",", "", " ", "", "\u00a0", "", "\u202f", "").Replace(s)
+	n, err := strconv.ParseInt(s, 10, 64)
+	return n, err == nil
 }
 
 func (f *filler) render(v any) string {

@@ -30,7 +30,8 @@ func TestPluralFill(t *testing.T) {
 	}{
 		{1, "1 подписчик в «a&amp;b»"}, {int64(3), "3 подписчика в «a&amp;b»"}, {5, "5 подписчиков в «a&amp;b»"},
 		{11, "11 подписчиков в «a&amp;b»"}, {21, "21 подписчик в «a&amp;b»"}, {1234, "1\u00a0234 подписчика в «a&amp;b»"},
-		{"7", "{n} подписчика в «a&amp;b»"}, // not a number: the form other, the count as written
+		{"1\u00a0234", "1\u00a0234 подписчика в «a&amp;b»"}, {"21", "21 подписчик в «a&amp;b»"}, // counts as text pick their form too
+		{"many", "many подписчика в «a&amp;b»"}, // not a number: the form other
 	} {
 		if got := fillSegments("ru", segs, []any{"n", tt.n, "x", "a&b"}, true); got != tt.want {
 			t.Errorf("n=%v: got %q, want %q", tt.n, got, tt.want)

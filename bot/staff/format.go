@@ -1,6 +1,15 @@
 package staff
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/bulletinbot/bulletinbot/bot/i18n"
+)
+
+// formatInt writes n as lang groups digits ("1,234", "1 234"), for a
+// count that is part of a value rather than a text's own count (those
+// are given to the catalog as integers, which picks their plural form).
+func formatInt(lang string, n int64) string { return i18n.Number(lang, n) }
 
 // percent is n of total in whole percent, from 0 to 100.
 func percent(n, total int64) int64 {

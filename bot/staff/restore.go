@@ -55,7 +55,7 @@ func (s *Staff) restoreHelp(ctx context.Context, r *bot.Request) error {
 		if err != nil {
 			return "", err
 		}
-		n := i18n.Number(r.Lang, int64(len(ts)))
+		n := formatInt(r.Lang, int64(len(ts)))
 		if len(ts) == restoreCountCap {
 			n += "+"
 		}
