@@ -149,6 +149,9 @@ type Bot struct {
 
 	username atomic.Pointer[string]
 	running  atomic.Bool
+	// staffMenus holds the admins (int64) whose private chat has the staff
+	// command menu, set by this process.
+	staffMenus sync.Map
 
 	// intake is where the webhook handler hands updates while Run accepts
 	// them; nil otherwise. Guarded by intakeMu.

@@ -264,9 +264,9 @@ func (b *Bot) latestPage(ctx context.Context, lang string, q latestQuery, page i
 		}
 		return []string{b.cat.T(lang, i18n.LatestEmpty)}, nil, nil
 	}
-	header := b.cat.T(lang, i18n.LatestHeader)
+	header := b.cat.T(lang, i18n.LatestHeader, "count", len(pubs))
 	if q.category != "" {
-		header = b.cat.T(lang, i18n.LatestHeaderCategory, "category", catName)
+		header = b.cat.T(lang, i18n.LatestHeaderCategory, "count", len(pubs), "category", catName)
 	}
 	if page > 0 {
 		header += " · " + b.cat.T(lang, i18n.LatestPageHead, "from", page*q.n+1, "to", page*q.n+len(pubs))
@@ -383,22 +383,32 @@ func (b *Bot) cmdCategories(ctx context.Context, r *Request) error {
 }
 
 // categoryKeyboard has a button per category, ✅ when the chat receives it,
-// and a last row to switch all on or off.
+// and a last row to switch all on or off, whose All is ✅ when every
+// category is on and None when none is.
 func (b *Bot) categoryKeyboard(lang string, sub subscriptions.Subscriber) Keyboard {
 	cats := b.p.Categorizer.Categories()
 	kb := make(Keyboard, 0, len(cats)+1)
+	on := 0
 	for _, c := range cats {
-		mark := "▫️ "
-		if sub.Wants(c.ID) {
-			mark = "✅ "
+		wants := sub.Wants(c.ID)
+		if wants {
+			on++
 		}
-		kb = append(kb, []Button{{Text: mark + b.p.Categorizer.Name(c.ID, lang), Data: prefixCategory + ":" + c.ID}})
+		kb = append(kb, []Button{{Text: mark(wants) + b.p.Categorizer.Name(c.ID, lang), Data: prefixCategory + ":" + c.ID}})
 	}
 	kb = append(kb, []Button{
-		{Text: b.cat.Text(lang, i18n.CategoriesAll), Data: prefixCategory + ":" + dataAllCategories},
-		{Text: b.cat.Text(lang, i18n.CategoriesNone), Data: prefixCategory + ":" + dataNoneCategories},
+		{Text: mark(on == len(cats)) + b.cat.Text(lang, i18n.CategoriesAll), Data: prefixCategory + ":" + dataAllCategories},
+		{Text: mark(on == 0) + b.cat.Text(lang, i18n.CategoriesNone), Data: prefixCategory + ":" + dataNoneCategories},
 	})
 	return kb
+}
+
+// mark is a button's state: ✅ on, ▫️ off.
+func mark(on bool) string {
+	if on {
+		return "✅ "
+	}
+	return "▫️ "
 }
 
 // cbCategory toggles a category (or sets all or none) and redraws the
@@ -437,10 +447,34 @@ func (b *Bot) cbCategory(ctx context.Context, r *Request) error {
 		return err
 	}
 	r.setSubscriber(sub, true)
-	if err := r.EditKeyboard(ctx, b.categoryKeyboard(r.Lang, sub)); err != nil && !staleMessage(err) {
+	kb := b.categoryKeyboard(r.Lang, sub)
+	edit := func() error { return r.EditKeyboard(ctx, kb) }
+	if text, ok := b.relanguage(r, i18n.Categories, i18n.Welcome, i18n.WelcomeBack); ok {
+		edit = func() error { return r.Edit(ctx, text, kb) }
+	}
+	if err := edit(); err != nil && !staleMessage(err) {
 		return err
 	}
 	return r.Answer(ctx, notice)
+}
+
+// relanguage finds which of keys, in another language than the chat's,
+// the pressed message shows, and returns that text in the chat's language:
+// a keyboard sent before the chat switched language is redrawn with its
+// message in the new one, never half in each.
+func (b *Bot) relanguage(r *Request, keys ...i18n.Key) (string, bool) {
+	shown := strings.TrimSpace(r.PressedText)
+	if shown == "" {
+		return "", false
+	}
+	for _, k := range keys {
+		for _, l := range i18n.Languages() {
+			if l != r.Lang && strings.TrimSpace(render.PlainText(b.cat.T(l, k))) == shown {
+				return b.cat.T(r.Lang, k), true
+			}
+		}
+	}
+	return "", false
 }
 
 // staleMessage reports an edit refused because the message is too old or

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bulletinbot/bulletinbot/bot"
 	"github.com/bulletinbot/bulletinbot/bot/telegramtest"
 	"github.com/bulletinbot/bulletinbot/poller"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
@@ -37,7 +38,7 @@ func languageCases() []languageCase {
 			help:       []string{"/start — Subscribe", "/stop — Unsubscribe", "/help — ", "/time — Time in Moscow and London", "/consular — ", "/latest — Newest publications", "/categories — ", "/language — Change the language"},
 			time:       []string{"17 October 2017", "Moscow: 12:32 · London: 10:32"},
 			consular:   []string{"Consular Section of the Embassy of Russia in the UK", "Phone: +44 (0) 203 668 7474", "Email: info@rusemb.org.uk", "Consular Section, 5 Kensington Palace Gardens, London W8 4QS", "Opening days: Monday to Friday", "https://www.rusemb.org.uk/", "Last checked: 29 November 2026"},
-			latest:     "Latest publications",
+			latest:     "The latest 2 publications",
 			stopped:    "You are unsubscribed",
 			notSub:     "This chat is not subscribed",
 			categories: "Choose the categories",
@@ -50,7 +51,7 @@ func languageCases() []languageCase {
 			help:       []string{"/start — Подписаться", "/stop — Отписаться", "/time — Время в Москве и Лондоне", "/latest — Последние публикации", "/language — Сменить язык"},
 			time:       []string{"17 октября 2017", "Москва: 12:32 · Лондон: 10:32"},
 			consular:   []string{"Консульский отдел посольства России", "Телефон: +44 (0) 203 668 7474", "Почта: info@rusemb.org.uk", "Консульский отдел, 5 Kensington Palace Gardens, London W8 4QS", "Приёмные дни: с понедельника по пятницу", "Проверено: 29 ноября 2026"},
-			latest:     "Последние публикации",
+			latest:     "Последние 2 публикации",
 			stopped:    "Вы отписались",
 			notSub:     "Этот чат не подписан",
 			categories: "Выберите категории рассылки",
@@ -147,13 +148,16 @@ func TestLatestArguments(t *testing.T) {
 		want      []string
 		notWant   []string
 	}{
-		{8, "", 5, []string{"Latest publications", "Title 00 with a <tag> & \"quotes\""}, []string{"Title 05"}},
+		{8, "", 5, []string{"The latest 5 publications", "Title 00 with a <tag> & \"quotes\""}, []string{"Title 05"}},
 		{8, "3", 3, []string{"Title 02"}, []string{"Title 03"}},
 		{8, "20", 20, []string{"Title 19"}, []string{"Title 20"}},
-		{8, "2 statements", 2, []string{"Latest publications: Statements", "Title 00", "Title 02"}, []string{"Title 01"}},
+		{8, "2 statements", 2, []string{"The latest 2 publications: Statements", "Title 00", "Title 02"}, []string{"Title 01"}},
 		{8, "press-releases 2", 2, []string{"Title 01", "Title 03"}, []string{"Title 00"}},
 		{8, "Press Releases", 5, []string{"Title 09"}, []string{"Title 00"}},
-		{9, "1 Заявления", 1, []string{"Последние публикации: Заявления", "Заявления"}, nil},
+		{9, "1 Заявления", 1, []string{"Последняя публикация: Заявления", "Заявления"}, nil},
+		{9, "3", 3, []string{"Последние 3 публикации"}, nil},
+		{9, "11", 11, []string{"Последние 11 публикаций"}, nil},
+		{8, "1", 1, []string{"The latest publication\n"}, nil},
 		{8, "1 Пресс-релизы", 1, []string{"Press releases"}, nil},
 		{8, "briefings", 0, []string{"Nothing has been published in “Briefings” yet."}, nil},
 		{8, "0", 0, []string{"The number must be from 1 to 20"}, nil},
@@ -201,19 +205,7 @@ func TestCategoryKeyboardTogglesInPlace(t *testing.T) {
 		t.Fatalf("keyboard %v: want ✅ Statements", keyboardTexts(welcome))
 	}
 
-	answers := 0
-	press := func(data string) string {
-		t.Helper()
-		e.tg.PressButton(user, user, welcome.MessageID, data)
-		answers++
-		ctx, cancel := context.WithTimeout(context.Background(), waitLong)
-		defer cancel()
-		got, err := e.tg.WaitCallbackAnswers(ctx, answers)
-		if err != nil {
-			t.Fatalf("%v\n%s", err, e.logs)
-		}
-		return got[answers-1].Text
-	}
+	press := func(data string) string { return e.pressAnswer(user, welcome.MessageID, data) }
 	current := func() telegramtest.Message {
 		msgs := e.tg.Messages(user)
 		return msgs[0]
@@ -357,4 +349,71 @@ func TestLatestIsSafeFromHostileSources(t *testing.T) {
 	if strings.Contains(m.Text, strings.Repeat("x", 100)) {
 		t.Errorf("the reply echoes the whole argument (%d characters)", len(m.Text))
 	}
+}
+
+// TestCategoriesRowAndLanguage checks that the All/None row shows the
+// state, and that a keyboard sent before the chat switched language is
+// redrawn, text and buttons, in the new language when pressed.
+func TestCategoriesRowAndLanguage(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	const user = 21
+	e.tg.AddPrivateChat(user, "Row", "en")
+	welcome := e.say(user, user, "/start", 1)
+	press := func(msgID int, data string) string { return e.pressAnswer(user, msgID, data) }
+	row := func() []string {
+		texts := keyboardTexts(e.tg.Messages(user)[0])
+		return texts[len(texts)-2:]
+	}
+	if got, want := row(), []string{"✅ All", "▫️ None"}; !slices.Equal(got, want) {
+		t.Errorf("subscribed to all: row %v, want %v", got, want)
+	}
+	press(welcome.MessageID, "cat:statements")
+	if got, want := row(), []string{"▫️ All", "▫️ None"}; !slices.Equal(got, want) {
+		t.Errorf("some: row %v, want %v", got, want)
+	}
+	press(welcome.MessageID, "cat:*")
+	if got, want := row(), []string{"▫️ All", "✅ None"}; !slices.Equal(got, want) {
+		t.Errorf("none: row %v, want %v", got, want)
+	}
+	if got := e.tg.Messages(user)[0].Text; !strings.Contains(got, "This chat is now subscribed") {
+		t.Errorf("the welcome's text changed while the language did not: %q", got)
+	}
+
+	prompt := e.say(user, user, "/language", 2)
+	press(prompt.MessageID, "lang:ru")
+	if got, want := press(welcome.MessageID, "cat:+"), "✅ Все категории включены"; got != want {
+		t.Errorf("answer: got %q, want %q", got, want)
+	}
+	m := e.tg.Messages(user)[0]
+	mustContain(t, "old welcome after switching", m.Text, "Этот чат подписан на все категории")
+	if strings.Contains(m.Text, "subscribed") {
+		t.Errorf("the old welcome mixes languages: %q", m.Text)
+	}
+	kb := keyboardTexts(m)
+	if got, want := kb[len(kb)-2:], []string{"✅ Все", "▫️ Ни одной"}; !slices.Equal(got, want) {
+		t.Errorf("row after switching: %v, want %v", got, want)
+	}
+	if !slices.Contains(kb, "✅ Заявления") {
+		t.Errorf("category buttons not in Russian: %v", kb)
+	}
+}
+
+// TestPluralOverride: an operator's text with plural forms (config texts)
+// is used, its form chosen by the count.
+func TestPluralOverride(t *testing.T) {
+	e := newEnv(t)
+	var pubs []poller.Publication
+	for i := range 3 {
+		pubs = append(pubs, poller.Publication{ID: fmt.Sprint(i), URL: "https://x.example/" + fmt.Sprint(i), Title: "T" + fmt.Sprint(i), Date: day(i + 1), Category: "statements"})
+	}
+	e.seed(pubs...)
+	e.start(func(p *bot.Params) {
+		p.Settings.Texts = map[string]map[string]string{"ru": {
+			"latest_header": "{count, plural, =1 {Одна свежая} one {# свежая} few {# свежие} many {# свежих} other {# свежей}}",
+		}}
+	})
+	e.tg.AddPrivateChat(31, "Оля", "ru")
+	mustContain(t, "/latest 2", e.say(31, 31, "/latest 2", 1).Text, "2 свежие\n")
+	mustContain(t, "/latest 1", e.say(31, 31, "/latest 1", 2).Text, "Одна свежая\n")
 }

@@ -50,10 +50,14 @@ func (b *Bot) onMessage(ctx context.Context, updateID int64, m *tgbotapi.Message
 		b.migrate(ctx, m.MigrateFromChatID, m.Chat.ID)
 		return
 	}
+	private := m.Chat.Type == "private"
+	if private && m.From != nil && b.admins[m.From.ID] {
+		// After the message is handled, so the answer does not wait.
+		defer b.staffMenuOnce(ctx, m.From.ID)
+	}
 	if m.Text == "" {
 		return // photos, joins, pins...
 	}
-	private := m.Chat.Type == "private"
 	cmd, isCommand := parseCommand(m.Text)
 	if isCommand && cmd.Mention != "" && !strings.EqualFold(cmd.Mention, b.Username()) {
 		return // for another bot in the group
@@ -159,7 +163,7 @@ func (b *Bot) onCallback(ctx context.Context, updateID int64, q *tgbotapi.Callba
 	r := b.newRequest(ctx, updateID, chat, q.From)
 	r.callbackID = q.ID
 	if q.Message != nil {
-		r.MessageID = q.Message.MessageID
+		r.MessageID, r.PressedText = q.Message.MessageID, q.Message.Text
 	}
 	prefix, data, _ := strings.Cut(q.Data, ":")
 	r.route, r.Data = prefix, data

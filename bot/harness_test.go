@@ -328,6 +328,24 @@ func keyboardData(m telegramtest.Message) []string {
 	return out
 }
 
+// pressAnswer has the chat's owner press a button and returns the bot's
+// answer to that press.
+func (e *env) pressAnswer(chat int64, msgID int, data string) string {
+	e.t.Helper()
+	q := e.tg.PressButton(chat, chat, msgID, data)
+	var answer string
+	e.waitFor("the answer to "+data, func() bool {
+		for _, a := range e.tg.CallbackAnswers() {
+			if a.QueryID == q {
+				answer = a.Text
+				return true
+			}
+		}
+		return false
+	})
+	return answer
+}
+
 func keyboardTexts(m telegramtest.Message) []string {
 	var out []string
 	for _, row := range m.InlineKeyboard() {

@@ -133,3 +133,39 @@ func TestCallbackFloodIsStillAnswered(t *testing.T) {
 		}
 	}
 }
+
+// TestStaffMenuWhenAdminFirstWrites: an admin with no chat with the bot at
+// start-up ("chat not found") gets the staff menu on their first message.
+func TestStaffMenuWhenAdminFirstWrites(t *testing.T) {
+	e := newEnv(t)
+	const admin = 143
+	b, _ := e.newBot(func(p *bot.Params) { p.Admins = []int64{admin} })
+	b.Handle("stats", func(ctx context.Context, r *bot.Request) error {
+		return r.Reply(ctx, "stats")
+	}, bot.AdminOnly(), bot.Describe(map[string]string{"en": "Statistics", "ru": "Статистика"}))
+	e.run(b)
+	e.waitPolling()
+	if got := e.tg.Commands(telegramtest.CommandScope{Type: "chat", ChatID: admin}, ""); len(got) != 0 {
+		t.Fatalf("staff menu set for a chat that does not exist: %v", got)
+	}
+	mustContain(t, "start-up log", e.logs.String(), "staff command menu not set yet")
+
+	e.tg.AddPrivateChat(admin, "Boss", "en")
+	e.say(admin, admin, "/help", 1)
+	e.waitFor("the staff menu", func() bool {
+		for _, lang := range []string{"", "en", "ru"} {
+			cmds := e.tg.Commands(telegramtest.CommandScope{Type: "chat", ChatID: admin}, lang)
+			if len(cmds) == 0 || cmds[len(cmds)-1].Command != "stats" {
+				return false
+			}
+		}
+		return true
+	})
+	// Once set, later messages do not set it again.
+	calls := e.tg.Calls("setMyCommands")
+	e.say(admin, admin, "/help", 2)
+	e.waitHandled()
+	if got := e.tg.Calls("setMyCommands"); got != calls {
+		t.Errorf("setMyCommands called %d more times for an admin whose menu is set", got-calls)
+	}
+}

@@ -195,6 +195,10 @@ type Request struct {
 	// Message is the received message's text with its formatting, for
 	// commands and text; nil for a button press.
 	Message *Message
+	// PressedText is the plain text of the message whose button was
+	// pressed, as it is now (Telegram sends the message as last edited):
+	// a button of a keyboard that was since replaced can tell.
+	PressedText string
 
 	bot        *Bot
 	route      string // the callback prefix, for logs

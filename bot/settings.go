@@ -27,8 +27,20 @@ type Settings struct {
 	// Consular is the card /consular shows.
 	Consular Consular `yaml:"consular,omitempty"`
 	// Texts replace texts of the message catalog: language -> key -> text
-	// (Telegram HTML with the same {placeholders} as the built-in text).
+	// (Telegram HTML with the same {placeholders} as the built-in text; a
+	// count as a plural, {count, plural, one {# chat} other {# chats}}).
 	Texts map[string]map[string]string `yaml:"texts,omitempty"`
+	// StaffZone is the IANA time zone of the times staff see (/stats,
+	// /broadcasts, reports and notices); default Europe/London.
+	StaffZone string `yaml:"staff_zone,omitempty"`
+}
+
+// StaffLocation returns StaffZone loaded; Validate has checked it.
+func (s Settings) StaffLocation() *time.Location {
+	if loc, err := time.LoadLocation(s.StaffZone); err == nil && s.StaffZone != "" {
+		return loc
+	}
+	return time.UTC
 }
 
 // Clock is one time zone of /time.
@@ -93,6 +105,7 @@ func (l Localized) In(lang, def string) string {
 func DefaultSettings() Settings {
 	return Settings{
 		DefaultLanguage: "en",
+		StaffZone:       "Europe/London",
 		Clocks: []Clock{
 			{Zone: "Europe/Moscow", Label: Localized{"en": "Moscow", "ru": "Москва"}},
 			{Zone: "Europe/London", Label: Localized{"en": "London", "ru": "Лондон"}},
@@ -124,6 +137,9 @@ func (s Settings) withDefaults() Settings {
 	if s.DefaultLanguage == "" {
 		s.DefaultLanguage = def.DefaultLanguage
 	}
+	if s.StaffZone == "" {
+		s.StaffZone = def.StaffZone
+	}
 	if len(s.Clocks) == 0 {
 		s.Clocks = def.Clocks
 	}
@@ -140,6 +156,12 @@ func (s Settings) Validate() error {
 	bad := func(format string, args ...any) { errs = append(errs, fmt.Errorf("bot settings: "+format, args...)) }
 	if s.DefaultLanguage != "" && !slices.Contains(i18n.Languages(), s.DefaultLanguage) {
 		bad("default_language %q is not one of %s", s.DefaultLanguage, strings.Join(i18n.Languages(), ", "))
+	}
+	if _, err := time.LoadLocation(s.StaffZone); err != nil || s.StaffZone == "" {
+		bad("staff_zone %q is not a known time zone (use IANA names such as Europe/London)", s.StaffZone)
+	}
+	if _, err := time.LoadLocation(s.StaffZone); err != nil || s.StaffZone == "" {
+		bad("staff_zone %q is not a known time zone (use IANA names such as Europe/London)", s.StaffZone)
 	}
 	if len(s.Clocks) == 0 {
 		bad("clocks: at least one clock is needed for /time")

@@ -14,7 +14,7 @@ const (
 
 func burstEnglish() map[Key]string {
 	return map[Key]string{
-		BurstHeld: "🛑 <b>Too many new items at once</b>: {source}\n{count} new items appeared in one poll ({time}). " +
+		BurstHeld: "🛑 <b>Too many new items at once</b>: {source}\n{count, plural, one {# new item} other {# new items}} appeared in one poll ({time}). " +
 			"That is more often a broken feed or a redesigned site than news, so none was announced; all are recorded as seen.\n" +
 			"The newest {newest}:",
 		BurstItem:           "• {title}",
@@ -28,7 +28,7 @@ func burstEnglish() map[Key]string {
 
 func burstRussian() map[Key]string {
 	return map[Key]string{
-		BurstHeld: "🛑 <b>Слишком много новых публикаций сразу</b>: {source}\nЗа один опрос появилось новых: {count} ({time}). " +
+		BurstHeld: "🛑 <b>Слишком много новых публикаций сразу</b>: {source}\nЗа один опрос {count, plural, one {появилась # новая публикация} few {появились # новые публикации} many {появилось # новых публикаций} other {появилось # новой публикации}} ({time}). " +
 			"Чаще это сломанная лента или переделанный сайт, чем новости, поэтому ни одна не разослана; все отмечены как просмотренные.\n" +
 			"Самые новые ({newest}):",
 		BurstItem:           "• {title}",

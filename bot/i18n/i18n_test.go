@@ -187,8 +187,13 @@ func FuzzT(f *testing.F) {
 	f.Add("{date} <b>{x}</b>", "a<b", "{date}")
 	f.Add("{", "&", "}")
 	f.Add("{{date}}", "x", "")
+	f.Add("{n, plural, one {# <b>{x}</b>} other {#}}", "<", "")
 	f.Fuzz(func(t *testing.T, text, v1, v2 string) {
-		out := fill(text, []any{"date", v1, "x", v2}, true)
+		segs, err := parse(text)
+		if err != nil {
+			return
+		}
+		out := fillSegments("ru", segs, []any{"date", v1, "x", v2, "n", 21}, true)
 		// Every value is escaped: the output holds no raw "<" that the
 		// template did not.
 		if strings.Count(out, "<") > strings.Count(text, "<") {

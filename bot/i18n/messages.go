@@ -38,8 +38,8 @@ const (
 	ConsularLink    Key = "consular_link"    // {url}
 	ConsularChecked Key = "consular_checked" // {date}
 
-	LatestHeader          Key = "latest_header"
-	LatestHeaderCategory  Key = "latest_header_category" // {category}
+	LatestHeader          Key = "latest_header"          // {count}
+	LatestHeaderCategory  Key = "latest_header_category" // {count} {category}
 	LatestItem            Key = "latest_item"            // {date} {category} {url} {title}
 	LatestItemNoLink      Key = "latest_item_no_link"    // {date} {category} {title}
 	LatestEmpty           Key = "latest_empty"
@@ -49,8 +49,8 @@ const (
 	LatestCategoryLine    Key = "latest_category_line"    // {id} {name}
 
 	Categories       Key = "categories"
-	CategoriesAll    Key = "categories_all"     // plain, a button
-	CategoriesNone   Key = "categories_none"    // plain, a button
+	CategoriesAll    Key = "categories_all"     // plain, a button; the keyboard marks it ✅ when every category is on
+	CategoriesNone   Key = "categories_none"    // plain, a button; marked ✅ when none is on
 	CategoryOn       Key = "category_on"        // plain, {category}
 	CategoryOff      Key = "category_off"       // plain, {category}
 	CategoriesAllOn  Key = "categories_all_on"  // plain
@@ -120,8 +120,8 @@ func english() map[Key]string {
 		ConsularLink:    "🔗 <a href=\"{url}\">{url}</a>",
 		ConsularChecked: "<i>Last checked: {date}</i>",
 
-		LatestHeader:          "<b>Latest publications</b>",
-		LatestHeaderCategory:  "<b>Latest publications: {category}</b>",
+		LatestHeader:          "<b>{count, plural, one {The latest publication} other {The latest # publications}}</b>",
+		LatestHeaderCategory:  "<b>{count, plural, one {The latest publication} other {The latest # publications}}: {category}</b>",
 		LatestItem:            "{date} · {category}\n<a href=\"{url}\">{title}</a>",
 		LatestItemNoLink:      "{date} · {category}\n{title}",
 		LatestEmpty:           "Nothing has been published yet.",
@@ -131,8 +131,8 @@ func english() map[Key]string {
 		LatestCategoryLine:    "• <code>{id}</code> — {name}",
 
 		Categories:       "Choose the categories to receive (✅ on, ▫️ off):",
-		CategoriesAll:    "✅ All",
-		CategoriesNone:   "▫️ None",
+		CategoriesAll:    "All",
+		CategoriesNone:   "None",
 		CategoryOn:       "✅ {category}: on",
 		CategoryOff:      "▫️ {category}: off",
 		CategoriesAllOn:  "✅ Every category is on",
@@ -205,8 +205,8 @@ func russian() map[Key]string {
 		ConsularLink:    "🔗 <a href=\"{url}\">{url}</a>",
 		ConsularChecked: "<i>Проверено: {date}</i>",
 
-		LatestHeader:          "<b>Последние публикации</b>",
-		LatestHeaderCategory:  "<b>Последние публикации: {category}</b>",
+		LatestHeader:          "<b>{count, plural, =1 {Последняя публикация} one {Последняя # публикация} few {Последние # публикации} many {Последние # публикаций} other {Последние # публикации}}</b>",
+		LatestHeaderCategory:  "<b>{count, plural, =1 {Последняя публикация} one {Последняя # публикация} few {Последние # публикации} many {Последние # публикаций} other {Последние # публикации}}: {category}</b>",
 		LatestItem:            "{date} · {category}\n<a href=\"{url}\">{title}</a>",
 		LatestItemNoLink:      "{date} · {category}\n{title}",
 		LatestEmpty:           "Публикаций пока нет.",
@@ -216,10 +216,10 @@ func russian() map[Key]string {
 		LatestCategoryLine:    "• <code>{id}</code> — {name}",
 
 		Categories:       "Выберите категории рассылки (✅ включена, ▫️ выключена):",
-		CategoriesAll:    "✅ Все",
-		CategoriesNone:   "▫️ Ни одной",
-		CategoryOn:       "✅ {category}: включена",
-		CategoryOff:      "▫️ {category}: выключена",
+		CategoriesAll:    "Все",
+		CategoriesNone:   "Ни одной",
+		CategoryOn:       "✅ {category}: включены",
+		CategoryOff:      "▫️ {category}: выключены",
 		CategoriesAllOn:  "✅ Все категории включены",
 		CategoriesAllOff: "▫️ Все категории выключены",
 		ButtonStale:      "Эта кнопка устарела.",

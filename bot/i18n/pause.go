@@ -88,7 +88,7 @@ func restoreEnglish() map[Key]string {
 			"/restore since <i>DD.MM.YYYY HH:MM</i>: every chat removed since then",
 		RestoreOne:     "Chat {chat} is subscribed again, with its settings as they were.",
 		RestoreNothing: "Nothing to restore for chat {chat}: no removal in the last 30 days, or it has subscribed again since.",
-		RestoreDone:    "Restored {count} chats removed since {since}, each with its settings as they were.",
+		RestoreDone:    "Restored {count, plural, one {# chat} other {# chats}} removed since {since}, each with its settings as they were.",
 		RestoreBadArgs: "I don't understand “{args}”. Send /restore to see how to use it.",
 	}
 }
@@ -102,7 +102,7 @@ func restoreRussian() map[Key]string {
 			"/restore since <i>ДД.ММ.ГГГГ ЧЧ:ММ</i>: все чаты, удалённые с этого времени",
 		RestoreOne:     "Чат {chat} снова подписан, с прежними настройками.",
 		RestoreNothing: "Чат {chat} нечего возвращать: за 30 дней его не удаляли, или он с тех пор подписался снова.",
-		RestoreDone:    "Возвращено чатов, удалённых с {since}: {count}, каждый с прежними настройками.",
+		RestoreDone:    "{count, plural, one {Возвращён # чат, удалённый} few {Возвращены # чата, удалённые} many {Возвращено # чатов, удалённых} other {Возвращено # чата, удалённого}} с {since}, с прежними настройками.",
 		RestoreBadArgs: "Не понимаю «{args}». Отправьте /restore, чтобы увидеть, как пользоваться командой.",
 	}
 }

@@ -44,7 +44,7 @@ func searchEnglish() map[Key]string {
 		SearchNoTerms:  "“{query}” has no words to look for: try a longer word.",
 		SearchNone:     "Nothing found for “{query}”.",
 		SearchHeader:   "<b>Found for “{query}”</b>: {from}–{to} of {total}, best matches first",
-		SearchTooMany:  "Only the first {max} words were looked for.",
+		SearchTooMany:  "Only the first {max, plural, one {word was} other {# words were}} looked for.",
 		LatestPageHead: "{from}–{to}",
 
 		ButtonPrev:    "◀️ Previous",
@@ -56,10 +56,10 @@ func searchEnglish() map[Key]string {
 
 		FollowUsage:     "Write the topic after the command, for example: <code>/follow visa</code> or <code>/follow паспорт</code>. Every publication whose title or summary has all its words then comes here, whatever its category.",
 		FollowNoTerms:   "“{topic}” has no words to follow: try a longer word.",
-		FollowTooLong:   "A topic has at most {max} words: follow a shorter one.",
+		FollowTooLong:   "A topic has at most {max, plural, one {# word} other {# words}}: follow a shorter one.",
 		FollowAdded:     "✅ This chat now follows “{topic}”. /following lists its topics.",
 		FollowExists:    "This chat already follows “{topic}”.",
-		FollowLimit:     "This chat follows {max} topics, the most it can: drop one with /following first.",
+		FollowLimit:     "This chat follows {max, plural, one {# topic} other {# topics}}, the most it can: drop one with /following first.",
 		FollowingHeader: "<b>Topics followed</b> ({count} of {max}). Tap one to stop following it.",
 		FollowingNone:   "This chat follows no topic. Add one: <code>/follow visa</code>",
 		ButtonUnfollow:  "✖ {topic}",
@@ -79,7 +79,7 @@ func searchRussian() map[Key]string {
 		SearchNoTerms:  "В запросе «{query}» нет слов для поиска: попробуйте слово длиннее.",
 		SearchNone:     "По запросу «{query}» ничего не найдено.",
 		SearchHeader:   "<b>Найдено по запросу «{query}»</b>: {from}–{to} из {total}, сначала самые подходящие",
-		SearchTooMany:  "Искались только первые {max} слов.",
+		SearchTooMany:  "{max, plural, one {Искалось только первое # слово} few {Искались только первые # слова} many {Искались только первые # слов} other {Искались только первые # слова}}.",
 		LatestPageHead: "{from}–{to}",
 
 		ButtonPrev:    "◀️ Назад",
@@ -91,10 +91,10 @@ func searchRussian() map[Key]string {
 
 		FollowUsage:     "Напишите тему после команды, например: <code>/follow паспорт</code> или <code>/follow visa</code>. Тогда сюда будет приходить каждая публикация, в заголовке или анонсе которой есть все её слова, из любой категории.",
 		FollowNoTerms:   "В теме «{topic}» нет слов, за которыми можно следить: попробуйте слово длиннее.",
-		FollowTooLong:   "В теме не больше {max} слов: выберите тему короче.",
+		FollowTooLong:   "В теме не больше {max, plural, one {# слова} few {# слов} many {# слов} other {# слова}}: выберите тему короче.",
 		FollowAdded:     "✅ Этот чат теперь следит за темой «{topic}». Список тем: /following.",
 		FollowExists:    "Этот чат уже следит за темой «{topic}».",
-		FollowLimit:     "Этот чат следит за {max} темами, больше нельзя: сначала удалите одну в /following.",
+		FollowLimit:     "Этот чат следит за {max, plural, one {# темой} few {# темами} many {# темами} other {# темы}}, больше нельзя: сначала удалите одну в /following.",
 		FollowingHeader: "<b>Темы</b> ({count} из {max}). Нажмите на тему, чтобы перестать за ней следить.",
 		FollowingNone:   "Этот чат не следит ни за одной темой. Добавить: <code>/follow паспорт</code>",
 		ButtonUnfollow:  "✖ {topic}",

@@ -1,8 +1,9 @@
 package i18n
 
 // Texts of the staff tools (bot/staff): broadcasts, statistics and source
-// alerts, read by the embassy's staff. Numbers come pre-formatted as
-// strings ("1,234"), so that each language groups digits its own way.
+// alerts, read by the embassy's staff. Counts are given as integers: the
+// catalog groups their digits as each language does and picks the plural
+// form of the words they count.
 const (
 	CmdBroadcast  Key = "cmd_broadcast"
 	CmdBroadcasts Key = "cmd_broadcasts"
@@ -98,11 +99,11 @@ func staffEnglish() map[Key]string {
 			"code, links and quotes are kept. You can also reply to a message with /broadcast.",
 		BroadcastAskClosed: "Cancelled.",
 		BroadcastEmpty:     "The announcement has no text. Write it after /broadcast, or send /broadcast and then the text.",
-		BroadcastTooLong:   "The announcement is {length} characters long; Telegram allows {max}. Please shorten it.",
+		BroadcastTooLong:   "The announcement is {length, plural, one {# character} other {# characters}} long; Telegram allows {max}. Please shorten it.",
 		BroadcastInvalid:   "This formatting cannot be sent. Please send the announcement again with simpler formatting.",
 		BroadcastControl: "👆 This is the announcement exactly as subscribers will see it.\n\n" +
-			"Audience: <b>{audience}</b> — {count} subscribers.\nNothing is sent until you press Send.",
-		BroadcastAudience:  "Who should receive the announcement? Tick one or more categories, or choose everyone or one language.\nNow: <b>{audience}</b> — {count} subscribers.",
+			"Audience: <b>{audience}</b> — {count, plural, one {# subscriber} other {# subscribers}}.\nNothing is sent until you press Send.",
+		BroadcastAudience:  "Who should receive the announcement? Tick one or more categories, or choose everyone or one language.\nNow: <b>{audience}</b> — {count, plural, one {# subscriber} other {# subscribers}}.",
 		BroadcastCancelled: "✖️ Cancelled. Nothing was sent.",
 
 		AudienceEveryone:   "everyone",
@@ -134,12 +135,12 @@ func staffEnglish() map[Key]string {
 		StatusHeader:    "📣 <b>Announcement</b> to {audience}",
 		StatusPreparing: "Preparing the audience… {done} / {total}",
 		StatusSending:   "Sending {done} / {total} · {percent}% {bar} · {eta}",
-		EtaMinutes:      "about {minutes} min left",
+		EtaMinutes:      "about {minutes, plural, one {# minute} other {# minutes}} left",
 		EtaUnderMinute:  "less than a minute left",
 		ReportDone:      "✅ <b>Announcement sent</b> to {audience}",
 		ReportStopped:   "⏹ <b>Announcement stopped</b> by {who} at {time}; audience: {audience}",
 		ReportCounts:    "Delivered: {delivered}\nBlocked the bot or removed: {removed}\nFailed: {failed}\nNot sent (stopped): {cancelled}",
-		RecallConfirm:   "Delete all {count} delivered copies from subscribers' chats? This cannot be undone.",
+		RecallConfirm:   "Delete {count, plural, one {the # delivered copy} other {all # delivered copies}} from subscribers' chats? This cannot be undone.",
 		RecallWaiting:   "↩️ Recall asked by {who}: waiting for the messages in flight…",
 		RecallProgress:  "↩️ Recalling {done} / {total} · {percent}% {bar}",
 		RecallReport: "↩️ <b>Recalled</b> by {who} at {time}: {deleted} deleted, " +
@@ -166,9 +167,9 @@ func staffEnglish() map[Key]string {
 		StatsDelivery:    "<b>Delivery</b>\nQueue: {queue}\nSent today: {sent}\n429 answers today: {flood}\nDead letters: {dead}",
 		Never:            "never",
 
-		AlertFailing:   "⚠️ <b>Source failing</b>: {source}\nThe last {failures} polls failed. Last error: {error}",
+		AlertFailing:   "⚠️ <b>Source failing</b>: {source}\n{failures, plural, one {The last poll} other {The last # polls}} failed. Last error: {error}",
 		AlertRecovered: "✅ <b>Source works again</b>: {source}",
-		AlertSilent:    "💤 <b>Source silent</b>: {source}\nNo new publication for {days} days (the last on {date}).",
+		AlertSilent:    "💤 <b>Source silent</b>: {source}\nNo new publication for {days, plural, one {# day} other {# days}} (the last on {date}).",
 		AlertActive:    "✅ <b>Source has new publications again</b>: {source}",
 	}
 }
@@ -185,11 +186,11 @@ func staffRussian() map[Key]string {
 			"код, ссылки и цитаты сохранятся. Можно также ответить на сообщение командой /broadcast.",
 		BroadcastAskClosed: "Отменено.",
 		BroadcastEmpty:     "В объявлении нет текста. Напишите его после /broadcast или отправьте /broadcast, а затем текст.",
-		BroadcastTooLong:   "В объявлении {length} знаков, Telegram допускает {max}. Пожалуйста, сократите его.",
+		BroadcastTooLong:   "В объявлении {length, plural, one {# знак} few {# знака} many {# знаков} other {# знака}}, Telegram допускает {max}. Пожалуйста, сократите его.",
 		BroadcastInvalid:   "Такое оформление отправить нельзя. Пришлите объявление ещё раз с более простым оформлением.",
 		BroadcastControl: "👆 Так объявление увидят подписчики.\n\n" +
-			"Получатели: <b>{audience}</b> — {count} подписчиков.\nНичего не отправится, пока вы не нажмёте «Отправить».",
-		BroadcastAudience:  "Кому отправить объявление? Отметьте одну или несколько категорий или выберите всех либо один язык.\nСейчас: <b>{audience}</b> — {count} подписчиков.",
+			"Получатели: <b>{audience}</b> — {count, plural, one {# подписчик} few {# подписчика} many {# подписчиков} other {# подписчика}}.\nНичего не отправится, пока вы не нажмёте «Отправить».",
+		BroadcastAudience:  "Кому отправить объявление? Отметьте одну или несколько категорий или выберите всех либо один язык.\nСейчас: <b>{audience}</b> — {count, plural, one {# подписчик} few {# подписчика} many {# подписчиков} other {# подписчика}}.",
 		BroadcastCancelled: "✖️ Отменено. Ничего не отправлено.",
 
 		AudienceEveryone:   "все подписчики",
@@ -221,28 +222,28 @@ func staffRussian() map[Key]string {
 		StatusHeader:    "📣 <b>Объявление</b>: {audience}",
 		StatusPreparing: "Собираю получателей… {done} / {total}",
 		StatusSending:   "Отправлено {done} / {total} · {percent}% {bar} · {eta}",
-		EtaMinutes:      "осталось около {minutes} мин",
+		EtaMinutes:      "осталось около {minutes, plural, one {# минуты} few {# минут} many {# минут} other {# минуты}}",
 		EtaUnderMinute:  "осталось меньше минуты",
 		ReportDone:      "✅ <b>Объявление отправлено</b>: {audience}",
 		ReportStopped:   "⏹ <b>Рассылку остановил(а)</b> {who} в {time}; получатели: {audience}",
 		ReportCounts:    "Доставлено: {delivered}\nЗаблокировали бота или удалены: {removed}\nОшибки: {failed}\nНе отправлено (остановлено): {cancelled}",
-		RecallConfirm:   "Удалить все {count} доставленных копий из чатов подписчиков? Это нельзя отменить.",
+		RecallConfirm:   "Удалить {count, plural, one {# доставленную копию} few {все # доставленные копии} many {все # доставленных копий} other {все # доставленной копии}} из чатов подписчиков? Это нельзя отменить.",
 		RecallWaiting:   "↩️ Отзыв запросил(а) {who}: жду сообщений, которые ещё в пути…",
 		RecallProgress:  "↩️ Отзываю {done} / {total} · {percent}% {bar}",
-		RecallReport: "↩️ <b>Отозвано</b>, запрос: {who}, {time}: удалено {deleted}, " +
-			"слишком старых {old} (Telegram позволяет удалять 48 часов), ошибок {failed}.",
+		RecallReport: "↩️ <b>Отозвано</b>, запрос: {who}, {time}. Удалено: {deleted}; " +
+			"слишком старые (Telegram позволяет удалять 48 часов): {old}; ошибки: {failed}.",
 		BroadcastsHeader: "<b>Последние объявления</b>",
 		BroadcastsEmpty:  "Объявлений ещё не было.",
 		BroadcastsItem:   "<b>{date}</b> · {who} · {audience} · <b>{state}</b>\n<i>{text}</i>\n{counts}",
-		BroadcastsCounts: "Доставлено {delivered}, заблокировали или удалены {removed}, ошибок {failed}, не отправлено {cancelled}.",
-		BroadcastsRecall: "Отозвано ({who}, {time}): удалено {deleted}, слишком старых {old}, ошибок {failed}.",
+		BroadcastsCounts: "Доставлено: {delivered}, заблокировали или удалены: {removed}, ошибки: {failed}, не отправлено: {cancelled}.",
+		BroadcastsRecall: "Отозвано ({who}, {time}). Удалено: {deleted}, слишком старые: {old}, ошибки: {failed}.",
 		StateSending:     "отправляется",
 		StateDone:        "отправлено",
 		StateStopped:     "остановлено: {who}",
 		StateRecalling:   "отзывается",
 		StateRecalled:    "отозвано",
 
-		StatsSubscribers: "<b>Подписчики</b>: {total} (за 7 дней: пришли {joined}, ушли {left})",
+		StatsSubscribers: "<b>Подписчики</b>: {total} (за 7 дней новых: {joined}, ушедших: {left})",
 		StatsByCategory:  "<b>По категориям</b>",
 		StatsByLanguage:  "<b>По языкам</b>",
 		StatsLine:        "• {name}: {count}",
@@ -253,9 +254,9 @@ func staffRussian() map[Key]string {
 		StatsDelivery:    "<b>Рассылка</b>\nВ очереди: {queue}\nОтправлено сегодня: {sent}\nОтветов 429 сегодня: {flood}\nНедоставленных писем: {dead}",
 		Never:            "никогда",
 
-		AlertFailing:   "⚠️ <b>Источник не отвечает</b>: {source}\nПоследние {failures} опросов не удались. Последняя ошибка: {error}",
+		AlertFailing:   "⚠️ <b>Источник не отвечает</b>: {source}\n{failures, plural, =1 {Последний опрос не удался} one {Последний # опрос не удался} few {Последние # опроса не удались} many {Последние # опросов не удались} other {Последние # опроса не удались}}. Последняя ошибка: {error}",
 		AlertRecovered: "✅ <b>Источник снова работает</b>: {source}",
-		AlertSilent:    "💤 <b>Источник молчит</b>: {source}\nНовых публикаций нет {days} дн. (последняя — {date}).",
+		AlertSilent:    "💤 <b>Источник молчит</b>: {source}\nНовых публикаций нет уже {days, plural, one {# день} few {# дня} many {# дней} other {# дня}} (последняя — {date}).",
 		AlertActive:    "✅ <b>В источнике снова есть новые публикации</b>: {source}",
 	}
 }

@@ -110,6 +110,10 @@ type Broadcast struct {
 	TooOld       int64     `json:"too_old"`
 	RecallFailed int64     `json:"recall_failed"`
 	RecalledAt   time.Time `json:"recalled_at,omitzero"`
+	// The confirmation message that said "Recalling…", edited to the
+	// recall's report at its end (absent in records of older releases).
+	RecallChat int64 `json:"recall_chat,omitempty"`
+	RecallMsg  int   `json:"recall_msg,omitempty"`
 	// The status message as last shown, so that no replica repeats it.
 	Status   string    `json:"status,omitempty"`
 	StatusAt time.Time `json:"status_at,omitzero"`
@@ -169,7 +173,7 @@ func (s *Staff) newDraft(ctx context.Context, r *bot.Request, text string, entit
 			return r.Reply(ctx, r.T(i18n.BroadcastEmpty))
 		case errors.Is(err, render.ErrTooLong):
 			return r.Reply(ctx, r.T(i18n.BroadcastTooLong,
-				"length", formatInt(r.Lang, int64(render.Length(html))), "max", formatInt(r.Lang, render.MaxLength)))
+				"length", int64(render.Length(html)), "max", int64(render.MaxLength)))
 		default:
 			s.log.Error("BUG: a broadcast's formatting rendered to invalid HTML", slog.Int64("user_id", r.UserID), slog.Any("error", err))
 			return r.Reply(ctx, r.T(i18n.BroadcastInvalid))
@@ -221,7 +225,7 @@ func (s *Staff) controlMessage(ctx context.Context, lang string, d draft) (strin
 	if err != nil {
 		return "", nil, err
 	}
-	text := s.cat.T(lang, i18n.BroadcastControl, "audience", s.audienceName(lang, d.Audience), "count", formatInt(lang, int64(n)))
+	text := s.cat.T(lang, i18n.BroadcastControl, "audience", s.audienceName(lang, d.Audience), "count", int64(n))
 	kb := bot.Keyboard{
 		{{Text: s.cat.Text(lang, i18n.ButtonSend), Data: data(actSend, d.ID)}},
 		{{Text: s.cat.Text(lang, i18n.ButtonAudience), Data: data(actAudience, d.ID)}, {Text: s.cat.Text(lang, i18n.ButtonCancel), Data: data(actCancel, d.ID)}},
@@ -235,7 +239,7 @@ func (s *Staff) audienceMessage(ctx context.Context, lang string, d draft) (stri
 	if err != nil {
 		return "", nil, err
 	}
-	text := s.cat.T(lang, i18n.BroadcastAudience, "audience", s.audienceName(lang, d.Audience), "count", formatInt(lang, int64(n)))
+	text := s.cat.T(lang, i18n.BroadcastAudience, "audience", s.audienceName(lang, d.Audience), "count", int64(n))
 	mark := func(on bool, label string) string {
 		if on {
 			return "✅ " + label
@@ -339,6 +343,9 @@ func (s *Staff) onButton(ctx context.Context, r *bot.Request) error {
 	case actRecall:
 		return s.askRecall(ctx, r, announcementPfx+id)
 	case actRecallYes:
+		if s.declined(r) {
+			return r.Answer(ctx, r.Text(i18n.ButtonStale))
+		}
 		return s.recall(ctx, r, announcementPfx+id)
 	case actRecallNo:
 		if err := r.Edit(ctx, r.T(i18n.BroadcastAskClosed), nil); err != nil && !stale(err) {
@@ -549,7 +556,7 @@ func (s *Staff) askRecall(ctx context.Context, r *bot.Request, id string) error 
 		{{Text: r.Text(i18n.ButtonRecallYes), Data: data(actRecallYes, draftID)}},
 		{{Text: r.Text(i18n.ButtonRecallNo), Data: data(actRecallNo, draftID)}},
 	}
-	if err := r.ReplyKeyboard(ctx, r.T(i18n.RecallConfirm, "count", formatInt(r.Lang, n)), kb); err != nil {
+	if err := r.ReplyKeyboard(ctx, r.T(i18n.RecallConfirm, "count", int64(n)), kb); err != nil {
 		return err
 	}
 	return r.Answer(ctx, "")
@@ -573,6 +580,7 @@ func (s *Staff) recall(ctx context.Context, r *bot.Request, id string) error {
 			b.Stop = who
 		}
 		b.Recall, b.State = who, StateRecalling
+		b.RecallChat, b.RecallMsg = r.Chat.ID, r.MessageID
 		return nil
 	})
 	switch {
@@ -596,6 +604,19 @@ func (s *Staff) recall(ctx context.Context, r *bot.Request, id string) error {
 		return err
 	}
 	return r.Answer(ctx, r.Text(i18n.AnswerRecalling))
+}
+
+// declined reports a press of Yes on a recall confirmation already answered
+// No: the message now says it was cancelled, though a client that has not
+// refreshed still shows its buttons.
+func (s *Staff) declined(r *bot.Request) bool {
+	shown := strings.TrimSpace(r.PressedText)
+	for _, l := range i18n.Languages() {
+		if shown == strings.TrimSpace(render.PlainText(s.cat.T(l, i18n.BroadcastAskClosed))) {
+			return true
+		}
+	}
+	return false
 }
 
 // errTooOld refuses a recall Telegram would refuse.

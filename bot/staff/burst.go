@@ -3,7 +3,6 @@ package staff
 import (
 	"context"
 	"log/slog"
-	"strconv"
 	"strings"
 	"time"
 
@@ -70,7 +69,7 @@ func (s *Staff) CheckBursts(ctx context.Context) error {
 			slog.String("burst", b.ID))
 		s.sendToAdmins(ctx, func(lang string) (string, bot.Keyboard) {
 			return s.burstNotice(ctx, lang, b), bot.Keyboard{{{
-				Text: s.cat.Text(lang, i18n.ButtonBurstAnnounce, "count", strconv.Itoa(len(b.Newest))),
+				Text: s.cat.Text(lang, i18n.ButtonBurstAnnounce, "count", len(b.Newest)),
 				Data: burstPrefix + ":" + b.ID,
 			}}}
 		})
@@ -89,8 +88,8 @@ func (s *Staff) burstNotice(ctx context.Context, lang string, b poller.Burst) st
 		}
 		titles = append(titles, s.cat.T(lang, i18n.BurstItem, "title", cut(title, burstTitleRunes)))
 	}
-	return s.cat.T(lang, i18n.BurstHeld, "source", redact.URL(b.Source), "count", strconv.Itoa(b.Count),
-		"time", s.stamp(b.At), "newest", strconv.Itoa(len(b.Newest))) + "\n" + strings.Join(titles, "\n")
+	return s.cat.T(lang, i18n.BurstHeld, "source", redact.URL(b.Source), "count", b.Count,
+		"time", s.stamp(b.At), "newest", len(b.Newest)) + "\n" + strings.Join(titles, "\n")
 }
 
 // onBurstButton announces a burst's newest items, once however many admins
@@ -111,10 +110,10 @@ func (s *Staff) onBurstButton(ctx context.Context, r *bot.Request) error {
 	}
 	s.log.Info("burst released by staff", slog.Int64("user_id", r.UserID), slog.String("source", redact.URL(b.Source)),
 		slog.String("burst", b.ID), slog.Int("count", len(b.Newest)))
-	text := s.burstNotice(ctx, r.Lang, b) + "\n\n" + r.T(i18n.BurstReleased, "count", strconv.Itoa(len(b.Newest)),
+	text := s.burstNotice(ctx, r.Lang, b) + "\n\n" + r.T(i18n.BurstReleased, "count", len(b.Newest),
 		"who", r.FirstName, "time", s.clock(s.p.Now()))
 	if err := r.Edit(ctx, text, nil); err != nil && !stale(err) {
 		return err
 	}
-	return r.Answer(ctx, r.Text(i18n.AnswerBurstReleased, "count", strconv.Itoa(len(b.Newest))))
+	return r.Answer(ctx, r.Text(i18n.AnswerBurstReleased, "count", len(b.Newest)))
 }

@@ -50,18 +50,17 @@ func (s *Staff) cmdDeadLetters(ctx context.Context, r *bot.Request) error {
 	if sum.Count == 0 {
 		return r.Reply(ctx, r.T(i18n.DeadLettersNone))
 	}
-	n := func(v int64) string { return formatInt(r.Lang, v) }
-	parts := []string{r.T(i18n.DeadLettersHeader, "count", n(sum.Count), "oldest", s.when(r.Lang, sum.Oldest))}
+	parts := []string{r.T(i18n.DeadLettersHeader, "count", int64(sum.Count), "oldest", s.when(r.Lang, sum.Oldest))}
 	var rest int64
 	for i, reason := range sum.Reasons {
 		if i >= deadReasons {
 			rest += reason.Count
 			continue
 		}
-		parts = append(parts, r.T(i18n.DeadLettersReason, "count", n(reason.Count), "error", cut(reason.Error, errorRunes)))
+		parts = append(parts, r.T(i18n.DeadLettersReason, "count", int64(reason.Count), "error", cut(reason.Error, errorRunes)))
 	}
 	if rest > 0 {
-		parts = append(parts, r.T(i18n.DeadLettersMore, "count", n(rest)))
+		parts = append(parts, r.T(i18n.DeadLettersMore, "count", int64(rest)))
 	}
 	parts = append(parts, "\n"+r.T(i18n.DeadLettersHint))
 	mark := strconv.FormatInt(sum.Mark, 10)
@@ -97,9 +96,9 @@ func (s *Staff) onDeadButton(ctx context.Context, r *bot.Request) error {
 	}
 	s.log.Info("dead letters handled by staff", slog.Int64("user_id", r.UserID), slog.String("action", map[string]string{deadRetry: "retry", deadDiscard: "discard"}[action]),
 		slog.Int("letters", n), slog.Int64("mark", mark))
-	text := r.T(done, "who", r.FirstName, "count", formatInt(r.Lang, int64(n)), "time", s.stamp(s.p.Now()))
+	text := r.T(done, "who", r.FirstName, "count", int64(n), "time", s.stamp(s.p.Now()))
 	if err := r.Edit(ctx, text, nil); err != nil && !stale(err) {
 		return err
 	}
-	return r.Answer(ctx, r.Text(answer, "count", formatInt(r.Lang, int64(n))))
+	return r.Answer(ctx, r.Text(answer, "count", int64(n)))
 }

@@ -154,7 +154,7 @@ func testStaffDeadLettersDiscard(t *testing.T, o options) {
 	list := e.waitNew(admin, "Dead letters:")
 	e.deadLetters("b-2", subscriptions.Filter{Language: "ru"}, 1)
 	e.press(admin, list, "Discard")
-	e.waitText(admin, list.MessageID, "Ada discarded 1 dead letters at ")
+	e.waitText(admin, list.MessageID, "Ada discarded 1 dead letter at ")
 	e.waitFor("the answer", func() bool { return slices.Contains(e.answersTo(list.MessageID), "1 discarded") })
 	sum, err := e.st.DeadLetterSummary(ctx)
 	if err != nil || sum.Count != 1 || sum.Reasons[0].Count != 1 {

@@ -1,32 +1,15 @@
 package staff
 
 import (
-	"strconv"
 	"strings"
+
+	"github.com/bulletinbot/bulletinbot/bot/i18n"
 )
 
-// formatInt groups digits by thousands as lang writes them: "1,234" in
-// English, "1 234" (with a no-break space) in Russian.
-func formatInt(lang string, n int64) string {
-	sep := ","
-	if lang == "ru" {
-		sep = "\u00a0"
-	}
-	digits := strconv.FormatInt(n, 10)
-	sign := ""
-	if n < 0 {
-		sign, digits = "-", digits[1:]
-	}
-	var b strings.Builder
-	b.WriteString(sign)
-	for i, c := range digits {
-		if i > 0 && (len(digits)-i)%3 == 0 {
-			b.WriteString(sep)
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}
+// formatInt writes n as lang groups digits ("1,234", "1 234"), for a
+// count that is part of a value rather than a text's own count (those
+// are given to the catalog as integers, which picks their plural form).
+func formatInt(lang string, n int64) string { return i18n.Number(lang, n) }
 
 // percent is n of total in whole percent, from 0 to 100.
 func percent(n, total int64) int64 {

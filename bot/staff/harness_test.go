@@ -363,6 +363,20 @@ func (e *env) waitNew(chat int64, want string) telegramtest.Message {
 	return m
 }
 
+// sendAll subscribes chats in English, has the admin broadcast text to
+// everyone, and waits for the report of its delivery to them all; it
+// returns the control message and its final state.
+func (e *env) sendAll(text string, chats ...int64) (control, status telegramtest.Message) {
+	e.t.Helper()
+	for _, c := range chats {
+		e.subscriber(c, "en")
+	}
+	e.say(admin, "/broadcast "+text)
+	control = e.waitMessage(admin, 2)
+	e.press(admin, control, "Send")
+	return control, e.waitText(admin, control.MessageID, "Delivered: "+strconv.Itoa(len(chats)))
+}
+
 // press presses a button on a message by the start of its label.
 func (e *env) press(chat int64, m telegramtest.Message, label string) {
 	e.t.Helper()

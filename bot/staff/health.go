@@ -6,7 +6,6 @@ import (
 	"maps"
 	"math/rand/v2"
 	"slices"
-	"strconv"
 	"time"
 
 	"github.com/bulletinbot/bulletinbot/bot"
@@ -84,7 +83,7 @@ func (s *Staff) applyHealth(ctx context.Context, health map[string]poller.Health
 		}
 		if silence := now.Sub(h.LastNewItem); silence > s.p.SilentAfter {
 			err = s.transition(ctx, h.Version, "silent", src, "", alerted, i18n.AlertSilent,
-				"days", strconv.Itoa(int(silence/(24*time.Hour))), "date", h.LastNewItem.In(s.p.Location).Format("02.01.2006"))
+				"days", int(silence/(24*time.Hour)), "date", h.LastNewItem.In(s.p.Location).Format("02.01.2006"))
 		} else {
 			err = s.transition(ctx, h.Version, "silent", src, alerted, "", i18n.AlertActive)
 		}

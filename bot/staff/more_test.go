@@ -3,6 +3,7 @@ package staff_test
 import (
 	"context"
 	"errors"
+	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -320,6 +321,73 @@ func TestStaffRecallWhileSending(t *testing.T) {
 					t.Errorf("chat %d: message %d not deleted", c, m.MessageID)
 				}
 			}
+		}
+	})
+}
+
+// TestStaffRecallConfirmation: "No" kills the confirmation, even for a
+// client still showing its buttons; after "Yes", the confirmation's
+// "Recalling…" becomes the recall's result.
+func TestStaffRecallConfirmation(t *testing.T) {
+	london, err := time.LoadLocation("Europe/London")
+	if err != nil {
+		t.Fatal(err)
+	}
+	onEachStore(t, options{staff: func(p *staff.Params) { p.Location = london }}, func(t *testing.T, e *env) {
+		e.start()
+		chats := []int64{7101, 7102}
+		control, status := e.sendAll("Recall me", chats...)
+
+		e.press(admin, status, "Recall")
+		confirm := e.waitNew(admin, "Delete all 2 delivered copies")
+		yes := buttonData(confirm, "Yes")
+		e.press(admin, confirm, "No")
+		e.waitText(admin, confirm.MessageID, "Cancelled")
+		// The old keyboard, as a client that has not refreshed shows it.
+		q := e.fake.PressButton(admin, admin, confirm.MessageID, yes)
+		var answer string
+		e.waitFor("the answer to the dead Yes", func() bool {
+			for _, a := range e.fake.CallbackAnswers() {
+				if a.QueryID == q {
+					answer = a.Text
+					return true
+				}
+			}
+			return false
+		})
+		if want := "This button is out of date."; answer != want {
+			t.Errorf("Yes after No: answer %q, want %q", answer, want)
+		}
+		if got := e.message(admin, confirm.MessageID).Text; !strings.Contains(got, "Cancelled") {
+			t.Errorf("Yes after No changed the confirmation to %q", got)
+		}
+		for _, c := range chats {
+			if m := e.received(c); len(m) != 1 || m[0].Deleted {
+				t.Errorf("chat %d: got %+v, want the copy kept after No", c, m)
+			}
+		}
+
+		e.press(admin, e.message(admin, control.MessageID), "Recall")
+		confirm = e.waitNew(admin, "Delete all 2 delivered copies")
+		e.press(admin, confirm, "Yes")
+		done := e.waitText(admin, confirm.MessageID, "Recalled")
+		mustContain(t, "confirmation after the recall", done.Text, "by Ada", "2 deleted", "0 too old", "0 failed")
+		if len(done.InlineKeyboard()) != 0 {
+			t.Errorf("the finished confirmation still has buttons: %v", done.InlineKeyboard())
+		}
+		for _, c := range chats {
+			if m := e.received(c); len(m) != 1 || !m[0].Deleted {
+				t.Errorf("chat %d: got %+v, want the copy deleted", c, m)
+			}
+		}
+		// Staff times are in the configured zone, named.
+		inLondon := regexp.MustCompile(`\d\d:\d\d (GMT|BST)`)
+		if !inLondon.MatchString(done.Text) {
+			t.Errorf("recall result %q: want the time in London's zone, named", done.Text)
+		}
+		e.say(admin, "/broadcasts")
+		if list := e.waitNew(admin, "Recent announcements"); !inLondon.MatchString(list.Text) {
+			t.Errorf("/broadcasts %q: want times in London's zone, named", list.Text)
 		}
 	})
 }

@@ -137,6 +137,7 @@ func (s *Staff) step(ctx context.Context, id string, sample *rateSample) (bool, 
 		if err := s.show(ctx, &b, delivery.Stats{}, now, sample, true); err != nil {
 			return false, err
 		}
+		s.showRecallResult(ctx, b)
 		return s.unfollow(ctx, id)
 	}
 	st, err := s.p.Engine.Stats(ctx, id)
@@ -178,7 +179,23 @@ func (s *Staff) step(ctx context.Context, id string, sample *rateSample) (bool, 
 		return false, nil
 	}
 	s.log.Info("broadcast recalled", slog.String("broadcast", id), slog.Int64("deleted", b.Deleted), slog.Int64("too_old", b.TooOld), slog.Int64("failed", b.RecallFailed))
+	s.showRecallResult(ctx, b)
 	return s.unfollow(ctx, id)
+}
+
+// showRecallResult replaces the "Recalling…" of the confirmation message
+// with the recall's report. An edit that changes nothing is no error, so a
+// replica that repeats it after a crash does no harm; a failure only
+// leaves "Recalling…", the status message has the report too.
+func (s *Staff) showRecallResult(ctx context.Context, b Broadcast) {
+	if b.State != StateRecalled || b.RecallMsg == 0 {
+		return
+	}
+	text := s.cat.T(b.Lang, i18n.RecallReport, "who", b.Recall.Name, "time", s.clock(b.RecalledAt),
+		"deleted", b.Deleted, "old", b.TooOld, "failed", b.RecallFailed)
+	if err := s.b.EditHTML(ctx, b.RecallChat, b.RecallMsg, text, nil); err != nil && !stale(err) {
+		s.log.Info("cannot show the recall's result", slog.String("broadcast", b.ID), slog.Any("error", err))
+	}
 }
 
 // unfollow takes a finished broadcast off the active list, unless a
@@ -379,7 +396,7 @@ func (s *Staff) statusView(b Broadcast, st delivery.Stats, now time.Time, sample
 		}
 		n := done(st)
 		text = s.cat.T(lang, i18n.StatusHeader, "audience", audience) + "\n" +
-			s.cat.T(lang, i18n.StatusSending, "done", formatInt(lang, n), "total", formatInt(lang, total),
+			s.cat.T(lang, i18n.StatusSending, "done", int64(n), "total", int64(total),
 				"percent", strconv.FormatInt(percent(n, total), 10), "bar", bar(n, total),
 				"eta", s.eta(lang, total-n, now, sample))
 		if b.State == StateSending {
@@ -398,11 +415,11 @@ func (s *Staff) statusView(b Broadcast, st delivery.Stats, now time.Time, sample
 		text += "\n\n" + s.cat.T(lang, i18n.RecallWaiting, "who", b.Recall.Name)
 	case b.State == StateRecalling:
 		n := b.Deleted + b.TooOld + b.RecallFailed
-		text += "\n\n" + s.cat.T(lang, i18n.RecallProgress, "done", formatInt(lang, n), "total", formatInt(lang, b.Delivered),
+		text += "\n\n" + s.cat.T(lang, i18n.RecallProgress, "done", int64(n), "total", int64(b.Delivered),
 			"percent", strconv.FormatInt(percent(n, b.Delivered), 10), "bar", bar(n, b.Delivered))
 	case b.State == StateRecalled:
 		text += "\n\n" + s.cat.T(lang, i18n.RecallReport, "who", b.Recall.Name, "time", s.clock(b.RecalledAt),
-			"deleted", formatInt(lang, b.Deleted), "old", formatInt(lang, b.TooOld), "failed", formatInt(lang, b.RecallFailed))
+			"deleted", int64(b.Deleted), "old", int64(b.TooOld), "failed", int64(b.RecallFailed))
 	case (b.State == StateDone || b.State == StateStopped) && b.Delivered > 0 && recallable(b, now):
 		kb = bot.Keyboard{{{Text: s.cat.Text(lang, i18n.ButtonRecall), Data: data(actRecall, draftID)}}}
 	}
@@ -417,8 +434,8 @@ func (s *Staff) report(b Broadcast) string {
 	if b.Stop != nil {
 		head = s.cat.T(lang, i18n.ReportStopped, "audience", audience, "who", b.Stop.Name, "time", s.clock(b.Stop.At))
 	}
-	return head + "\n" + s.cat.T(lang, i18n.ReportCounts, "delivered", formatInt(lang, b.Delivered),
-		"removed", formatInt(lang, b.Removed), "failed", formatInt(lang, b.Failed), "cancelled", formatInt(lang, b.Cancelled))
+	return head + "\n" + s.cat.T(lang, i18n.ReportCounts, "delivered", int64(b.Delivered),
+		"removed", int64(b.Removed), "failed", int64(b.Failed), "cancelled", int64(b.Cancelled))
 }
 
 // eta says how long the rest takes at the rate seen so far, or at Rate
@@ -435,7 +452,7 @@ func (s *Staff) eta(lang string, remaining int64, now time.Time, sample *rateSam
 	if secs < 60 {
 		return s.cat.Text(lang, i18n.EtaUnderMinute)
 	}
-	return s.cat.Text(lang, i18n.EtaMinutes, "minutes", strconv.Itoa(int(math.Ceil(secs/60))))
+	return s.cat.Text(lang, i18n.EtaMinutes, "minutes", int(math.Ceil(secs/60)))
 }
 
 // rateSample remembers the first progress seen, for the rate since.

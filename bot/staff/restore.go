@@ -45,7 +45,7 @@ func (s *Staff) cmdRestore(ctx context.Context, r *bot.Request) error {
 		return err
 	}
 	s.log.Info("removed chats restored by staff", slog.Int64("user_id", r.UserID), slog.Time("since", since), slog.Int("restored", n))
-	return r.Reply(ctx, r.T(i18n.RestoreDone, "count", formatInt(r.Lang, int64(n)), "since", s.stamp(since)))
+	return r.Reply(ctx, r.T(i18n.RestoreDone, "count", int64(n), "since", s.stamp(since)))
 }
 
 func (s *Staff) restoreHelp(ctx context.Context, r *bot.Request) error {

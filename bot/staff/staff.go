@@ -173,7 +173,8 @@ type Params struct {
 	// WatchLease is how long a replica that stopped renewing it keeps a
 	// broadcast's progress from the others.
 	WatchLease time.Duration
-	// Location is the time zone of times shown and of "today"; default UTC.
+	// Location is the time zone of times shown and of "today"; default UTC
+	// (cmd passes the settings' staff_zone, Europe/London by default).
 	Location *time.Location
 	// ReplicaID names this process among replicas; default host-pid-random.
 	ReplicaID string

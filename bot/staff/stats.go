@@ -53,17 +53,16 @@ func (s *Staff) cmdStats(ctx context.Context, r *bot.Request) error {
 	if err != nil {
 		return err
 	}
-	n := func(v int64) string { return formatInt(lang, v) }
 
-	parts := []string{r.T(i18n.StatsSubscribers, "total", n(int64(counts.Total)), "joined", n(int64(counts.Joined)), "left", n(int64(counts.Left)))}
+	parts := []string{r.T(i18n.StatsSubscribers, "total", int64(counts.Total), "joined", int64(counts.Joined), "left", int64(counts.Left))}
 	lines := []string{r.T(i18n.StatsByCategory)}
 	for _, c := range s.p.Categories.Categories() {
-		lines = append(lines, r.T(i18n.StatsLine, "name", s.p.Categories.Name(c.ID, lang), "count", n(int64(counts.ByCategory[c.ID]))))
+		lines = append(lines, r.T(i18n.StatsLine, "name", s.p.Categories.Name(c.ID, lang), "count", int64(counts.ByCategory[c.ID])))
 	}
 	parts = append(parts, strings.Join(lines, "\n"))
 	lines = []string{r.T(i18n.StatsByLanguage)}
 	for _, l := range slices.Sorted(maps.Keys(counts.ByLanguage)) {
-		lines = append(lines, r.T(i18n.StatsLine, "name", s.cat.Text(l, i18n.LanguageName), "count", n(int64(counts.ByLanguage[l]))))
+		lines = append(lines, r.T(i18n.StatsLine, "name", s.cat.Text(l, i18n.LanguageName), "count", int64(counts.ByLanguage[l])))
 	}
 	parts = append(parts, strings.Join(lines, "\n"))
 
@@ -80,8 +79,8 @@ func (s *Staff) cmdStats(ctx context.Context, r *bot.Request) error {
 		lines = append(lines, line)
 	}
 	parts = append(parts, strings.Join(lines, "\n"))
-	delivery := r.T(i18n.StatsDelivery, "queue", n(queue), "sent", n(today[counterSent]),
-		"flood", n(today[counterFlood]), "dead", n(dead))
+	delivery := r.T(i18n.StatsDelivery, "queue", int64(queue), "sent", int64(today[counterSent]),
+		"flood", int64(today[counterFlood]), "dead", int64(dead))
 	paused, err := s.statsPause(ctx, r)
 	if err != nil {
 		return err
@@ -106,7 +105,6 @@ func (s *Staff) cmdBroadcasts(ctx context.Context, r *bot.Request) error {
 		return r.Reply(ctx, r.T(i18n.BroadcastsEmpty))
 	}
 	lang := r.Lang
-	n := func(v int64) string { return formatInt(lang, v) }
 	parts := []string{r.T(i18n.BroadcastsHeader)}
 	for _, body := range bodies {
 		var b Broadcast
@@ -124,10 +122,10 @@ func (s *Staff) cmdBroadcasts(ctx context.Context, r *bot.Request) error {
 			"date", s.stamp(b.CreatedAt),
 			"who", b.AdminName, "audience", s.audienceName(lang, b.Audience), "state", s.stateName(lang, b),
 			"text", cut(strings.Join(strings.Fields(render.PlainText(b.HTML)), " "), snippetRunes),
-			"counts", i18n.HTML(r.T(i18n.BroadcastsCounts, "delivered", n(delivered), "removed", n(removed), "failed", n(failed), "cancelled", n(cancelled))))
+			"counts", i18n.HTML(r.T(i18n.BroadcastsCounts, "delivered", int64(delivered), "removed", int64(removed), "failed", int64(failed), "cancelled", int64(cancelled))))
 		if b.State == StateRecalled && b.Recall != nil {
 			item += "\n" + r.T(i18n.BroadcastsRecall, "who", b.Recall.Name, "time", s.stamp(b.RecalledAt),
-				"deleted", n(b.Deleted), "old", n(b.TooOld), "failed", n(b.RecallFailed))
+				"deleted", int64(b.Deleted), "old", int64(b.TooOld), "failed", int64(b.RecallFailed))
 		}
 		parts = append(parts, item)
 	}
@@ -160,9 +158,16 @@ func (s *Staff) when(lang string, t time.Time) string {
 	return s.stamp(t)
 }
 
-// stamp formats a moment with its zone, for staff who may sit elsewhere.
+// stamp formats a moment with its zone, for staff who may sit elsewhere:
+// "02.12.2026 09:00 GMT". A zone that has no abbreviation (Go writes
+// "+04") is named too: "02.12.2026 13:00 +04 (Asia/Dubai)".
 func (s *Staff) stamp(t time.Time) string {
-	return t.In(s.p.Location).Format("02.01.2006 15:04 MST")
+	t = t.In(s.p.Location)
+	out := t.Format("02.01.2006 15:04 MST")
+	if abbr, _ := t.Zone(); strings.HasPrefix(abbr, "+") || strings.HasPrefix(abbr, "-") {
+		out += " (" + s.p.Location.String() + ")"
+	}
+	return out
 }
 
 // cut shortens s to n runes, ending with "…".

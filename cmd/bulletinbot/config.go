@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"strconv"
@@ -50,6 +51,9 @@ type Config struct {
 
 	// parseErrs are conversion problems, reported by Validate with the rest.
 	parseErrs []error
+	// parsedRate is set when SEND_RATE was a number, so that Validate
+	// does not repeat an unreadable one as out of range.
+	parsedRate bool
 }
 
 // rawConfig is every setting as the text it was given in.
@@ -86,18 +90,33 @@ func (r *rawConfig) settings() []setting {
 
 func flagName(env string) string { return strings.ReplaceAll(strings.ToLower(env), "_", "-") }
 
+// runSynopsis is the usage line of the service.
+const runSynopsis = `Usage: bulletinbot [run] [flags]
+       bulletinbot preview [-json] [flags] [URL...]
+
+Runs the service: polls the sources and announces new publications in Telegram.`
+
+// previewSynopsis is the usage line of preview.
+const previewSynopsis = `Usage: bulletinbot preview [-json] [flags] [URL...]
+
+Fetches the sources (SOURCES, or the URLs given) once and prints what would be
+announced, touching no store and no Telegram.`
+
 // parseConfig reads the environment, then the flags in args, and returns the
-// arguments left over. With -h it prints every setting and returns
-// flag.ErrHelp.
-func parseConfig(name string, args []string, getenv func(string) string, usage io.Writer) (*Config, []string, error) {
-	return parseConfigWith(name, args, getenv, usage, nil)
+// arguments left over. With -h it prints every setting to stdout and
+// returns flag.ErrHelp; a flag it does not know is said on stderr.
+func parseConfig(name string, args []string, getenv func(string) string, stdout, stderr io.Writer) (*Config, []string, error) {
+	return parseConfigWith(name, runSynopsis, args, getenv, stdout, stderr, nil)
 }
 
-// parseConfigWith is parseConfig with extra flags of a subcommand.
-func parseConfigWith(name string, args []string, getenv func(string) string, usage io.Writer, extra func(*flag.FlagSet)) (*Config, []string, error) {
+// parseConfigWith is parseConfig with the usage line and extra flags of a
+// subcommand.
+func parseConfigWith(name, synopsis string, args []string, getenv func(string) string, stdout, stderr io.Writer, extra func(*flag.FlagSet)) (*Config, []string, error) {
 	var raw rawConfig
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(usage)
+	// The flag package's own messages are replaced by ours below.
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
 	settings := raw.settings()
 	for _, s := range settings {
 		val := s.def
@@ -109,19 +128,12 @@ func parseConfigWith(name string, args []string, getenv func(string) string, usa
 	if extra != nil {
 		extra(fs)
 	}
-	fs.Usage = func() {
-		printUsage(usage, name, settings)
-		if extra != nil {
-			fmt.Fprintf(usage, "\n%s flags:\n", name)
-			fs.VisitAll(func(f *flag.Flag) {
-				if isSetting(settings, f.Name) {
-					return
-				}
-				fmt.Fprintf(usage, "  -%s\n        %s\n", f.Name, f.Usage)
-			})
-		}
-	}
 	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printUsage(stdout, synopsis, settings, fs)
+			return nil, nil, err
+		}
+		fmt.Fprintf(stderr, "%s: %v\nSee %s -h for every flag and setting.\n", name, err, name)
 		return nil, nil, err
 	}
 	return raw.build(), fs.Args(), nil
@@ -136,9 +148,22 @@ func isSetting(settings []setting, flag string) bool {
 	return false
 }
 
-func printUsage(w io.Writer, name string, settings []setting) {
-	fmt.Fprintf(w, "Usage: %s [run | preview [--json] [URL...]] [flags]\n\n", name)
-	fmt.Fprintf(w, "Every setting is an environment variable and a flag; the flag wins.\n\n")
+func printUsage(w io.Writer, synopsis string, settings []setting, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "%s\n\n", synopsis)
+	var own []*flag.Flag
+	fs.VisitAll(func(f *flag.Flag) {
+		if !isSetting(settings, f.Name) {
+			own = append(own, f)
+		}
+	})
+	if len(own) > 0 {
+		fmt.Fprintf(w, "Flags:\n")
+		for _, f := range own {
+			fmt.Fprintf(w, "  -%s\n        %s\n", f.Name, f.Usage)
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprintf(w, "Settings: each is an environment variable and a flag; the flag wins.\n\n")
 	for _, s := range settings {
 		def := s.def
 		if def == "" {
@@ -174,7 +199,7 @@ func (r *rawConfig) build() *Config {
 	if rate, err := strconv.ParseFloat(r.rate, 64); err != nil {
 		errs = append(errs, fmt.Errorf("SEND_RATE: %q is not a number of messages per second", r.rate))
 	} else {
-		c.SendRate = rate
+		c.SendRate, c.parsedRate = rate, true
 	}
 	if c.Token == "" && c.TokenFile != "" {
 		b, err := os.ReadFile(c.TokenFile)
@@ -231,11 +256,14 @@ func (c *Config) Validate(needToken bool) error {
 	if c.PollInterval != 0 && c.PollInterval < time.Second {
 		errs = append(errs, fmt.Errorf("POLL_INTERVAL: %s is too short; at least 1s", c.PollInterval))
 	}
-	if c.SendRate <= 0 || c.SendRate > 1000 {
-		errs = append(errs, fmt.Errorf("SEND_RATE: %v is out of range; between 0 and 1000 messages per second", c.SendRate))
+	switch {
+	case c.parsedRate && c.SendRate <= 0:
+		errs = append(errs, fmt.Errorf("SEND_RATE: %v would send nothing; give the messages per second to send, more than 0 (default 25)", c.SendRate))
+	case c.SendRate > maxSendRate:
+		errs = append(errs, fmt.Errorf("SEND_RATE: %v is more than Telegram lets any bot send, %d messages per second (with paid broadcasts)", c.SendRate, maxSendRate))
 	}
-	if c.HTTPAddr == "" {
-		errs = append(errs, errors.New("HTTP_ADDR: required, e.g. 127.0.0.1:8080"))
+	if err := checkHTTPAddr(c.HTTPAddr); err != nil {
+		errs = append(errs, err)
 	}
 	if c.WebhookURL != "" {
 		u, err := url.Parse(c.WebhookURL)
@@ -256,6 +284,45 @@ func (c *Config) Validate(needToken bool) error {
 		errs = append(errs, fmt.Errorf("LOG_FORMAT: %q is neither text nor json", c.LogFormat))
 	}
 	return errors.Join(errs...)
+}
+
+// maxSendRate is Telegram's ceiling with paid broadcasts.
+const maxSendRate = 1000
+
+// checkHTTPAddr checks HTTP_ADDR's form, host:port, before anything starts;
+// whether the port is free is found when run listens, before the store
+// opens.
+func checkHTTPAddr(addr string) error {
+	if addr == "" {
+		return errors.New("HTTP_ADDR: required, e.g. 127.0.0.1:8080")
+	}
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR: %q is not host:port, e.g. 127.0.0.1:8080 or :8080", addr)
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		return fmt.Errorf("HTTP_ADDR: %q has no port number from 0 to 65535", addr)
+	}
+	return nil
+}
+
+// checkDataDir makes sure the embedded store can live in DATA_DIR: it
+// exists or can be made, is a directory, and is writable.
+func checkDataDir(dir string) error {
+	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {
+		return fmt.Errorf("DATA_DIR: %s is a file, not a directory", dir)
+	}
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return fmt.Errorf("DATA_DIR: cannot create %s: %w", dir, unwrapPath(err))
+	}
+	f, err := os.CreateTemp(dir, ".write-check-*")
+	if err != nil {
+		return fmt.Errorf("DATA_DIR: cannot write in %s: %w", dir, unwrapPath(err))
+	}
+	name := f.Name()
+	_ = f.Close()
+	_ = os.Remove(name)
+	return nil
 }
 
 // Bounds of WEBHOOK_SECRET: Telegram takes at most 256 characters, and

@@ -19,7 +19,7 @@ func env(m map[string]string) func(string) string {
 }
 
 func TestConfigDefaults(t *testing.T) {
-	cfg, rest, err := parseConfig("bulletinbot", nil, env(nil), &bytes.Buffer{})
+	cfg, rest, err := parseConfig("bulletinbot", nil, env(nil), &bytes.Buffer{}, io.Discard)
 	if err != nil || len(rest) != 0 {
 		t.Fatalf("parse: %v, %v", rest, err)
 	}
@@ -39,7 +39,7 @@ func TestConfigDefaults(t *testing.T) {
 
 func TestConfigFlagsOverrideEnvironment(t *testing.T) {
 	e := env(map[string]string{"POLL_INTERVAL": "10m", "ADMIN_IDS": "1, 2", "TELEGRAM_BOT_TOKEN": "1:a"})
-	cfg, _, err := parseConfig("bulletinbot", []string{"-poll-interval", "30s", "-send-rate", "5"}, e, &bytes.Buffer{})
+	cfg, _, err := parseConfig("bulletinbot", []string{"-poll-interval", "30s", "-send-rate", "5"}, e, &bytes.Buffer{}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func TestConfigValidateReportsEveryProblem(t *testing.T) {
 		"LOG_LEVEL":             "loud",
 		"LOG_FORMAT":            "xml",
 	})
-	cfg, _, err := parseConfig("bulletinbot", nil, e, &bytes.Buffer{})
+	cfg, _, err := parseConfig("bulletinbot", nil, e, &bytes.Buffer{}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +88,7 @@ func TestConfigTokenFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte("42:from-file\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg, _, err := parseConfig("bulletinbot", nil, env(map[string]string{"TELEGRAM_BOT_TOKEN_FILE": path}), &bytes.Buffer{})
+	cfg, _, err := parseConfig("bulletinbot", nil, env(map[string]string{"TELEGRAM_BOT_TOKEN_FILE": path}), &bytes.Buffer{}, io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestConfigTokenFile(t *testing.T) {
 
 func TestHelpListsEverySetting(t *testing.T) {
 	var out bytes.Buffer
-	_, _, err := parseConfig("bulletinbot", []string{"-h"}, env(nil), &out)
+	_, _, err := parseConfig("bulletinbot", []string{"-h"}, env(nil), &out, io.Discard)
 	if !errors.Is(err, flag.ErrHelp) {
 		t.Fatalf("got %v, want flag.ErrHelp", err)
 	}
@@ -273,7 +273,7 @@ func TestWebhookSettings(t *testing.T) {
 			cfg, _, err := parseConfig("bulletinbot", nil, env(map[string]string{
 				"TELEGRAM_BOT_TOKEN": "1:x", "TELEGRAM_API_ENDPOINT": tt.endpoint,
 				"WEBHOOK_URL": tt.url, "WEBHOOK_SECRET": tt.secret,
-			}), &bytes.Buffer{})
+			}), &bytes.Buffer{}, io.Discard)
 			if err != nil {
 				t.Fatal(err)
 			}

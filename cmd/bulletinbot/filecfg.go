@@ -1,14 +1,12 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
+	"io/fs"
+	"log/slog"
 	"os"
 	"time"
-
-	"go.yaml.in/yaml/v3"
 
 	"github.com/bulletinbot/bulletinbot/bot"
 	"github.com/bulletinbot/bulletinbot/poller"
@@ -32,7 +30,15 @@ type FileConfig struct {
 	Delivery DeliveryConfig `yaml:"delivery,omitempty"`
 	// Polling tunes what a poll may announce.
 	Polling PollingConfig `yaml:"polling,omitempty"`
+
+	// dropped says what of the defaults was left out because the file
+	// replaced the categories they name; run warns once.
+	dropped droppedDefaults `yaml:"-"`
 }
+
+// droppedDefaults counts the built-in rules and feed mappings that name
+// categories a file's own categories list leaves out.
+type droppedDefaults struct{ rules, feedMappings int }
 
 // PollingConfig tunes the poller.
 type PollingConfig struct {
@@ -112,12 +118,10 @@ func loadFileConfig(path string) (*FileConfig, error) {
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("CONFIG_FILE: %w", err)
+		return nil, fmt.Errorf("CONFIG_FILE: cannot read %s: %w", path, unwrapPath(err))
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(fc); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("CONFIG_FILE %s: %w", path, err)
+	if err := decodeYAML(path, b, fc); err != nil {
+		return nil, err
 	}
 	var errs []error
 	for _, s := range fc.Sources {
@@ -146,11 +150,39 @@ func loadFileConfig(path string) (*FileConfig, error) {
 	return fc, nil
 }
 
-// categorizer merges the file's categories over the defaults.
+// categorizer merges the file's categories over the defaults. A file that
+// replaces the categories but keeps the built-in rules or feed mappings
+// keeps only those that name one of its categories: the others would be
+// errors the user never wrote (fc.dropped counts them).
 func (fc *FileConfig) categorizer() (*category.Categorizer, error) {
 	cfg := category.Default()
+	fc.dropped = droppedDefaults{}
 	if len(fc.Categories) > 0 {
 		cfg.Categories = fc.Categories
+		known := make(map[string]bool, len(fc.Categories))
+		for _, c := range fc.Categories {
+			known[c.ID] = true
+		}
+		if len(fc.Rules) == 0 {
+			kept := cfg.Rules[:0:0]
+			for _, r := range cfg.Rules {
+				if known[r.Category] {
+					kept = append(kept, r)
+				}
+			}
+			fc.dropped.rules = len(cfg.Rules) - len(kept)
+			cfg.Rules = kept
+		}
+		if len(fc.FeedMap) == 0 {
+			kept := make(map[string]string, len(cfg.FeedMap))
+			for k, id := range cfg.FeedMap {
+				if known[id] {
+					kept[k] = id
+				}
+			}
+			fc.dropped.feedMappings = len(cfg.FeedMap) - len(kept)
+			cfg.FeedMap = kept
+		}
 	}
 	if len(fc.Rules) > 0 {
 		cfg.Rules = fc.Rules
@@ -159,6 +191,24 @@ func (fc *FileConfig) categorizer() (*category.Categorizer, error) {
 		cfg.FeedMap = fc.FeedMap
 	}
 	return category.New(cfg)
+}
+
+// warnDropped logs, once, what of the defaults the file's categories
+// left out.
+func (fc *FileConfig) warnDropped(logger *slog.Logger) {
+	if d := fc.dropped; d.rules+d.feedMappings > 0 {
+		logger.Warn("CONFIG_FILE replaces the categories: built-in rules and feed categories naming other categories are left out; add your own rules",
+			slog.Int("rules_dropped", d.rules), slog.Int("feed_categories_dropped", d.feedMappings))
+	}
+}
+
+// unwrapPath drops the *PathError's repetition of the path.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
 }
 
 // sources pairs each URL with how the file says to read it.

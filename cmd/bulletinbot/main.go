@@ -33,7 +33,7 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	switch cmd {
 	case "run":
-		cfg, rest, err := parseConfig("bulletinbot", args, getenv, stderr)
+		cfg, rest, err := parseConfig("bulletinbot", args, getenv, stdout, stderr)
 		if errors.Is(err, flag.ErrHelp) {
 			return 0
 		}
@@ -44,16 +44,9 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 			fmt.Fprintf(stderr, "bulletinbot: unexpected arguments %q; see bulletinbot -h\n", rest)
 			return 2
 		}
-		if err := cfg.Validate(true); err != nil {
-			fmt.Fprintf(stderr, "bulletinbot: invalid configuration:\n%s\n", indent(err))
-			return 2
-		}
-		file, err := loadFileConfig(cfg.ConfigFile)
-		if err == nil {
-			err = file.checkWith(cfg)
-		}
+		file, err := checkRun(cfg)
 		if err != nil {
-			fmt.Fprintf(stderr, "bulletinbot: %v\n", err)
+			fmt.Fprintf(stderr, "bulletinbot: invalid configuration:\n%s\n", indent(err))
 			return 2
 		}
 		logger, err := newLogger(cfg, stderr)
@@ -62,6 +55,7 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 			return 2
 		}
 		redis.SetLogger(newRedisLogger(logger))
+		file.warnDropped(logger)
 		if err := run(ctx, cfg, file, logger); err != nil {
 			logger.Error("bulletinbot stopped", slog.Any("error", err))
 			return 1
@@ -70,12 +64,29 @@ func realMain(ctx context.Context, args []string, getenv func(string) string, st
 	case "preview":
 		return preview(ctx, args, getenv, stdout, stderr)
 	case "help":
-		_, _, _ = parseConfig("bulletinbot", []string{"-h"}, getenv, stderr)
+		_, _, _ = parseConfig("bulletinbot", []string{"-h"}, getenv, stdout, stderr)
 		return 0
 	default:
 		fmt.Fprintf(stderr, "bulletinbot: unknown command %q; commands are run and preview (see bulletinbot -h)\n", cmd)
 		return 2
 	}
+}
+
+// checkRun finds every problem of the settings (environment and flags),
+// of CONFIG_FILE and of DATA_DIR at once, before anything starts, and
+// returns the file's configuration.
+func checkRun(cfg *Config) (*FileConfig, error) {
+	errs := []error{cfg.Validate(true)}
+	file, err := loadFileConfig(cfg.ConfigFile)
+	if err != nil {
+		errs = append(errs, err)
+	} else {
+		errs = append(errs, file.checkWith(cfg))
+	}
+	if cfg.RedisURL == "" && cfg.DataDir != "" {
+		errs = append(errs, checkDataDir(cfg.DataDir))
+	}
+	return file, errors.Join(errs...)
 }
 
 func indent(err error) string {

@@ -29,7 +29,7 @@ type previewLine struct {
 func preview(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
 	var asJSON bool
 	// The settings flags are accepted too, so that CONFIG_FILE and SOURCES apply.
-	cfg, rest, err := parseConfigWith("bulletinbot preview", args, getenv, stderr, func(fs *flag.FlagSet) {
+	cfg, rest, err := parseConfigWith("bulletinbot preview", previewSynopsis, args, getenv, stdout, stderr, func(fs *flag.FlagSet) {
 		fs.BoolVar(&asJSON, "json", false, "print one JSON object per publication")
 	})
 	if errors.Is(err, flag.ErrHelp) {
@@ -38,13 +38,15 @@ func preview(ctx context.Context, args []string, getenv func(string) string, std
 	if err != nil {
 		return 2
 	}
-	if err := cfg.Validate(false); err != nil && len(rest) == 0 {
-		fmt.Fprintf(stderr, "bulletinbot preview: invalid configuration:\n%s\n", indent(err))
-		return 2
+	var errs []error
+	if len(rest) == 0 {
+		// With URLs given, SOURCES and the rest do not matter.
+		errs = append(errs, cfg.Validate(false))
 	}
 	file, err := loadFileConfig(cfg.ConfigFile)
-	if err != nil {
-		fmt.Fprintf(stderr, "bulletinbot preview: %v\n", err)
+	errs = append(errs, err)
+	if err := errors.Join(errs...); err != nil {
+		fmt.Fprintf(stderr, "bulletinbot preview: invalid configuration:\n%s\n", indent(err))
 		return 2
 	}
 	categorizer, err := file.categorizer()

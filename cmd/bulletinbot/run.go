@@ -63,6 +63,13 @@ func openStore(ctx context.Context, cfg *Config, logger *slog.Logger) (stateStor
 // (updates, polling) stops at once, delivery finishes its in-flight sends
 // within its drain deadline, then the HTTP listener and the store close.
 func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger) error {
+	// The listener first: a taken HTTP_ADDR is found before the store
+	// opens (and, embedded, locks DATA_DIR).
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	defer ln.Close()
 	st, err := openStore(ctx, cfg, logger)
 	if err != nil {
 		return err
@@ -114,7 +121,7 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 	}
 	staffTools, err := staff.Register(b, staff.Params{
 		Store: st, Engine: engine, Subscribers: subs, Categories: categorizer, Telegram: client,
-		Admins: cfg.AdminIDs, Rate: cfg.SendRate, Counters: counters,
+		Admins: cfg.AdminIDs, Rate: cfg.SendRate, Counters: counters, Location: settings.StaffLocation(),
 		FailuresBeforeAlert: file.Health.FailuresBeforeAlert, SilentAfter: file.Health.SilentAfter,
 		Bursts: st, Logger: logger.With(slog.String("component", "staff")),
 	})
@@ -156,10 +163,6 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 			slog.String("webhook_path", webhookPath))
 	}
 	srv := newHTTPServer(newHTTPHandler(m, ready.check, webhookPath, webhook), defaultHTTPLimits())
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("listen on HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
-	}
 	logger.Info("bulletinbot started", slog.String("http_addr", ln.Addr().String()),
 		slog.Int("sources", len(cfg.Sources)), slog.Bool("webhook", cfg.WebhookURL != ""))
 

@@ -32,7 +32,7 @@ func Default() Config {
 			{ID: "speeches", Names: map[string]string{"en": "Speeches", "ru": "Выступления"}},
 			{ID: "meetings", Names: map[string]string{"en": "Meetings, talks and telephone conversations", "ru": "Встречи, переговоры и телефонные разговоры"}},
 			{ID: "consular", Names: map[string]string{"en": "Consular notices", "ru": "Консульские вопросы"}},
-			{ID: Other, Names: map[string]string{"en": "Other", "ru": "Другое"}},
+			{ID: Other, Names: map[string]string{"en": "Other", "ru": "Другие публикации"}},
 		},
 		Rules: []Rule{
 			// 1. The genre named first.
