@@ -32,6 +32,7 @@ type Bolt struct {
 	leases  boltLeases
 	work    boltWork
 	changed boltSignal
+	anns    boltAnnCache
 }
 
 // ErrLocked means another process holds the embedded store.

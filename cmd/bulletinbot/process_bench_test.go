@@ -21,16 +21,18 @@ import (
 // so that its CPU time and writes are its own; the fake Telegram, with
 // Telegram's limits, and the feed run in the benchmark process.
 //
-//   - idle: subscribers and a polled source, nothing to send; reports CPU
-//     per idle minute, bytes written to storage and fsyncs per minute
-//     (fsyncs need strace on PATH; the child then runs under
-//     strace --seccomp-bpf, which stops it on fsync and fdatasync only).
+//   - idle: subscribers and a polled source (POLL_INTERVAL 5m), nothing to
+//     send; reports CPU per idle minute, bytes written to storage and
+//     fsyncs per minute (fsyncs need strace on PATH; the child then runs
+//     under strace --seccomp-bpf, which stops it on fsync and fdatasync
+//     only).
 //     BULLETINBOT_BENCH_IDLE sets the measured period (default 1m).
+//
 //   - fanout: one alert to 2,000 subscribers at the default SEND_RATE (25
 //     a second); reports CPU per 1,000 messages, from the first message to
 //     the last.
 //
-//	go test -run '^$' -bench EmbeddedProcess -benchtime 1x -timeout 30m ./cmd/bulletinbot/
+//     go test -run '^$' -bench EmbeddedProcess -benchtime 1x -timeout 30m ./cmd/bulletinbot/
 //
 // BULLETINBOT_BENCH_CPUPROFILE=/tmp/bb.prof writes bulletinbot's CPU
 // profile of each case to /tmp/bb.prof.<case>.
@@ -55,7 +57,7 @@ func benchEmbeddedIdle(b *testing.B) {
 		tgSrv.AddPrivateChat(u, "user", "en")
 	}
 	src := newSource(b, 1) // recorded by the seed: nothing new to announce
-	p := startBenchProcess(b, tgSrv, src, users, nil)
+	p := startBenchProcess(b, tgSrv, src, users, true, nil)
 	defer p.stop(b)
 	// Let start-up's writes and the first poll settle.
 	time.Sleep(5 * time.Second)
@@ -84,7 +86,7 @@ func benchEmbeddedFanout(b *testing.B) {
 	src := newSource(b, 2) // the seed recorded item 1: the first poll announces item 2
 	var p *benchProcess
 	for b.Loop() {
-		p = startBenchProcess(b, tgSrv, src, users, []string{"POLL_INTERVAL=5m"})
+		p = startBenchProcess(b, tgSrv, src, users, false, nil)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		var (
 			first, last time.Duration
@@ -139,15 +141,16 @@ type benchProcess struct {
 
 // startBenchProcess seeds an embedded store with users subscribed and the
 // source's first item recorded, starts bulletinbot on it and waits until
-// it is ready.
-func startBenchProcess(b *testing.B, tgSrv *telegramtest.Server, src *source, users []int64, extra []string) *benchProcess {
+// it is ready; with trace, under strace when there is one, to count
+// fsyncs (each costs the process a stop, so not where CPU is measured).
+func startBenchProcess(b *testing.B, tgSrv *telegramtest.Server, src *source, users []int64, trace bool, extra []string) *benchProcess {
 	b.Helper()
 	dir := b.TempDir()
 	seedStore(b, dir, src.URL+"/feed", users)
 	addr := freeAddr(b)
 	args := []string{os.Args[0], "-test.run=^$"}
 	p := &benchProcess{logs: &syncBuffer{}, exited: make(chan error, 1)}
-	if path, err := exec.LookPath("strace"); err == nil {
+	if path, err := exec.LookPath("strace"); err == nil && trace {
 		p.trace = filepath.Join(b.TempDir(), "fsyncs")
 		args = append([]string{path, "-f", "--seccomp-bpf", "-e", "trace=fsync,fdatasync", "-qq", "-o", p.trace}, args...)
 	}
