@@ -233,3 +233,67 @@ func boltBucketLen(t *testing.T, dir, bucket string) int {
 	})
 	return n
 }
+
+// TestBoltIdleWritesNothing: what an idle bot's loops call, finding
+// nothing to do, commits no write transaction (each would cost two
+// fsyncs); a blocked Lease ends as soon as a delivery is queued.
+func TestBoltIdleWritesNothing(t *testing.T) {
+	ctx := context.Background()
+	s := subOpenBolt(t)
+	a := delivery.Announcement{ID: "b-1", Kind: delivery.KindBroadcast, Texts: map[string]string{"": "hi"}, CreatedAt: time.Now()}
+	if err := s.AddAnnouncement(ctx, a); err != nil {
+		t.Fatal(err)
+	}
+	f, ok, err := s.ClaimFanout(ctx, time.Now().Add(time.Minute))
+	if err != nil || !ok {
+		t.Fatalf("ClaimFanout: %v, %v", ok, err)
+	}
+	if err := s.AddDeliveries(ctx, f, "", true, nil, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	writes := func() int64 { st := s.db.Stats(); return st.TxStats.GetWrite() }
+	before := writes()
+	for range 3 {
+		if ds, err := s.Lease(ctx, "c", 10, 10*time.Millisecond, time.Minute); err != nil || len(ds) != 0 {
+			t.Fatalf("Lease: %v, %v", ds, err)
+		}
+		if evs, err := s.NextPublications(ctx, "c", 10, 10*time.Millisecond, time.Minute); err != nil || len(evs) != 0 {
+			t.Fatalf("NextPublications: %v, %v", evs, err)
+		}
+		if _, ok, err := s.ClaimFanout(ctx, time.Now().Add(time.Minute)); err != nil || ok {
+			t.Fatalf("ClaimFanout: %v, %v", ok, err)
+		}
+		if _, _, err := s.CurrentPause(ctx, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if ok, err := s.AcquireLease(ctx, "poll", "c", time.Minute); err != nil || !ok {
+			t.Fatalf("AcquireLease: %v, %v", ok, err)
+		}
+		if ok, err := s.RenewLease(ctx, "poll", "c", time.Minute); err != nil || !ok {
+			t.Fatalf("RenewLease: %v, %v", ok, err)
+		}
+	}
+	if got := writes() - before; got != 0 {
+		t.Fatalf("idle calls wrote %d pages, want none", got)
+	}
+
+	done := make(chan []delivery.Delivery, 1)
+	go func() {
+		ds, _ := s.Lease(ctx, "c", 10, time.Hour, 0)
+		done <- ds
+	}()
+	err = s.dlvUpdate(func(t *dlvTx) error {
+		return t.push([]byte(encodeDelivery(delivery.Delivery{AnnouncementID: "b-1", ChatID: 7})))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case ds := <-done:
+		if len(ds) != 1 || ds[0].ChatID != 7 {
+			t.Fatalf("blocked Lease: got %+v, want the delivery to chat 7", ds)
+		}
+	case <-time.After(time.Minute): // the signal is immediate; a minute means it never came
+		t.Fatal("a Lease blocked for an hour was not woken by the delivery queued")
+	}
+}
