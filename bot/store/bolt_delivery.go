@@ -23,10 +23,12 @@ import (
 // with the same retention constants. Every method is one bbolt transaction,
 // which gives it the atomicity a Lua script gives on Redis.
 //
-// A queued delivery lives in exactly one of three places: dlv_queue (not
-// leased), dlv_pending (leased: the stream's pending entries list) or
-// dlv_delayed (not due yet). Sequence keys are 8-byte big-endian, so that
-// cursors walk the queue oldest first and a lease reads only what it takes.
+// A queued delivery lives in exactly one of two places: dlv_queue (due,
+// leased or not) or dlv_delayed (not due yet). Which queued deliveries are
+// leased, to whom and since when, is kept in memory (boltWork): only this
+// process can hold them, and when it dies they are simply queued again.
+// Sequence keys are 8-byte big-endian, so that cursors walk the queue
+// oldest first and a lease reads only what it takes.
 //
 // Leases, idle times and retention run on the wall clock, as Redis's server
 // clock runs them; per-chat gaps, the pause and due times run on the clock
@@ -37,9 +39,11 @@ const (
 	// subKey(lease deadline ms) id -> empty: unfinished fan-outs, the
 	// earliest deadline first.
 	boltDlvFanouts = "dlv_fanouts"
-	// seq -> encoded delivery (encodeDelivery): queued, not leased.
+	// seq -> encoded delivery (encodeDelivery): queued, due.
 	boltDlvQueue = "dlv_queue"
-	// seq -> boltLeased with the encoded delivery: leased, not finished.
+	// seq -> boltLeased with the encoded delivery: leased, not finished,
+	// as releases before the leases moved to memory kept them; emptied
+	// into the queue on open (releaseHeld), never written.
 	boltDlvPending = "dlv_pending"
 	// subKey(due ms) seq -> encoded delivery: retries and deliveries
 	// waiting for their chat.
@@ -86,10 +90,6 @@ const (
 	// it looks at ten times what it may take when that is more, as
 	// XAUTOCLAIM does.
 	boltReclaimScan = 1000
-	// Waiting for new work polls with a backoff between these: no other
-	// process can write the file, but the poller writes it without telling.
-	boltPollMin = 10 * time.Millisecond
-	boltPollMax = 100 * time.Millisecond
 )
 
 // boltDlvAnn is an announcement with its fan-out and counters: the Redis
@@ -208,46 +208,99 @@ func putMetaInt(meta *bolt.Bucket, key []byte, n int64) error {
 // dlvTx is one writing transaction on the delivery buckets. Announcements
 // are decoded once and written back by flush.
 type dlvTx struct {
-	tx                                                                                   *bolt.Tx
-	anns, fanouts, queue, pending, delayed, sent, sentExpiry, expiry, dead, intake, meta *bolt.Bucket
+	tx                                                                                             *bolt.Tx
+	anns, fanouts, queue, pending, delayed, sent, sentExpiry, expiry, dead, intake, meta, announce *bolt.Bucket
 
 	wall  time.Time // for expiry
 	cache map[string]*boltDlvAnn
 	dirty map[string]bool
+	added bool // work was queued or put aside: wake those waiting for it
+	// decoded, when set, spares decoding announcements read before.
+	decoded *boltAnnCache
 }
 
+// openDlvTx opens the delivery buckets in tx, reading or writing: they
+// exist from the moment the file is opened (createDeliveryBuckets).
 func openDlvTx(tx *bolt.Tx, wall time.Time) (*dlvTx, error) {
 	t := &dlvTx{tx: tx, wall: wall, cache: map[string]*boltDlvAnn{}, dirty: map[string]bool{}}
-	for _, b := range []struct {
-		name string
-		dst  **bolt.Bucket
-	}{
-		{boltDlvAnns, &t.anns}, {boltDlvFanouts, &t.fanouts}, {boltDlvQueue, &t.queue},
-		{boltDlvPending, &t.pending}, {boltDlvDelayed, &t.delayed}, {boltDlvSent, &t.sent},
-		{boltDlvSentExpiry, &t.sentExpiry}, {boltDlvExpiry, &t.expiry},
-		{boltDlvDead, &t.dead}, {boltDlvIntake, &t.intake}, {boltDlvMeta, &t.meta},
-	} {
-		bucket, err := tx.CreateBucketIfNotExists([]byte(b.name))
-		if err != nil {
-			return nil, fmt.Errorf("create bucket %s: %w", b.name, err)
+	for _, b := range dlvBuckets(t) {
+		*b.dst = tx.Bucket([]byte(b.name))
+		if *b.dst == nil {
+			return nil, fmt.Errorf("no bucket %s", b.name)
 		}
-		*b.dst = bucket
 	}
 	return t, nil
 }
 
+type dlvBucket struct {
+	name string
+	dst  **bolt.Bucket
+}
+
+func dlvBuckets(t *dlvTx) []dlvBucket {
+	return []dlvBucket{
+		{boltDlvAnns, &t.anns}, {boltDlvFanouts, &t.fanouts}, {boltDlvQueue, &t.queue},
+		{boltDlvPending, &t.pending}, {boltDlvDelayed, &t.delayed}, {boltDlvSent, &t.sent},
+		{boltDlvSentExpiry, &t.sentExpiry}, {boltDlvExpiry, &t.expiry},
+		{boltDlvDead, &t.dead}, {boltDlvIntake, &t.intake}, {boltDlvMeta, &t.meta},
+		{boltAnnounce, &t.announce},
+	}
+}
+
+// createDeliveryBuckets creates, once, the buckets the delivery methods
+// use, so that reading transactions find them.
+func (b *Bolt) createDeliveryBuckets() error {
+	names := dlvBuckets(&dlvTx{})
+	return b.updateIf(func(tx *bolt.Tx) bool {
+		for _, n := range names {
+			if tx.Bucket([]byte(n.name)) == nil {
+				return true
+			}
+		}
+		return false
+	}, func(tx *bolt.Tx) error {
+		for _, n := range names {
+			if _, err := tx.CreateBucketIfNotExists([]byte(n.name)); err != nil {
+				return fmt.Errorf("create bucket %s: %w", n.name, err)
+			}
+		}
+		return nil
+	})
+}
+
 // dlvUpdate runs fn in one writing transaction on the delivery buckets and
-// writes back the announcements it changed.
+// writes back the announcements it changed; once committed, it wakes the
+// callers waiting for work if fn queued or put aside some.
 func (b *Bolt) dlvUpdate(fn func(t *dlvTx) error) error {
-	return b.db.Update(func(tx *bolt.Tx) error {
+	added := false
+	err := b.db.Update(func(tx *bolt.Tx) error {
 		t, err := openDlvTx(tx, b.now())
 		if err != nil {
 			return err
 		}
+		t.decoded = &b.anns
 		if err := fn(t); err != nil {
 			return err
 		}
+		added = t.added
 		return t.flush()
+	})
+	if err == nil && added {
+		b.changed.notify()
+	}
+	return err
+}
+
+// dlvView runs fn in one reading transaction on the delivery buckets: it
+// may look, not change.
+func (b *Bolt) dlvView(fn func(t *dlvTx) error) error {
+	return b.db.View(func(tx *bolt.Tx) error {
+		t, err := openDlvTx(tx, b.now())
+		if err != nil {
+			return err
+		}
+		t.decoded = &b.anns
+		return fn(t)
 	})
 }
 
@@ -273,7 +326,17 @@ func (t *dlvTx) ann(id string) (*boltDlvAnn, error) {
 	if a, ok := t.cache[id]; ok {
 		return a, nil
 	}
-	a, err := rawAnn(t.anns, id)
+	var (
+		a   *boltDlvAnn
+		err error
+	)
+	if t.decoded != nil && id != "" {
+		if v := t.anns.Get([]byte(id)); v != nil {
+			a, err = t.decoded.decode(id, v)
+		}
+	} else {
+		a, err = rawAnn(t.anns, id)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -295,6 +358,9 @@ func (t *dlvTx) flush() error {
 		body, err := json.Marshal(a)
 		if err != nil {
 			return fmt.Errorf("encode announcement %s: %w", id, err)
+		}
+		if t.decoded != nil {
+			t.decoded.keep(id, body, a)
 		}
 		if err := t.anns.Put([]byte(id), body); err != nil {
 			return err
@@ -379,6 +445,7 @@ func (t *dlvTx) push(body []byte) error {
 	if err != nil {
 		return err
 	}
+	t.added = true
 	return t.queue.Put(seqKey(seq), body)
 }
 
@@ -388,6 +455,7 @@ func (t *dlvTx) delay(body []byte, due int64) error {
 	if err != nil {
 		return err
 	}
+	t.added = true
 	return t.delayed.Put(append(subKey(due), seqKey(seq)...), body)
 }
 
@@ -517,7 +585,21 @@ func (b *Bolt) ClaimFanout(ctx context.Context, until time.Time) (delivery.Fanou
 		f  delivery.Fanout
 		ok bool
 	)
-	err := b.dlvUpdate(func(t *dlvTx) error {
+	// Looked for in a reading transaction first: an idle bot asks for a
+	// fan-out every second and must not write for it.
+	due := false
+	err := b.dlvView(func(t *dlvTx) error {
+		k, _ := t.fanouts.Cursor().First()
+		due = len(k) > 8 && subKeyID(k[:8]) <= t.wall.UnixMilli()
+		return nil
+	})
+	if err != nil || !due {
+		if err != nil {
+			return delivery.Fanout{}, false, fmt.Errorf("store: claim fan-out: %w", err)
+		}
+		return delivery.Fanout{}, false, nil
+	}
+	err = b.dlvUpdate(func(t *dlvTx) error {
 		now := t.wall.UnixMilli()
 		var stale [][]byte
 		var claim []byte
@@ -606,144 +688,6 @@ func (b *Bolt) AddDeliveries(ctx context.Context, f delivery.Fanout, next string
 	return nil
 }
 
-// Lease implements delivery.Store. Waiting for new deliveries polls the
-// file, the only way to learn of them without a channel shared with their
-// writer.
-func (b *Bolt) Lease(ctx context.Context, consumer string, n int, block, reclaim time.Duration) ([]delivery.Delivery, error) {
-	if n <= 0 {
-		return nil, nil
-	}
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("store: lease deliveries: %w", err)
-		}
-		ds, took, err := b.leaseOnce(consumer, n, reclaim)
-		if err != nil {
-			return nil, fmt.Errorf("store: lease deliveries: %w", err)
-		}
-		if took > 0 || !b.pollWait(ctx, block, b.deliveriesWaiting) {
-			return ds, nil
-		}
-		reclaim = 0 // taken over already; waiting is for new entries, as XREADGROUP's is
-	}
-}
-
-// pollWait waits until ready reports work, checking with a growing pause,
-// and reports false when block passes or ctx ends first. Waiting is real
-// time, not the store's clock (see WithClock).
-func (b *Bolt) pollWait(ctx context.Context, block time.Duration, ready func() bool) bool {
-	if block <= 0 {
-		return false
-	}
-	expired := time.NewTimer(block)
-	defer expired.Stop()
-	for step := boltPollMin; ; step = min(2*step, boltPollMax) {
-		timer := time.NewTimer(step)
-		select {
-		case <-ctx.Done():
-			timer.Stop()
-			return false
-		case <-expired.C:
-			timer.Stop()
-			return false
-		case <-timer.C:
-		}
-		if ready() {
-			return true
-		}
-	}
-}
-
-// deliveriesWaiting reports whether a lease would find something new.
-func (b *Bolt) deliveriesWaiting() bool {
-	found := false
-	_ = b.db.View(func(tx *bolt.Tx) error {
-		if q := tx.Bucket([]byte(boltDlvQueue)); q != nil {
-			if k, _ := q.Cursor().First(); k != nil {
-				found = true
-				return nil
-			}
-		}
-		if d := tx.Bucket([]byte(boltDlvDelayed)); d != nil {
-			if k, _ := d.Cursor().First(); len(k) >= 8 && subKeyID(k[:8]) <= b.now().UnixMilli() {
-				found = true
-			}
-		}
-		return nil
-	})
-	return found
-}
-
-// leaseOnce is one Lease without waiting. took counts the entries leased,
-// including those dropped on the way.
-func (b *Bolt) leaseOnce(consumer string, n int, reclaim time.Duration) ([]delivery.Delivery, int, error) {
-	var out []delivery.Delivery
-	took := 0
-	err := b.dlvUpdate(func(t *dlvTx) error {
-		out, took = nil, 0
-		if err := t.promote(); err != nil {
-			return err
-		}
-		now := t.wall.UnixNano()
-		var got []leasedEntry
-		if reclaim > 0 {
-			var err error
-			if got, err = reclaimIdle(t.pending, consumer, n, reclaim, now); err != nil {
-				return err
-			}
-		}
-		if len(got) < n {
-			fresh, err := takeNew(t.queue, t.pending, consumer, n-len(got), now)
-			if err != nil {
-				return err
-			}
-			got = append(got, fresh...)
-		}
-		took = len(got)
-		for _, e := range got {
-			d, err := decodeDelivery(seqID(e.key), string(e.body))
-			if err != nil {
-				// Entries no version of this code wrote: drop them
-				// rather than choke on them forever.
-				if err := t.pending.Delete(e.key); err != nil {
-					return err
-				}
-				continue
-			}
-			keep, err := t.screen(e.key, d)
-			if err != nil {
-				return err
-			}
-			if keep {
-				out = append(out, d)
-			}
-		}
-		return nil
-	})
-	return out, took, err
-}
-
-// screen drops a leased delivery that must not be sent: already sent (a
-// reclaimed delivery whose sender died after recording it), or of a
-// cancelled or expired announcement. It reports whether d stays.
-func (t *dlvTx) screen(key []byte, d delivery.Delivery) (bool, error) {
-	a, err := t.ann(d.AnnouncementID)
-	if err != nil {
-		return false, err
-	}
-	if a == nil || a.State == string(delivery.StateCancelled) {
-		if a != nil {
-			a.Cancelled++
-			t.touch(d.AnnouncementID)
-		}
-		return false, t.pending.Delete(key)
-	}
-	if t.sentTo(d.AnnouncementID, d.ChatID) {
-		return false, t.pending.Delete(key)
-	}
-	return true, nil
-}
-
 // promote moves up to promoteBatch due deliveries from the delayed bucket
 // into the queue.
 func (t *dlvTx) promote() error {
@@ -813,93 +757,6 @@ func reclaimIdle(pending *bolt.Bucket, consumer string, n int, idle time.Duratio
 	return got, nil
 }
 
-// takeNew moves up to n entries from the head of queue to pending, leased
-// to consumer.
-func takeNew(queue, pending *bolt.Bucket, consumer string, n int, now int64) ([]leasedEntry, error) {
-	var got []leasedEntry
-	c := queue.Cursor()
-	for k, v := c.First(); k != nil && len(got) < n; k, v = c.Next() {
-		got = append(got, leasedEntry{key: bytes.Clone(k), body: bytes.Clone(v)})
-	}
-	for _, e := range got {
-		if err := queue.Delete(e.key); err != nil {
-			return nil, err
-		}
-		if err := pending.Put(e.key, boltLeased{consumer: consumer, at: now, body: e.body}.encode()); err != nil {
-			return nil, err
-		}
-	}
-	return got, nil
-}
-
-// Begin implements delivery.Store.
-func (b *Bolt) Begin(ctx context.Context, consumer string, ds []delivery.Delivery, gaps delivery.Gaps, now time.Time) ([]delivery.Delivery, time.Duration, error) {
-	if len(ds) == 0 {
-		return nil, 0, nil
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, 0, fmt.Errorf("store: begin deliveries: %w", err)
-	}
-	var (
-		ready []delivery.Delivery
-		pause time.Duration
-	)
-	ms := now.UnixMilli()
-	err := b.dlvUpdate(func(t *dlvTx) error {
-		ready, pause = nil, 0
-		if until, ok := metaInt(t.meta, metaPause); ok && until > ms {
-			pause = time.Duration(until-ms) * time.Millisecond
-			return nil
-		}
-		for _, d := range ds {
-			key, ok := parseSeqID(d.ID)
-			if !ok {
-				continue
-			}
-			l, ok := decodeLeased(t.pending.Get(key))
-			if !ok || l.consumer != consumer {
-				continue // taken over, finished or dropped elsewhere
-			}
-			keep, err := t.screen(key, d)
-			if err != nil {
-				return err
-			}
-			if !keep {
-				continue
-			}
-			if gap := gaps.Of(d.ChatType).Milliseconds(); gap > 0 {
-				var slot int64
-				if !d.Slot.IsZero() {
-					slot = d.Slot.UnixMilli()
-				}
-				if due, keep := b.pace.beginChat(d.ChatID, gap, slot, ms); due > 0 {
-					// Put aside with its slot, out of this consumer's
-					// hands.
-					d.Slot = time.UnixMilli(keep)
-					if err := t.delay([]byte(encodeDelivery(d)), due); err != nil {
-						return err
-					}
-					if err := t.pending.Delete(key); err != nil {
-						return err
-					}
-					continue
-				}
-			}
-			// Restart the idle time, as XCLAIM does: the send begins now.
-			l.at = t.wall.UnixNano()
-			if err := t.pending.Put(key, l.encode()); err != nil {
-				return err
-			}
-			ready = append(ready, d)
-		}
-		return nil
-	})
-	if err != nil {
-		return nil, 0, fmt.Errorf("store: begin deliveries: %w", err)
-	}
-	return ready, pause, nil
-}
-
 // finishOp is a Result made ready for the transaction.
 type finishOp struct {
 	res     delivery.Result
@@ -935,14 +792,28 @@ func (b *Bolt) Finish(ctx context.Context, rs []delivery.Result, now time.Time) 
 		}
 	}
 	ms := now.UnixMilli()
+	seqs := make([]uint64, 0, len(rs))
+	for _, res := range rs {
+		if key, ok := parseSeqID(res.Delivery.ID); ok {
+			seqs = append(seqs, seqOf(key))
+		}
+	}
+	holders := b.work.holders(seqs)
+	var acked []uint64
 	err := b.dlvUpdate(func(t *dlvTx) error {
+		acked = acked[:0]
 		if err := t.prune(); err != nil {
 			return err
 		}
 		kept := map[string]bool{}
 		for _, op := range ops {
-			if err := t.finish(op, ms, kept); err != nil {
+			ok, err := t.finish(op, ms, kept, holders)
+			if err != nil {
 				return err
+			}
+			if ok {
+				seq, _ := finishedSeq(op)
+				acked = append(acked, seq)
 			}
 		}
 		return nil
@@ -950,20 +821,37 @@ func (b *Bolt) Finish(ctx context.Context, rs []delivery.Result, now time.Time) 
 	if err != nil {
 		return fmt.Errorf("store: finish %d deliveries: %w", len(rs), err)
 	}
+	b.work.forget(acked)
 	return nil
 }
 
-// finish records one result; kept holds the announcements whose sent
-// records' expiry this transaction moved already.
-func (t *dlvTx) finish(op finishOp, now int64, kept map[string]bool) error {
-	res, d := op.res, op.res.Delivery
-	acked := false
-	if key, ok := parseSeqID(d.ID); ok && t.pending.Get(key) != nil {
-		if err := t.pending.Delete(key); err != nil {
-			return err
+// finish records one result and reports whether it acknowledged its
+// delivery: leased (held in memory) and still queued. kept holds the
+// announcements whose sent records' expiry this transaction moved already.
+func (t *dlvTx) finish(op finishOp, now int64, kept map[string]bool, holders map[uint64]string) (acked bool, err error) {
+	if seq, ok := finishedSeq(op); ok {
+		if _, held := holders[seq]; held && t.queue.Get(seqKey(seq)) != nil {
+			if err := t.queue.Delete(seqKey(seq)); err != nil {
+				return false, err
+			}
+			acked = true
 		}
-		acked = true
 	}
+	return acked, t.record(op, now, kept, acked)
+}
+
+// finishedSeq is the queue sequence of the delivery op finishes.
+func finishedSeq(op finishOp) (uint64, bool) {
+	key, ok := parseSeqID(op.res.Delivery.ID)
+	if !ok {
+		return 0, false
+	}
+	return seqOf(key), true
+}
+
+// record applies one result's effects; all but a sent record need acked.
+func (t *dlvTx) record(op finishOp, now int64, kept map[string]bool, acked bool) error {
+	res, d := op.res, op.res.Delivery
 	a, err := t.ann(d.AnnouncementID)
 	if err != nil {
 		return err
@@ -1101,46 +989,56 @@ func (b *Bolt) NextPublications(ctx context.Context, consumer string, n int, blo
 	if n <= 0 {
 		return nil, nil
 	}
+	deadline := time.Now().Add(block) // real time: a wait, not the store's clock
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("store: next publications: %w", err)
 		}
+		changed := b.changed.wait()
 		evs, err := b.nextPublicationsOnce(consumer, n, reclaim)
 		if err != nil {
 			return nil, fmt.Errorf("store: next publications: %w", err)
 		}
-		if len(evs) > 0 || !b.pollWait(ctx, block, b.publicationsWaiting) {
+		if len(evs) > 0 || !waitFor(ctx, changed, time.Time{}, deadline) {
 			return evs, nil
 		}
 		reclaim = 0
 	}
 }
 
-// publicationsWaiting reports whether the announce bucket holds entries
-// not handed out yet.
-func (b *Bolt) publicationsWaiting() bool {
-	found := false
-	_ = b.db.View(func(tx *bolt.Tx) error {
-		ann := tx.Bucket([]byte(boltAnnounce))
-		if ann == nil {
-			return nil
+// publicationsWaiting reports whether a lease of publications would find
+// any: not handed out yet, or handed out and idle for reclaim (0: not
+// looked for).
+func (t *dlvTx) publicationsWaiting(reclaim time.Duration) bool {
+	last, _ := metaInt(t.meta, metaIntakeLast)
+	if k, _ := t.announce.Cursor().Seek(seqKey(uint64(last) + 1)); k != nil {
+		return true
+	}
+	if reclaim <= 0 {
+		return false
+	}
+	c := t.intake.Cursor()
+	scan := boltReclaimScan
+	for k, v := c.First(); k != nil && scan > 0; k, v = c.Next() {
+		scan--
+		if l, ok := decodeLeased(v); !ok || time.Duration(t.wall.UnixNano()-l.at) >= reclaim {
+			return true
 		}
-		last, _ := metaInt(tx.Bucket([]byte(boltDlvMeta)), metaIntakeLast)
-		k, _ := ann.Cursor().Seek(seqKey(uint64(last) + 1))
-		found = k != nil
-		return nil
-	})
-	return found
+	}
+	return false
 }
 
 func (b *Bolt) nextPublicationsOnce(consumer string, n int, reclaim time.Duration) ([]delivery.PublicationEvent, error) {
+	// Looked for in a reading transaction first: an idle bot asks every
+	// second and must not write for it.
+	waiting := false
+	if err := b.dlvView(func(t *dlvTx) error { waiting = t.publicationsWaiting(reclaim); return nil }); err != nil || !waiting {
+		return nil, err
+	}
 	var out []delivery.PublicationEvent
 	err := b.dlvUpdate(func(t *dlvTx) error {
 		out = nil
-		ann, err := t.tx.CreateBucketIfNotExists([]byte(boltAnnounce))
-		if err != nil {
-			return err
-		}
+		ann := t.announce
 		now := t.wall.UnixNano()
 		var keys [][]byte
 		if reclaim > 0 {

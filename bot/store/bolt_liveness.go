@@ -9,11 +9,21 @@ import (
 // releaseHeld hands back, when the file is opened, all the delivery work
 // the previous process held: one process opens the file at a time, so
 // whatever is leased now was leased by a process that is gone (a crash, a
-// kill -9) and waits for no one. Leased deliveries go back to the queue in
-// their place, leased new publications and fan-outs become free to take at
-// once, instead of after ClaimIdle or FanoutLease. Files of earlier releases
-// hold the same buckets, so this needs no migration.
+// kill -9) and waits for no one. Leased new publications and fan-outs
+// become free to take at once, instead of after ClaimIdle or FanoutLease.
+// Leased deliveries are held in memory and stay in the queue, so they need
+// nothing; those an earlier release kept leased in dlv_pending go back to
+// the queue in their place, which is that release's upgrade. It writes
+// only when there is something to hand back.
 func (b *Bolt) releaseHeld() error {
+	held := false
+	err := b.dlvView(func(t *dlvTx) error {
+		held = t.holdsWork()
+		return nil
+	})
+	if err != nil || !held {
+		return err
+	}
 	return b.dlvUpdate(func(t *dlvTx) error {
 		if err := requeueLeased(t.pending, t.queue); err != nil {
 			return err
@@ -81,10 +91,12 @@ func idleLeased(intake *bolt.Bucket) error {
 }
 
 // freeFanouts ends every fan-out lease: its deadline becomes the epoch.
+// Fan-outs not leased, claimable already, keep their place (their
+// creation time).
 func (t *dlvTx) freeFanouts() error {
 	var keys [][]byte
 	err := t.fanouts.ForEach(func(k, _ []byte) error {
-		if len(k) > 8 && subKeyID(k[:8]) > 0 {
+		if len(k) > 8 && subKeyID(k[:8]) > t.wall.UnixMilli() {
 			keys = append(keys, bytes.Clone(k))
 		}
 		return nil
@@ -110,4 +122,24 @@ func (t *dlvTx) freeFanouts() error {
 		}
 	}
 	return nil
+}
+
+// holdsWork reports whether releaseHeld has anything to hand back.
+func (t *dlvTx) holdsWork() bool {
+	if k, _ := t.pending.Cursor().First(); k != nil {
+		return true
+	}
+	c := t.intake.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if l, ok := decodeLeased(v); ok && l.at != 0 {
+			return true
+		}
+	}
+	c = t.fanouts.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		if len(k) > 8 && subKeyID(k[:8]) > t.wall.UnixMilli() {
+			return true
+		}
+	}
+	return false
 }

@@ -320,6 +320,9 @@ func (b *Bolt) RecordPoll(ctx context.Context, rec poller.Recording) (poller.Rec
 		done.Burst, ids, err = recordFinishTx(tx, rec, b.now())
 		return err
 	})
+	if err == nil && len(ids) > 0 {
+		b.changed.notify() // new publications for NextPublications
+	}
 	if err == nil && done.Burst == nil {
 		done.Queued, err = queuedPublications(rec.Pubs, ids, func(missing []string) ([]poller.Publication, error) {
 			var out []poller.Publication

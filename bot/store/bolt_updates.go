@@ -4,8 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -13,7 +13,8 @@ import (
 
 // Buckets of the bot's update intake in the embedded store.
 const (
-	// "offset" -> 8-byte big-endian offset; "lease:<name>" -> JSON boltLease.
+	// "offset" -> 8-byte big-endian offset. Releases before the leases
+	// moved to memory also kept "lease:<name>" -> JSON {holder, expires}.
 	boltIntake = "bot_intake"
 	// 8-byte big-endian update id -> 8-byte big-endian expiry (unix ms).
 	boltUpdates = "bot_updates"
@@ -23,9 +24,12 @@ const (
 // deletes, so that a long pause is caught up in steps.
 const boltUpdatePrune = 256
 
+// boltLease is a named lease: who holds it until when (unix ms). Releases
+// before the leases moved to memory kept them in boltIntake as JSON under
+// "lease:<name>"; opening the file drops those (clearIntakeLeases).
 type boltLease struct {
-	Holder  string `json:"holder"`
-	Expires int64  `json:"expires"` // unix ms
+	Holder  string
+	Expires int64
 }
 
 // Offset returns the getUpdates offset to poll from; 0 when none is stored.
@@ -114,40 +118,36 @@ func (b *Bolt) ReleaseLease(ctx context.Context, name, holder string) error {
 	return nil
 }
 
-// lease applies change to the stored lease in one writing transaction; the
-// lease is written when change reports true (a zero lease deletes it).
+// lease applies change to the lease in memory; the lease is kept when
+// change reports true (a zero lease drops it). One process opens the file,
+// so there is nobody to share a lease with but its own goroutines, and a
+// lease need not outlive the process: none is written to the file.
 func (b *Bolt) lease(ctx context.Context, name string, change func(cur boltLease, now int64) (boltLease, bool)) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
-	key := []byte("lease:" + name)
-	var ok bool
-	err := b.db.Update(func(tx *bolt.Tx) error {
-		bk, err := tx.CreateBucketIfNotExists([]byte(boltIntake))
-		if err != nil {
-			return err
-		}
-		var cur boltLease
-		if v := bk.Get(key); v != nil {
-			if err := json.Unmarshal(v, &cur); err != nil {
-				return fmt.Errorf("decode lease: %w", err)
-			}
-		}
-		next, write := change(cur, b.now().UnixMilli())
-		ok = write
-		if !write {
-			return nil
-		}
-		if next.Holder == "" {
-			return bk.Delete(key)
-		}
-		v, err := json.Marshal(next)
-		if err != nil {
-			return err
-		}
-		return bk.Put(key, v)
-	})
-	return ok, err
+	now := b.now().UnixMilli()
+	b.leases.mu.Lock()
+	defer b.leases.mu.Unlock()
+	next, write := change(b.leases.m[name], now)
+	if !write {
+		return false, nil
+	}
+	if next.Holder == "" {
+		delete(b.leases.m, name)
+		return true, nil
+	}
+	if b.leases.m == nil {
+		b.leases.m = map[string]boltLease{}
+	}
+	b.leases.m[name] = next
+	return true, nil
+}
+
+// boltLeases are the named leases (AcquireLease) held in memory.
+type boltLeases struct {
+	mu sync.Mutex
+	m  map[string]boltLease
 }
 
 // MarkUpdate records that an update id arrived, for ttl. It reports true the
@@ -213,11 +213,19 @@ func (b *Bolt) ForgetUpdate(ctx context.Context, updateID int64) error {
 	return nil
 }
 
-// clearIntakeLeases drops every intake lease. Only one process can have the
-// file open, so a lease found on opening belongs to a process that died
-// without releasing it; waiting for it to expire would only delay start-up.
+// clearIntakeLeases drops the leases releases before this one kept in the
+// file: a lease found on opening belongs to a process that died without
+// releasing it, and leases now live in memory. It writes nothing when
+// there are none.
 func (b *Bolt) clearIntakeLeases() error {
-	return b.db.Update(func(tx *bolt.Tx) error {
+	return b.updateIf(func(tx *bolt.Tx) bool {
+		bk := tx.Bucket([]byte(boltIntake))
+		if bk == nil {
+			return false
+		}
+		k, _ := bk.Cursor().Seek([]byte("lease:"))
+		return k != nil && bytes.HasPrefix(k, []byte("lease:"))
+	}, func(tx *bolt.Tx) error {
 		bk := tx.Bucket([]byte(boltIntake))
 		if bk == nil {
 			return nil

@@ -305,6 +305,9 @@ func (b *Bolt) ReleaseBurst(ctx context.Context, id string) (burst poller.Burst,
 	if err != nil {
 		return poller.Burst{}, false, false, fmt.Errorf("store: release burst %s: %w", id, err)
 	}
+	if released {
+		b.changed.notify() // new publications for NextPublications
+	}
 	return burst, ok, released, nil
 }
 

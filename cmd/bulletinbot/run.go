@@ -59,6 +59,32 @@ func openStore(ctx context.Context, cfg *Config, logger *slog.Logger) (stateStor
 	return s, nil
 }
 
+// Delivery settings for the embedded store, which one process owns.
+const (
+	// embeddedPollInterval: a blocked wait for work ends as soon as this
+	// process adds some (the store signals it), so the wait's bound only
+	// decides how often an idle loop wakes.
+	embeddedPollInterval = 10 * time.Second
+	// embeddedPauseCheck: no other process can pause or lift a pause, but
+	// staff can; a lift is seen within it, the second DESIGN promises.
+	embeddedPauseCheck = time.Second
+	// embeddedFinishLinger: every write costs two fsyncs, so a paced
+	// fan-out records its results a few at a time; a kill -9 repeats at
+	// most the sends of this last moment.
+	embeddedFinishLinger = 250 * time.Millisecond
+	// embeddedCountersFlush: /stats' "sent today" is written this often
+	// rather than every second of a fan-out; a kill -9 loses at most this
+	// much of the count (never a message).
+	embeddedCountersFlush = 10 * time.Second
+)
+
+// embeddedDelivery tunes the engine for the embedded store.
+func embeddedDelivery(p *delivery.Params) {
+	p.PollInterval = embeddedPollInterval
+	p.PauseCheck = embeddedPauseCheck
+	p.FinishLinger = embeddedFinishLinger
+}
+
 // run wires the parts and runs them until ctx ends. Shutdown order: intake
 // (updates, polling) stops at once, delivery finishes its in-flight sends
 // within its drain deadline, then the HTTP listener and the store close.
@@ -108,14 +134,22 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 		return err
 	}
 	// Counters keeps /stats' "sent today" and 429s, shared by replicas.
-	counters := staff.NewCounters(st, staff.CountersParams{Logger: logger.With(slog.String("component", "staff"))})
-	engine, err := delivery.New(delivery.Params{
+	cp := staff.CountersParams{Logger: logger.With(slog.String("component", "staff"))}
+	if cfg.RedisURL == "" {
+		cp.FlushEvery = embeddedCountersFlush
+	}
+	counters := staff.NewCounters(st, cp)
+	dp := delivery.Params{
 		Store: st, Telegram: client, Subscribers: subs, Intake: st, Publications: st,
 		Labels: categorizer.Name, Rate: cfg.SendRate, AlertMarkup: b.AlertMarkup,
 		PaidBroadcast: file.Delivery.PaidBroadcast, LinkPreviews: file.Delivery.LinkPreviews, Observer: staff.Tee(m, counters),
 		Lifetime: file.Delivery.Lifetime,
 		Logger:   logger.With(slog.String("component", "delivery")),
-	})
+	}
+	if cfg.RedisURL == "" {
+		embeddedDelivery(&dp)
+	}
+	engine, err := delivery.New(dp)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"testing"
@@ -18,19 +20,42 @@ import (
 )
 
 // TestMain lets a test run this binary's main in a subprocess: with
-// BULLETINBOT_RUN_MAIN set, the test binary is bulletinbot.
+// BULLETINBOT_RUN_MAIN set, the test binary is bulletinbot. With
+// BULLETINBOT_CPUPROFILE also set, that process writes its CPU profile
+// there (BenchmarkEmbeddedProcess passes -cpuprofile on this way).
 func TestMain(m *testing.M) {
 	if os.Getenv("BULLETINBOT_RUN_MAIN") != "" {
 		os.Args = append([]string{"bulletinbot"}, strings.Fields(os.Getenv("BULLETINBOT_RUN_MAIN"))...)
+		if path := os.Getenv("BULLETINBOT_CPUPROFILE"); path != "" {
+			os.Exit(profiled(path))
+		}
 		main()
 		return
 	}
 	os.Exit(m.Run())
 }
 
+// profiled runs main's body with the CPU profiler on.
+func profiled(path string) int {
+	f, err := os.Create(path)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer f.Close()
+	if err := pprof.StartCPUProfile(f); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer pprof.StopCPUProfile()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return realMain(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+}
+
 // seedStore prepares an embedded store as an earlier run would have left
 // it: subscribers, and the source's items recorded by its first poll.
-func seedStore(t *testing.T, dir, source string, users []int64) {
+func seedStore(t testing.TB, dir, source string, users []int64) {
 	t.Helper()
 	st, err := store.OpenBolt(dir)
 	if err != nil {
