@@ -107,6 +107,12 @@ type Delivery struct {
 	Attempt int
 	// Plain sends the text without markup, after Telegram failed to parse it.
 	Plain bool
+	// Silent sends it with disable_notification: a routine alert, or one
+	// in the chat's quiet hours.
+	Silent bool
+	// Thread is the forum topic it goes to (message_thread_id); 0 is the
+	// chat itself.
+	Thread int64
 	// Slot is the time its chat was reserved for it when Begin found the
 	// chat busy and put it aside; zero for a delivery never put aside. The
 	// chat's later messages queue behind the slot, so that a chat gets its

@@ -133,6 +133,14 @@ type Params struct {
 	// running process. Default: host name, pid and a random suffix.
 	ReplicaID string
 
+	// Shape, when set, is asked about each subscriber a fan-out reaches:
+	// it may set d's Silent and Thread, and returns false to leave the
+	// subscriber out (a chat that gets publications in a daily digest).
+	Shape func(a Announcement, s subscriptions.Subscriber, d *Delivery) bool
+	// Markup, when set, gives the reply_markup (JSON) of an announcement's
+	// message in a language, "" for none: an alert's buttons.
+	Markup func(a Announcement, lang string) string
+
 	Logger   *slog.Logger
 	Now      func() time.Time
 	Observer Observer
@@ -537,9 +545,12 @@ func (e *Engine) fanout(ctx context.Context, f Fanout) error {
 		} else if err != nil {
 			return fmt.Errorf("delivery: page of subscribers: %w", err)
 		}
-		ds := make([]Delivery, len(subs))
-		for i, s := range subs {
-			ds[i] = Delivery{AnnouncementID: a.ID, ChatID: s.ChatID, ChatType: s.Type, Language: s.Language}
+		ds := make([]Delivery, 0, len(subs))
+		for _, s := range subs {
+			d := Delivery{AnnouncementID: a.ID, ChatID: s.ChatID, ChatType: s.Type, Language: s.Language}
+			if e.p.Shape == nil || e.p.Shape(a, s, &d) {
+				ds = append(ds, d)
+			}
 		}
 		done := next == ""
 		if err := e.p.Store.AddDeliveries(ctx, f, next, done, ds, time.Now().Add(e.p.FanoutLease)); err != nil {

@@ -290,6 +290,17 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 	if e.p.PaidBroadcast {
 		params["allow_paid_broadcast"] = "true"
 	}
+	if d.Silent {
+		params["disable_notification"] = "true"
+	}
+	if d.Thread != 0 {
+		params["message_thread_id"] = strconv.FormatInt(d.Thread, 10)
+	}
+	if e.p.Markup != nil {
+		if m := e.p.Markup(a, d.Language); m != "" {
+			params["reply_markup"] = m
+		}
+	}
 
 	callCtx, cancel := context.WithTimeout(ctx, e.p.SendTimeout)
 	start := time.Now()

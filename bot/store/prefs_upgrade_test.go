@@ -7,6 +7,7 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/bulletinbot/bulletinbot/bot/delivery"
 	"github.com/bulletinbot/bulletinbot/bot/store/storetest"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
@@ -70,4 +71,29 @@ func testPreviousReleaseSubscriber(t *testing.T, st subscriptions.Store) {
 	}
 	want.ChatID = 43
 	subAssertGet(t, st, want)
+}
+
+// TestDeliveryEncodingKeepsHowAndReadsPreviousRelease: silent and thread
+// survive the queue, and a queue entry of the release before them reads
+// as a loud delivery to the chat itself.
+func TestDeliveryEncodingKeepsHowAndReadsPreviousRelease(t *testing.T) {
+	for _, d := range []delivery.Delivery{
+		{AnnouncementID: "pub-1", ChatID: -100, ChatType: subscriptions.ChatSupergroup, Language: "ru", Attempt: 2, Plain: true},
+		{AnnouncementID: "pub-1", ChatID: 5, ChatType: subscriptions.ChatPrivate, Language: "en", Silent: true},
+		{AnnouncementID: "pub-1", ChatID: -100, ChatType: subscriptions.ChatSupergroup, Language: "en", Thread: 42},
+		{AnnouncementID: "pub-1", ChatID: -100, ChatType: subscriptions.ChatSupergroup, Language: "en", Silent: true, Thread: 42, Slot: time.UnixMilli(1700000000000)},
+	} {
+		got, err := decodeDelivery("", encodeDelivery(d))
+		if err != nil || got != d {
+			t.Errorf("round trip of %+v: got %+v, %v", d, got, err)
+		}
+	}
+	got, err := decodeDelivery("1-0", "pub-1|7|private|en|0|0")
+	want := delivery.Delivery{ID: "1-0", AnnouncementID: "pub-1", ChatID: 7, ChatType: subscriptions.ChatPrivate, Language: "en"}
+	if err != nil || got != want {
+		t.Errorf("previous release: got %+v, %v, want %+v", got, err, want)
+	}
+	if _, err := decodeDelivery("", "pub-1|7|private|en|0|0|tx"); err == nil {
+		t.Error("bad thread: got nil error")
+	}
 }
