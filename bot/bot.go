@@ -77,6 +77,9 @@ type Params struct {
 	Subscriptions *subscriptions.Service
 	Publications  PublicationReader
 	Categorizer   *category.Categorizer
+	// Digests schedules the daily digests; nil: /digest cannot be turned
+	// on.
+	Digests DigestStore
 	// Budget paces messages, edits and their retries; nil sends them at
 	// once (tests of the bot alone).
 	Budget   SendBudget
@@ -136,6 +139,9 @@ type Bot struct {
 	limiter *userLimiter
 	// groupAdmins caches who administers which group.
 	groupAdmins *memberCache
+	// zone is where chats' quiet hours and digests are reckoned unless
+	// they name their own.
+	zone *time.Location
 
 	mu        sync.RWMutex
 	commands  map[string]*entry
@@ -216,6 +222,7 @@ func New(p Params) (*Bot, error) {
 		admins:      make(map[int64]bool, len(p.Admins)),
 		limiter:     newUserLimiter(p.UserEvery, p.UserBurst, userLimiterSize),
 		groupAdmins: newMemberCache(groupAdminCacheSize, groupAdminTTL),
+		zone:        loadZone(defaultZone),
 		commands:    map[string]*entry{},
 		callbacks:   map[string]*entry{},
 	}

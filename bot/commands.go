@@ -56,8 +56,12 @@ func (b *Bot) registerCitizenCommands() {
 	b.Handle("latest", b.cmdLatest, d(i18n.CmdLatest))
 	b.Handle("categories", b.cmdCategories, d(i18n.CmdCategories), GroupAdminOnly())
 	b.Handle("language", b.cmdLanguage, d(i18n.CmdLanguage), GroupAdminOnly())
+	b.Handle("quiet", b.cmdQuiet, d(i18n.CmdQuiet), GroupAdminOnly())
+	b.Handle("digest", b.cmdDigest, d(i18n.CmdDigest), GroupAdminOnly())
 	b.HandleCallback(prefixCategory, b.cbCategory, GroupAdminOnly())
 	b.HandleCallback(prefixLanguage, b.cbLanguage, GroupAdminOnly())
+	b.HandleCallback(prefixMute, b.cbMute, GroupAdminOnly())
+	b.HandleCallback(prefixUnmute, b.cbUnmute, GroupAdminOnly())
 }
 
 // cmdStart subscribes the chat and offers the category choice.

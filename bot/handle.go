@@ -160,6 +160,7 @@ func (b *Bot) onCallback(ctx context.Context, updateID int64, q *tgbotapi.Callba
 	r.callbackID = q.ID
 	if q.Message != nil {
 		r.MessageID = q.Message.MessageID
+		r.keyboard = keyboardOf(q.Message.ReplyMarkup)
 	}
 	prefix, data, _ := strings.Cut(q.Data, ":")
 	r.route, r.Data = prefix, data

@@ -204,6 +204,8 @@ type Request struct {
 	subscribed bool
 	callbackID string
 	answered   bool
+	// keyboard is the pressed button's message's keyboard, as received.
+	keyboard Keyboard
 }
 
 // Message is the text of a message the bot received, with its formatting.

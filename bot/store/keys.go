@@ -37,6 +37,7 @@ func burstsKey() string                   { return "bb:{pub}:bursts" }          
 func burstQuietKey(source string) string  { return "bb:{pub}:burstquiet:" + sourceTag(source) } // string with a TTL: staff were told of a burst of source
 
 // Subscribers, layout 2 (see redis_subscriptions.go).
+func digestDueKey() string        { return "bb:{sub}:digests" } // zset: chat id -> when its daily digest is due (ms)
 func subBucketsKey() string       { return "bb:{sub}:bk" }      // zset: bucket lower bound -> itself
 func subBucketPrefix() string     { return "bb:{sub}:b:" }      // + lower bound: hash chat id -> packed record
 func subCategoryBitsKey() string  { return "bb:{sub}:catbits" } // hash: category id -> bit, append-only

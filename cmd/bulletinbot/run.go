@@ -27,6 +27,7 @@ type stateStore interface {
 	poller.Store
 	bot.Store
 	bot.PublicationReader
+	bot.DigestStore
 	subscriptions.Store
 	delivery.Store
 	delivery.ReplyStore
@@ -91,7 +92,7 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 		return err
 	}
 	b, err := bot.New(bot.Params{
-		Client: client, Store: st, Subscriptions: subs, Publications: st, Categorizer: categorizer, Budget: replies,
+		Client: client, Store: st, Subscriptions: subs, Publications: st, Categorizer: categorizer, Budget: replies, Digests: st,
 		Admins: cfg.AdminIDs, Settings: settings, WebhookURL: cfg.WebhookURL, WebhookSecret: cfg.WebhookSecret.Reveal(),
 		Logger: logger.With(slog.String("component", "bot")),
 	})
@@ -104,8 +105,8 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 		Store: st, Telegram: client, Subscribers: subs, Intake: st, Publications: st,
 		Labels: categorizer.Name, Rate: cfg.SendRate,
 		PaidBroadcast: file.Delivery.PaidBroadcast, LinkPreviews: file.Delivery.LinkPreviews, Observer: staff.Tee(m, counters),
-		Lifetime: file.Delivery.Lifetime,
-		Logger:   logger.With(slog.String("component", "delivery")),
+		Lifetime: file.Delivery.Lifetime, Shape: b.ShapeAlert, Markup: b.AlertMarkup,
+		Logger: logger.With(slog.String("component", "delivery")),
 	})
 	if err != nil {
 		return err
@@ -169,6 +170,7 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 		}
 	}
 	wg.Go(func() { fail("bot", b.Run(ctx)) })
+	wg.Go(func() { fail("digests", b.RunDigests(ctx)) })
 	wg.Go(func() { fail("delivery", engine.Run(ctx)) })
 	wg.Go(func() { fail("poller", p.Run(ctx)) })
 	wg.Go(func() { fail("staff", staffTools.Run(ctx)) })
