@@ -58,6 +58,7 @@ func (b *Bot) registerCitizenCommands() {
 	b.Handle("language", b.cmdLanguage, d(i18n.CmdLanguage), GroupAdminOnly())
 	b.Handle("quiet", b.cmdQuiet, d(i18n.CmdQuiet), GroupAdminOnly())
 	b.Handle("digest", b.cmdDigest, d(i18n.CmdDigest), GroupAdminOnly())
+	b.Handle("topic", b.cmdTopic, d(i18n.CmdTopic), GroupAdminOnly())
 	b.HandleCallback(prefixCategory, b.cbCategory, GroupAdminOnly())
 	b.HandleCallback(prefixLanguage, b.cbLanguage, GroupAdminOnly())
 	b.HandleCallback(prefixMute, b.cbMute, GroupAdminOnly())
@@ -81,7 +82,13 @@ func (b *Bot) cmdStart(ctx context.Context, r *Request) error {
 		key = i18n.Welcome
 		b.log.Info("chat subscribed", slog.Int64("chat_id", r.Chat.ID), slog.String("chat_type", string(r.Chat.Type)), slog.String("language", sub.Language))
 	}
-	return r.ReplyKeyboard(ctx, r.T(key), b.categoryKeyboard(r.Lang, sub))
+	text := r.T(key)
+	if moved, err := b.startInTopic(ctx, r, sub); err != nil {
+		return err
+	} else if moved {
+		text += "\n\n" + r.T(i18n.TopicSet)
+	}
+	return r.ReplyKeyboard(ctx, text, b.categoryKeyboard(r.Lang, sub))
 }
 
 // cmdStop removes the chat and everything stored about it.
