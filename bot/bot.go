@@ -28,6 +28,7 @@ import (
 	"github.com/bulletinbot/bulletinbot/bot/tg"
 	"github.com/bulletinbot/bulletinbot/poller"
 	"github.com/bulletinbot/bulletinbot/poller/category"
+	"github.com/bulletinbot/bulletinbot/poller/parse"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
 
@@ -58,6 +59,12 @@ type PublicationReader interface {
 	Latest(ctx context.Context, category string, n int) ([]poller.Publication, error)
 }
 
+// ContactsReader gives the consular contacts the poller last read from
+// the site's header (*store.Redis and *store.Bolt).
+type ContactsReader interface {
+	ConsularContacts(ctx context.Context) (parse.Contacts, error)
+}
+
 // SendBudget paces the bot's own messages within the send budget that
 // every sender shares, ahead of fan-outs (*delivery.Replies).
 type SendBudget interface {
@@ -80,6 +87,9 @@ type Params struct {
 	// Digests schedules the daily digests; nil: /digest cannot be turned
 	// on.
 	Digests DigestStore
+	// Contacts gives /consular the phone and e-mail the site shows now;
+	// nil: the configured ones.
+	Contacts ContactsReader
 	// Budget paces messages, edits and their retries; nil sends them at
 	// once (tests of the bot alone).
 	Budget   SendBudget

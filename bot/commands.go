@@ -61,6 +61,7 @@ func (b *Bot) registerCitizenCommands() {
 	b.Handle("topic", b.cmdTopic, d(i18n.CmdTopic), GroupAdminOnly())
 	b.HandleCallback(prefixCategory, b.cbCategory, GroupAdminOnly())
 	b.HandleCallback(prefixLanguage, b.cbLanguage, GroupAdminOnly())
+	b.HandleCallback(prefixConsularMap, b.cbConsularMap)
 	b.HandleCallback(prefixMute, b.cbMute, GroupAdminOnly())
 	b.HandleCallback(prefixUnmute, b.cbUnmute, GroupAdminOnly())
 }
@@ -153,16 +154,20 @@ func (b *Bot) cmdConsular(ctx context.Context, r *Request) error {
 			lines = append(lines, r.T(key, name, value))
 		}
 	}
+	phone, email := b.consularContacts(ctx, c)
 	add(i18n.ConsularTitle, "title", c.Title.In(r.Lang, def))
-	add(i18n.ConsularPhone, "phone", c.Phone)
-	add(i18n.ConsularEmail, "email", c.Email)
+	if s := b.openStatus(r.Lang, c, b.p.Now()); s != "" {
+		lines = append(lines, s)
+	}
+	add(i18n.ConsularPhone, "phone", phone)
+	add(i18n.ConsularEmail, "email", email)
 	add(i18n.ConsularAddress, "address", c.Address.In(r.Lang, def))
 	add(i18n.ConsularDays, "days", c.OpeningDays.In(r.Lang, def))
 	add(i18n.ConsularLink, "url", c.Link)
 	if d, err := time.Parse(time.DateOnly, c.LastChecked); err == nil {
 		lines = append(lines, r.T(i18n.ConsularChecked, "date", i18n.Date(r.Lang, d)))
 	}
-	return r.Reply(ctx, strings.Join(lines, "\n"))
+	return r.ReplyKeyboard(ctx, strings.Join(lines, "\n"), b.consularKeyboard(r.Lang))
 }
 
 // latestQuery is what /latest was asked.

@@ -54,6 +54,10 @@ type Params struct {
 	BurstLimit int
 	// OnBurst (optional) is called with each burst a poll held.
 	OnBurst func(Burst)
+	// OnContacts (optional) is called with the consular contacts the
+	// header of an HTML source's page shows, when it shows any, after each
+	// poll that fetched the page.
+	OnContacts func(ctx context.Context, source string, c parse.Contacts)
 }
 
 // Defaults of the burst guard and the digest.
@@ -193,6 +197,11 @@ func (p *Poller) poll(ctx context.Context, src Source, now time.Time) ([]Publica
 	}
 	if resp.NotModified {
 		return nil, "not_modified", nil
+	}
+	if p.p.OnContacts != nil && src.Kind != parse.Feed {
+		if c := parse.ReadContacts(resp.Body, resp.ContentType); c != (parse.Contacts{}) {
+			p.p.OnContacts(ctx, src.URL, c)
+		}
 	}
 	pubs, cut, err := Extract(resp, src, p.p.Categorizer, now)
 	if err != nil {

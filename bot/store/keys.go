@@ -29,6 +29,7 @@ func sourceStateKey(source string) string { return "bb:{pub}:source:" + sourceTa
 func sourcesKey() string                  { return "bb:{pub}:sources" }
 func publicationKey(id string) string     { return "bb:{pub}:item:" + sourceTag(id) }
 func latestKey() string                   { return "bb:{pub}:latest" }
+func consularContactsKey() string         { return "bb:{pub}:consular" } // string: phone NUL e-mail, as the site's header last showed them
 func latestCategoryKey(cat string) string { return "bb:{pub}:latest:" + cat }
 func announceStreamKey() string           { return "bb:{pub}:announce" }
 func pendingKey(source string) string     { return "bb:{pub}:pending:" + sourceTag(source) }    // zset: id -> latest score, recorded but not yet queued
