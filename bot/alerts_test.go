@@ -34,6 +34,7 @@ func (e *env) startEngine(b *bot.Bot) *delivery.Engine {
 		Store: st, Telegram: tg.New(e.tg.Token(), e.tg.Endpoint(), &http.Client{Transport: transport}),
 		Subscribers: e.subs, Publications: st, Labels: e.cats.Name, Shape: b.ShapeAlert, Markup: b.AlertMarkup,
 		PollInterval: 20 * time.Millisecond, ReplicaID: "engine-" + e.t.Name(),
+		Gaps: &delivery.Gaps{Private: time.Millisecond, Group: time.Millisecond}, // the fake here has no per-chat limit
 	})
 	if err != nil {
 		e.t.Fatal(err)

@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/bulletinbot/bulletinbot/bot/delivery"
@@ -50,8 +51,20 @@ func testForumTopic(t *testing.T, e *env) {
 		t.Errorf("alert: thread %d silent %v, want thread %d and ringing (consular is urgent)", alert.ThreadID, alert.DisableNotification, news)
 	}
 
-	e.tg.SendTextInTopic(group, admin, news, "/topic off")
-	e.waitMessages(group, 4)
+	// The topic is deleted: the next alert goes to the chat itself.
+	e.tg.DeleteTopic(group, news)
+	pub2 := poller.Publication{ID: "p-2", URL: "https://www.rusemb.org.uk/fnapr/2", Title: "Visa centre closed", Category: "consular", SeenAt: e.clock.Now()}
+	e.seed(pub2)
+	if err := eng.Enqueue(ctx, delivery.Announcement{ID: delivery.PublicationAnnouncementID(pub2.ID), Kind: delivery.KindPublication, PublicationID: pub2.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if alert := e.waitMessages(group, 4)[3]; alert.ThreadID != 0 || !strings.Contains(alert.Text, "Visa centre") {
+		t.Errorf("alert after the topic went: got thread %d %q, want the chat itself", alert.ThreadID, alert.Text)
+	}
+	chat = e.tg.AddTopic(group, "News again")
+
+	e.tg.SendTextInTopic(group, admin, chat, "/topic off")
+	e.waitMessages(group, 5)
 	e.waitHandled()
 	if s, _ := e.subscriber(group); s.Prefs.Thread != 0 {
 		t.Errorf("thread after /topic off: got %d, want 0", s.Prefs.Thread)

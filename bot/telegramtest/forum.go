@@ -81,3 +81,16 @@ func (s *Server) sendVenue(_ context.Context, p params) (any, *APIError) {
 	s.notifyLocked()
 	return s.wireMessageLocked(c, m), nil
 }
+
+// DeleteTopic deletes a forum topic: sends to its thread then fail with
+// "message thread not found".
+func (s *Server) DeleteTopic(chatID int64, threadID int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c := s.mustChat("DeleteTopic", chatID)
+	if !c.topics[threadID] {
+		panic(fmt.Sprintf("telegramtest: DeleteTopic: chat %d has no topic %d", chatID, threadID))
+	}
+	delete(c.topics, threadID)
+	s.notifyLocked()
+}
