@@ -67,19 +67,7 @@ func (s *Server) sendVenue(_ context.Context, p params) (any, *APIError) {
 	if err1 != nil || err2 != nil || math.Abs(lat) > 90 || math.Abs(lon) > 180 || v.Title == "" || v.Address == "" {
 		return nil, errBadRequest(descBadVenue)
 	}
-	thread, apiErr := threadOf(c, p)
-	if apiErr != nil {
-		return nil, apiErr
-	}
-	now := s.now()
-	if retry, ok := s.limits.take(now, c.id, c.typ == "private", p.bool("allow_paid_broadcast")); !ok {
-		return nil, errTooMany(retry)
-	}
-	c.lastMsgID++
-	m := &message{id: c.lastMsgID, fromBot: true, date: now, venue: &v, silent: p.bool("disable_notification"), thread: thread}
-	c.messages = append(c.messages, m)
-	s.notifyLocked()
-	return s.wireMessageLocked(c, m), nil
+	return s.postLocked(c, p, &message{venue: &v})
 }
 
 // DeleteTopic deletes a forum topic: sends to its thread then fail with

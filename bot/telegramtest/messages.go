@@ -175,6 +175,18 @@ func (s *Server) sendMessage(_ context.Context, p params) (any, *APIError) {
 			replyTo = 0
 		}
 	}
+	m := &message{
+		text: f.text, raw: f.raw, parseMode: f.parseMode,
+		entities: f.entities, markup: mk, noPreview: f.noPreview, replyTo: replyTo,
+	}
+	m.rememberCallbacks()
+	return s.postLocked(c, p, m)
+}
+
+// postLocked checks what every send shares (the topic, the flood limits),
+// then gives m its id, date, thread and notification setting and adds it
+// to the chat.
+func (s *Server) postLocked(c *chat, p params, m *message) (any, *APIError) {
 	thread, apiErr := threadOf(c, p)
 	if apiErr != nil {
 		return nil, apiErr
@@ -184,12 +196,7 @@ func (s *Server) sendMessage(_ context.Context, p params) (any, *APIError) {
 		return nil, errTooMany(retry)
 	}
 	c.lastMsgID++
-	m := &message{
-		id: c.lastMsgID, fromBot: true, date: now, text: f.text, raw: f.raw, parseMode: f.parseMode,
-		entities: f.entities, markup: mk, noPreview: f.noPreview, replyTo: replyTo,
-		silent: p.bool("disable_notification"), thread: thread,
-	}
-	m.rememberCallbacks()
+	m.id, m.fromBot, m.date, m.thread, m.silent = c.lastMsgID, true, now, thread, p.bool("disable_notification")
 	c.messages = append(c.messages, m)
 	s.notifyLocked()
 	return s.wireMessageLocked(c, m), nil
