@@ -117,7 +117,7 @@ func testAlertsUrgencyMuteAndDigest(t *testing.T, e *env) {
 	// Mute from the alert, then undo.
 	e.tg.PressButton(alerts, alerts, statement.MessageID, "mute:statements")
 	e.waitFor("the undo button", func() bool {
-		return slices.Equal(keyboardData(e.tg.Messages(alerts)[1]), []string{"unmute:statements"})
+		return slices.Equal(keyboardData(e.message(alerts, statement.MessageID)), []string{"unmute:statements"})
 	})
 	e.waitHandled()
 	if s, _ := e.subscriber(alerts); s.Wants("statements") || !s.Wants("consular") {
@@ -125,7 +125,7 @@ func testAlertsUrgencyMuteAndDigest(t *testing.T, e *env) {
 	}
 	e.tg.PressButton(alerts, alerts, statement.MessageID, "unmute:statements")
 	e.waitFor("the mute button back", func() bool {
-		return slices.Equal(keyboardData(e.tg.Messages(alerts)[1]), []string{"mute:statements"})
+		return slices.Equal(keyboardData(e.message(alerts, statement.MessageID)), []string{"mute:statements"})
 	})
 	e.waitHandled()
 	if s, _ := e.subscriber(alerts); !s.Wants("statements") {
@@ -157,6 +157,16 @@ func testAlertsUrgencyMuteAndDigest(t *testing.T, e *env) {
 	if n := len(e.tg.Messages(digest)); n != 3 {
 		t.Errorf("digest chat has %d messages, want 3: one digest", n)
 	}
+}
+
+// message is the current state of one of the bot's messages.
+func (e *env) message(chatID int64, id int) telegramtest.Message {
+	for _, m := range e.tg.Messages(chatID) {
+		if m.MessageID == id {
+			return m
+		}
+	}
+	return telegramtest.Message{}
 }
 
 func mapsEqual(a, b map[string]bool) bool {
