@@ -209,9 +209,13 @@ type DeadLetter struct {
 	ChatID         int64  `json:"chat_id"`
 	// ChatType, Language and Plain let a retry send what the delivery
 	// would have sent; dead letters of earlier releases lack them.
-	ChatType string    `json:"chat_type,omitempty"`
-	Language string    `json:"language,omitempty"`
-	Plain    bool      `json:"plain,omitempty"`
+	ChatType string `json:"chat_type,omitempty"`
+	Language string `json:"language,omitempty"`
+	Plain    bool   `json:"plain,omitempty"`
+	// Silent and Thread keep how it was to be sent; letters of earlier
+	// releases lack them (a loud send to the chat itself).
+	Silent   bool      `json:"silent,omitempty"`
+	Thread   int64     `json:"thread,omitempty"`
 	Attempts int       `json:"attempts"`
 	Error    string    `json:"error"`
 	At       time.Time `json:"at"`
