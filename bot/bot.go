@@ -28,6 +28,7 @@ import (
 	"github.com/bulletinbot/bulletinbot/bot/tg"
 	"github.com/bulletinbot/bulletinbot/poller"
 	"github.com/bulletinbot/bulletinbot/poller/category"
+	"github.com/bulletinbot/bulletinbot/poller/parse"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
 
@@ -62,6 +63,12 @@ type PublicationReader interface {
 	Search(ctx context.Context, query []string, offset, n int) ([]poller.Publication, int, error)
 }
 
+// ContactsReader gives the consular contacts the poller last read from
+// the site's header (*store.Redis and *store.Bolt).
+type ContactsReader interface {
+	ConsularContacts(ctx context.Context) (parse.Contacts, error)
+}
+
 // SendBudget paces the bot's own messages within the send budget that
 // every sender shares, ahead of fan-outs (*delivery.Replies).
 type SendBudget interface {
@@ -81,6 +88,12 @@ type Params struct {
 	Subscriptions *subscriptions.Service
 	Publications  PublicationReader
 	Categorizer   *category.Categorizer
+	// Digests schedules the daily digests; nil: /digest cannot be turned
+	// on.
+	Digests DigestStore
+	// Contacts gives /consular the phone and e-mail the site shows now;
+	// nil: the configured ones.
+	Contacts ContactsReader
 	// Budget paces messages, edits and their retries; nil sends them at
 	// once (tests of the bot alone).
 	Budget   SendBudget
@@ -140,6 +153,9 @@ type Bot struct {
 	limiter *userLimiter
 	// groupAdmins caches who administers which group.
 	groupAdmins *memberCache
+	// zone is where chats' quiet hours and digests are reckoned unless
+	// they name their own.
+	zone *time.Location
 
 	mu        sync.RWMutex
 	commands  map[string]*entry
@@ -223,6 +239,7 @@ func New(p Params) (*Bot, error) {
 		admins:      make(map[int64]bool, len(p.Admins)),
 		limiter:     newUserLimiter(p.UserEvery, p.UserBurst, userLimiterSize),
 		groupAdmins: newMemberCache(groupAdminCacheSize, groupAdminTTL),
+		zone:        loadZone(defaultZone),
 		commands:    map[string]*entry{},
 		callbacks:   map[string]*entry{},
 	}

@@ -58,9 +58,15 @@ func (b *Bot) registerCitizenCommands() {
 	b.registerTopicCommands()
 	b.Handle("categories", b.cmdCategories, d(i18n.CmdCategories), GroupAdminOnly())
 	b.Handle("language", b.cmdLanguage, d(i18n.CmdLanguage), GroupAdminOnly())
+	b.Handle("quiet", b.cmdQuiet, d(i18n.CmdQuiet), GroupAdminOnly())
+	b.Handle("digest", b.cmdDigest, d(i18n.CmdDigest), GroupAdminOnly())
+	b.Handle("topic", b.cmdTopic, d(i18n.CmdTopic), GroupAdminOnly())
 	b.HandleCallback(prefixCategory, b.cbCategory, GroupAdminOnly())
 	b.HandleCallback(prefixLanguage, b.cbLanguage, GroupAdminOnly())
 	b.registerSearchCommands()
+	b.HandleCallback(prefixConsularMap, b.cbConsularMap)
+	b.HandleCallback(prefixMute, b.cbMute, GroupAdminOnly())
+	b.HandleCallback(prefixUnmute, b.cbUnmute, GroupAdminOnly())
 }
 
 // cmdStart subscribes the chat and offers the category choice.
@@ -80,10 +86,16 @@ func (b *Bot) cmdStart(ctx context.Context, r *Request) error {
 		key = i18n.Welcome
 		b.log.Info("chat subscribed", slog.Int64("chat_id", r.Chat.ID), slog.String("chat_type", string(r.Chat.Type)), slog.String("language", sub.Language))
 	}
+	topicNote := ""
+	if moved, err := b.startInTopic(ctx, r, sub); err != nil {
+		return err
+	} else if moved {
+		topicNote = "\n\n" + r.T(i18n.TopicSet)
+	}
 	if r.Args != "" {
 		return b.deepLink(ctx, r, sub, created, key)
 	}
-	return r.ReplyKeyboard(ctx, r.T(key), b.categoryKeyboard(r.Lang, sub))
+	return r.ReplyKeyboard(ctx, r.T(key)+topicNote, b.categoryKeyboard(r.Lang, sub))
 }
 
 // cmdStop removes the chat and everything stored about it.
@@ -148,16 +160,20 @@ func (b *Bot) cmdConsular(ctx context.Context, r *Request) error {
 			lines = append(lines, r.T(key, name, value))
 		}
 	}
+	phone, email := b.consularContacts(ctx, c)
 	add(i18n.ConsularTitle, "title", c.Title.In(r.Lang, def))
-	add(i18n.ConsularPhone, "phone", c.Phone)
-	add(i18n.ConsularEmail, "email", c.Email)
+	if s := b.openStatus(r.Lang, c, b.p.Now()); s != "" {
+		lines = append(lines, s)
+	}
+	add(i18n.ConsularPhone, "phone", phone)
+	add(i18n.ConsularEmail, "email", email)
 	add(i18n.ConsularAddress, "address", c.Address.In(r.Lang, def))
 	add(i18n.ConsularDays, "days", c.OpeningDays.In(r.Lang, def))
 	add(i18n.ConsularLink, "url", c.Link)
 	if d, err := time.Parse(time.DateOnly, c.LastChecked); err == nil {
 		lines = append(lines, r.T(i18n.ConsularChecked, "date", i18n.Date(r.Lang, d)))
 	}
-	return r.Reply(ctx, strings.Join(lines, "\n"))
+	return r.ReplyKeyboard(ctx, strings.Join(lines, "\n"), b.consularKeyboard(r.Lang))
 }
 
 // latestQuery is what /latest was asked.

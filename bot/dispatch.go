@@ -7,9 +7,8 @@ import (
 	"strings"
 	"sync"
 
-	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
-
 	"github.com/bulletinbot/bulletinbot/bot/i18n"
+	"github.com/bulletinbot/bulletinbot/bot/tg"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
 
@@ -37,7 +36,7 @@ const (
 )
 
 type job struct {
-	update tgbotapi.Update
+	update tg.Update
 	kind   jobKind
 }
 
@@ -130,7 +129,7 @@ func (d *dispatcher) close() {
 func (d *dispatcher) wait() { d.wg.Wait() }
 
 // take queues one update, after the flood limit (admit).
-func (b *Bot) take(ctx context.Context, d *dispatcher, u tgbotapi.Update) error {
+func (b *Bot) take(ctx context.Context, d *dispatcher, u tg.Update) error {
 	kind, keep := b.admit(u)
 	if !keep {
 		return nil
@@ -142,7 +141,7 @@ func (b *Bot) take(ctx context.Context, d *dispatcher, u tgbotapi.Update) error 
 // flood costs neither a store call nor a Telegram call: the first refused
 // update gets a "slow down", a later refused button press only has its
 // spinner stopped, and the rest are dropped (keep is false).
-func (b *Bot) admit(u tgbotapi.Update) (kind jobKind, keep bool) {
+func (b *Bot) admit(u tg.Update) (kind jobKind, keep bool) {
 	key, limited := b.floodKey(u)
 	if !limited {
 		return jobHandle, true
@@ -176,7 +175,7 @@ func (b *Bot) queueJob(ctx context.Context, d *dispatcher, j job) error {
 // whether it counts at all: only what the bot would answer does (a private
 // message, a command for this bot in a group or channel, a button press);
 // membership changes, service messages and a group's chatter do not.
-func (b *Bot) floodKey(u tgbotapi.Update) (int64, bool) {
+func (b *Bot) floodKey(u tg.Update) (int64, bool) {
 	if q := u.CallbackQuery; q != nil {
 		if q.From != nil {
 			return q.From.ID, true
@@ -223,7 +222,7 @@ func (b *Bot) runJob(ctx context.Context, j job) {
 // slowDown answers a refused update: a button press with a short notice
 // (Telegram shows a spinner until it is answered), and the first refused
 // message of a flood with a reply; later messages get nothing.
-func (b *Bot) slowDown(ctx context.Context, u tgbotapi.Update, first bool) {
+func (b *Bot) slowDown(ctx context.Context, u tg.Update, first bool) {
 	if q := u.CallbackQuery; q != nil {
 		lang := ""
 		if q.From != nil {

@@ -10,12 +10,13 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 
 	"github.com/bulletinbot/bulletinbot/bot/i18n"
+	"github.com/bulletinbot/bulletinbot/bot/tg"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
 
 // handleUpdate routes one update. It runs on its chat's goroutine, after the
 // previous update of the same chat.
-func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update) {
+func (b *Bot) handleUpdate(ctx context.Context, u tg.Update) {
 	defer func() {
 		// Handlers recover their own panics; this catches the routing's.
 		if v := recover(); v != nil {
@@ -24,9 +25,9 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update) {
 	}()
 	switch {
 	case u.Message != nil:
-		b.onMessage(ctx, int64(u.UpdateID), u.Message)
+		b.onMessage(ctx, int64(u.UpdateID), u.Message, u.Thread)
 	case u.ChannelPost != nil:
-		b.onMessage(ctx, int64(u.UpdateID), u.ChannelPost)
+		b.onMessage(ctx, int64(u.UpdateID), u.ChannelPost, u.Thread)
 	case u.CallbackQuery != nil:
 		b.onCallback(ctx, int64(u.UpdateID), u.CallbackQuery)
 	case u.MyChatMember != nil:
@@ -36,7 +37,7 @@ func (b *Bot) handleUpdate(ctx context.Context, u tgbotapi.Update) {
 	}
 }
 
-func (b *Bot) onMessage(ctx context.Context, updateID int64, m *tgbotapi.Message) {
+func (b *Bot) onMessage(ctx context.Context, updateID int64, m *tgbotapi.Message, thread int64) {
 	if m.Chat == nil {
 		return
 	}
@@ -63,7 +64,7 @@ func (b *Bot) onMessage(ctx context.Context, updateID int64, m *tgbotapi.Message
 		return // for another bot in the group
 	}
 	r := b.newRequest(ctx, updateID, m.Chat, m.From)
-	r.MessageID = m.MessageID
+	r.MessageID, r.Thread = m.MessageID, thread
 	if m.SenderChat != nil {
 		r.senderChat = m.SenderChat.ID
 	}
@@ -164,6 +165,7 @@ func (b *Bot) onCallback(ctx context.Context, updateID int64, q *tgbotapi.Callba
 	r.callbackID = q.ID
 	if q.Message != nil {
 		r.MessageID, r.PressedText = q.Message.MessageID, q.Message.Text
+		r.keyboard = keyboardOf(q.Message.ReplyMarkup)
 	}
 	prefix, data, _ := strings.Cut(q.Data, ":")
 	r.route, r.Data = prefix, data

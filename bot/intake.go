@@ -205,7 +205,7 @@ func (b *Bot) keepLease(ctx context.Context, lose context.CancelFunc) {
 }
 
 // chatOf returns the chat an update belongs to, for ordering.
-func chatOf(u tgbotapi.Update) int64 {
+func chatOf(u tg.Update) int64 {
 	switch {
 	case u.Message != nil && u.Message.Chat != nil:
 		return u.Message.Chat.ID

@@ -94,7 +94,7 @@ func TestAdminOnlyCommands(t *testing.T) {
 		}
 		return out
 	}
-	public := []string{"start", "stop", "help", "time", "consular", "latest", "search", "follow", "following", "categories", "language"}
+	public := []string{"start", "stop", "help", "time", "consular", "latest", "search", "follow", "following", "categories", "language", "quiet", "digest", "topic"}
 	for _, lang := range []string{"", "en", "ru"} {
 		if got := names(e.tg.Commands(telegramtest.CommandScope{}, lang)); !slices.Equal(got, public) {
 			t.Errorf("default menu %q: got %v, want %v", lang, got, public)

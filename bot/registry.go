@@ -190,6 +190,7 @@ type Request struct {
 	Args      string // the text after the command, trimmed
 	Data      string // a button's callback data after "prefix:"
 	MessageID int    // the command's message, or the message holding the pressed button
+	Thread    int64  // the forum topic the message was written in, 0 outside topics; replies go there
 	Lang      string // the language to answer in: the chat's, else the sender's, else the default
 
 	// Message is the received message's text with its formatting, for
@@ -208,6 +209,8 @@ type Request struct {
 	subscribed bool
 	callbackID string
 	answered   bool
+	// keyboard is the pressed button's message's keyboard, as received.
+	keyboard Keyboard
 }
 
 // Message is the text of a message the bot received, with its formatting.
@@ -238,13 +241,13 @@ func (r *Request) Text(key i18n.Key, kv ...any) string { return r.bot.cat.Text(r
 
 // Reply sends text (Telegram HTML: escape what you put in it) to the chat.
 func (r *Request) Reply(ctx context.Context, text string) error {
-	_, err := r.bot.SendHTML(ctx, r.Chat.ID, text, nil)
+	_, err := r.bot.sendHTML(ctx, r.Chat.ID, text, nil, r.Thread)
 	return err
 }
 
 // ReplyKeyboard sends text with an inline keyboard to the chat.
 func (r *Request) ReplyKeyboard(ctx context.Context, text string, kb Keyboard) error {
-	_, err := r.bot.SendHTML(ctx, r.Chat.ID, text, kb)
+	_, err := r.bot.sendHTML(ctx, r.Chat.ID, text, kb, r.Thread)
 	return err
 }
 

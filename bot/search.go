@@ -2,6 +2,7 @@ package bot
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
 	"strings"
 
@@ -190,6 +191,9 @@ func (b *Bot) SimilarButton(p poller.Publication, lang string) (Button, bool) {
 // Each button comes from its own function, so that more can be added.
 func (b *Bot) AlertMarkup(p poller.Publication, lang string) string {
 	var row []Button
+	if b.p.Categorizer.Known(p.Category) {
+		row = append(row, b.muteButton(lang, p.Category))
+	}
 	if btn, ok := b.SimilarButton(p, lang); ok {
 		row = append(row, btn)
 	}
@@ -198,6 +202,7 @@ func (b *Bot) AlertMarkup(p poller.Publication, lang string) string {
 	}
 	markup, err := Keyboard{row}.markup()
 	if err != nil {
+		b.log.Error("alert keyboard", slog.String("publication", p.ID), slog.Any("error", err))
 		return ""
 	}
 	return markup

@@ -71,6 +71,12 @@ func (k Keyboard) markup() (string, error) {
 // supergroup (moving its subscription), and unsubscribes a chat that blocked
 // the bot or is gone.
 func (b *Bot) SendHTML(ctx context.Context, chatID int64, text string, kb Keyboard) (int, error) {
+	return b.sendHTML(ctx, chatID, text, kb, 0)
+}
+
+// sendHTML is SendHTML to a forum topic (thread), or to the chat itself
+// when thread is 0.
+func (b *Bot) sendHTML(ctx context.Context, chatID int64, text string, kb Keyboard, thread int64) (int, error) {
 	if err := checkLength(text); err != nil {
 		return 0, err
 	}
@@ -78,6 +84,9 @@ func (b *Bot) SendHTML(ctx context.Context, chatID int64, text string, kb Keyboa
 		"text":                 text,
 		"parse_mode":           "HTML",
 		"link_preview_options": `{"is_disabled":true}`,
+	}
+	if thread != 0 {
+		params["message_thread_id"] = strconv.FormatInt(thread, 10)
 	}
 	if kb != nil {
 		m, err := kb.markup()

@@ -58,6 +58,30 @@ type Consular struct {
 	OpeningDays Localized `yaml:"opening_days,omitempty"`
 	Link        string    `yaml:"link,omitempty"`         // http(s) URL
 	LastChecked string    `yaml:"last_checked,omitempty"` // YYYY-MM-DD: when someone last checked the card against the site
+	// Pin keeps Phone and Email as written here even when the header of
+	// the embassy's pages shows others (the poller reads them from there).
+	Pin bool `yaml:"pin,omitempty"`
+	// Hours are the opening hours in London time; none leaves out the
+	// "open now" line.
+	Hours *OfficeHours `yaml:"hours,omitempty"`
+	// Holidays are the days the section is closed: "MM-DD" every year, or
+	// "YYYY-MM-DD" once. The default is the Russian public holidays.
+	Holidays []string `yaml:"holidays,omitempty"`
+	// Map is where the section is, for the button that sends it as a map.
+	Map *Place `yaml:"map,omitempty"`
+}
+
+// OfficeHours are the days and times the consular section opens.
+type OfficeHours struct {
+	Days  []string `yaml:"days"`  // mon, tue, wed, thu, fri, sat, sun
+	Open  string   `yaml:"open"`  // HH:MM
+	Close string   `yaml:"close"` // HH:MM, after Open
+}
+
+// Place is a point on the map.
+type Place struct {
+	Latitude  float64 `yaml:"latitude"`
+	Longitude float64 `yaml:"longitude"`
 }
 
 // Localized is a text per language. In YAML it is either a mapping
@@ -127,6 +151,9 @@ func DefaultSettings() Settings {
 			},
 			Link:        "https://www.rusemb.org.uk/",
 			LastChecked: "2026-11-29",
+			Hours:       &OfficeHours{Days: []string{"mon", "tue", "wed", "thu", "fri"}, Open: "09:30", Close: "12:30"},
+			Holidays:    RussianHolidays(),
+			Map:         &Place{Latitude: 51.5069, Longitude: -0.1887},
 		},
 	}
 }
@@ -178,6 +205,9 @@ func (s Settings) Validate() error {
 		if u, err := url.Parse(l); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			bad("consular.link %q is not an http(s) URL", l)
 		}
+	}
+	if err := s.Consular.checkHours(); err != nil {
+		bad("consular: %v", err)
 	}
 	if d := s.Consular.LastChecked; d != "" {
 		if _, err := time.Parse(time.DateOnly, d); err != nil {

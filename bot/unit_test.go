@@ -13,6 +13,7 @@ import (
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/bulletinbot/bulletinbot/bot/tg"
 	"github.com/bulletinbot/bulletinbot/poller/category"
 )
 
@@ -257,7 +258,7 @@ func TestDispatcherQueuesPerChat(t *testing.T) {
 			}
 		})
 		update := func(id int, chat int64) job {
-			return job{update: tgbotapi.Update{UpdateID: id, Message: &tgbotapi.Message{Chat: &tgbotapi.Chat{ID: chat}}}}
+			return job{update: tg.Update{Update: tgbotapi.Update{UpdateID: id, Message: &tgbotapi.Message{Chat: &tgbotapi.Chat{ID: chat}}}}}
 		}
 		// One handler of chat 1 runs and chatQueueLimit more wait; the
 		// next is refused.
@@ -304,7 +305,7 @@ func TestDispatcherWaitsForRoomOverall(t *testing.T) {
 		d := newDispatcher(t.Context(), 1, func(context.Context, job) { <-release })
 		// Fill the room with chats of one update each.
 		for i := range queueLimit {
-			if err := d.submit(t.Context(), int64(i+1), job{update: tgbotapi.Update{UpdateID: i}}); err != nil {
+			if err := d.submit(t.Context(), int64(i+1), job{update: tg.Update{Update: tgbotapi.Update{UpdateID: i}}}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -351,7 +352,7 @@ func TestFloodKeyCountsOnlyWhatTheBotAnswers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			key, limited := b.floodKey(tt.u)
+			key, limited := b.floodKey(tg.Update{Update: tt.u})
 			if key != tt.key || limited != tt.limited {
 				t.Errorf("got %d, %v; want %d, %v", key, limited, tt.key, tt.limited)
 			}

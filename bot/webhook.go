@@ -117,7 +117,7 @@ func (b *Bot) WebhookHandler() http.Handler {
 			http.Error(w, "cannot read body", http.StatusBadRequest)
 			return
 		}
-		var u tgbotapi.Update
+		var u tg.Update
 		if err := json.Unmarshal(body, &u); err != nil || u.UpdateID == 0 {
 			http.Error(w, "not a Telegram update", http.StatusBadRequest)
 			return
@@ -128,7 +128,7 @@ func (b *Bot) WebhookHandler() http.Handler {
 
 // acceptUpdate hands a webhook update to the workers once and returns the
 // status to answer.
-func (b *Bot) acceptUpdate(ctx context.Context, u tgbotapi.Update) int {
+func (b *Bot) acceptUpdate(ctx context.Context, u tg.Update) int {
 	b.intakeMu.RLock()
 	defer b.intakeMu.RUnlock()
 	d := b.intake

@@ -59,6 +59,10 @@ type Params struct {
 	// silently; 0 reads none. Archive keeps the progress.
 	BackfillPages int
 	Archive       ArchiveStore
+	// OnContacts (optional) is called with the consular contacts the
+	// header of an HTML source's page shows, when it shows any, after each
+	// poll that fetched the page.
+	OnContacts func(ctx context.Context, source string, c parse.Contacts)
 }
 
 // Defaults of the burst guard and the digest.
@@ -199,6 +203,11 @@ func (p *Poller) poll(ctx context.Context, src Source, now time.Time) ([]Publica
 	}
 	if resp.NotModified {
 		return nil, "not_modified", nil
+	}
+	if p.p.OnContacts != nil && src.Kind != parse.Feed {
+		if c := parse.ReadContacts(resp.Body, resp.ContentType); c != (parse.Contacts{}) {
+			p.p.OnContacts(ctx, src.URL, c)
+		}
 	}
 	pubs, cut, err := Extract(resp, src, p.p.Categorizer, now)
 	if err != nil {

@@ -121,12 +121,34 @@ func (s *Service) Toggle(ctx context.Context, chatID int64, category string) (Su
 	if !s.known(category) {
 		return Subscriber{}, fmt.Errorf("subscriptions: toggle %q for %d: %w", category, chatID, ErrUnknownCategory)
 	}
-	return s.update(ctx, chatID, "toggle "+category, func(sub *Subscriber) {
+	return s.update(ctx, chatID, "toggle "+category, func(sub *Subscriber) bool {
 		if i, ok := slices.BinarySearch(sub.Categories, category); ok {
 			sub.Categories = slices.Delete(sub.Categories, i, i+1)
 		} else {
 			sub.Categories = slices.Insert(sub.Categories, i, category)
 		}
+		return true
+	})
+}
+
+// Want adds category to the chat's categories (on) or removes it (off);
+// unlike Toggle, doing it twice changes nothing more, so that a button
+// pressed twice (a mute and its undo) cannot undo itself.
+func (s *Service) Want(ctx context.Context, chatID int64, category string, on bool) (Subscriber, error) {
+	if !s.known(category) {
+		return Subscriber{}, fmt.Errorf("subscriptions: want %q for %d: %w", category, chatID, ErrUnknownCategory)
+	}
+	return s.update(ctx, chatID, "want "+category, func(sub *Subscriber) bool {
+		i, ok := slices.BinarySearch(sub.Categories, category)
+		switch {
+		case ok && !on:
+			sub.Categories = slices.Delete(sub.Categories, i, i+1)
+		case !ok && on:
+			sub.Categories = slices.Insert(sub.Categories, i, category)
+		default:
+			return false
+		}
+		return true
 	})
 }
 
@@ -141,7 +163,7 @@ func (s *Service) SetCategories(ctx context.Context, chatID int64, cats []string
 	want := slices.Clone(cats)
 	slices.Sort(want)
 	want = slices.Compact(want)
-	return s.update(ctx, chatID, "set categories", func(sub *Subscriber) { sub.Categories = want })
+	return s.update(ctx, chatID, "set categories", func(sub *Subscriber) bool { sub.Categories = want; return true })
 }
 
 // SetLanguage sets the chat's language. Unlike Subscribe, which falls back
@@ -152,7 +174,26 @@ func (s *Service) SetLanguage(ctx context.Context, chatID int64, lang string) (S
 	if base == "" {
 		return Subscriber{}, fmt.Errorf("subscriptions: set language %q for %d: %w", lang, chatID, ErrUnknownLanguage)
 	}
-	return s.update(ctx, chatID, "set language", func(sub *Subscriber) { sub.Language = base })
+	return s.update(ctx, chatID, "set language", func(sub *Subscriber) bool { sub.Language = base; return true })
+}
+
+// SetPrefs changes the chat's alert settings with change; a result that
+// fails Prefs.Check is refused (ErrBadPrefs) and nothing is saved.
+func (s *Service) SetPrefs(ctx context.Context, chatID int64, change func(*Prefs)) (Subscriber, error) {
+	var bad error
+	sub, err := s.update(ctx, chatID, "set alert settings", func(sub *Subscriber) bool {
+		p := sub.Prefs
+		change(&p)
+		if bad = p.Check(); bad != nil {
+			return false
+		}
+		sub.Prefs = p
+		return true
+	})
+	if bad != nil {
+		return Subscriber{}, fmt.Errorf("subscriptions: set alert settings for %d: %w", chatID, bad)
+	}
+	return sub, err
 }
 
 // Migrate moves a subscription to a chat's new id when Telegram upgrades a
@@ -286,7 +327,8 @@ func (s *Service) Counts(ctx context.Context, since time.Time) (Counts, error) {
 }
 
 // update reads, changes and saves one subscriber.
-func (s *Service) update(ctx context.Context, chatID int64, op string, change func(*Subscriber)) (Subscriber, error) {
+// change reports whether to save; a change that declines saves nothing.
+func (s *Service) update(ctx context.Context, chatID int64, op string, change func(*Subscriber) bool) (Subscriber, error) {
 	sub, ok, err := s.store.Subscriber(ctx, chatID)
 	if err != nil {
 		return Subscriber{}, fmt.Errorf("subscriptions: %s for %d: %w", op, chatID, err)
@@ -295,7 +337,9 @@ func (s *Service) update(ctx context.Context, chatID int64, op string, change fu
 		return Subscriber{}, fmt.Errorf("subscriptions: %s for %d: %w", op, chatID, ErrNotSubscribed)
 	}
 	sub = s.clean(sub)
-	change(&sub)
+	if !change(&sub) {
+		return sub, nil
+	}
 	if _, err := s.store.SaveSubscriber(ctx, sub); err != nil {
 		return Subscriber{}, fmt.Errorf("subscriptions: %s for %d: %w", op, chatID, err)
 	}

@@ -31,6 +31,9 @@ type Subscriber struct {
 	JoinedAt time.Time // when the chat first subscribed, millisecond precision, UTC
 	// Categories the chat wants, sorted and unique.
 	Categories []string
+	// Prefs are its alert settings; records of earlier releases have the
+	// defaults.
+	Prefs Prefs
 }
 
 // Wants reports whether the subscriber wants publications of category.

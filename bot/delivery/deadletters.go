@@ -38,11 +38,12 @@ func (d DeadLetter) Retry() Delivery {
 			t = subscriptions.ChatGroup
 		}
 	}
-	return Delivery{AnnouncementID: d.AnnouncementID, ChatID: d.ChatID, ChatType: t, Language: d.Language, Plain: d.Plain}
+	return Delivery{AnnouncementID: d.AnnouncementID, ChatID: d.ChatID, ChatType: t, Language: d.Language, Plain: d.Plain,
+		Silent: d.Silent, Thread: d.Thread}
 }
 
 // NewDeadLetter is the dead letter of a delivery given up on at now.
 func NewDeadLetter(d Delivery, reason string, now time.Time) DeadLetter {
 	return DeadLetter{AnnouncementID: d.AnnouncementID, ChatID: d.ChatID, ChatType: string(d.ChatType), Language: d.Language,
-		Plain: d.Plain, Attempts: d.Attempt + 1, Error: reason, At: now.UTC()}
+		Plain: d.Plain, Silent: d.Silent, Thread: d.Thread, Attempts: d.Attempt + 1, Error: reason, At: now.UTC()}
 }

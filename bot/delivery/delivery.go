@@ -109,6 +109,12 @@ type Delivery struct {
 	Attempt int
 	// Plain sends the text without markup, after Telegram failed to parse it.
 	Plain bool
+	// Silent sends it with disable_notification: a routine alert, or one
+	// in the chat's quiet hours.
+	Silent bool
+	// Thread is the forum topic it goes to (message_thread_id); 0 is the
+	// chat itself.
+	Thread int64
 	// Slot is the time its chat was reserved for it when Begin found the
 	// chat busy and put it aside; zero for a delivery never put aside. The
 	// chat's later messages queue behind the slot, so that a chat gets its
@@ -205,9 +211,13 @@ type DeadLetter struct {
 	ChatID         int64  `json:"chat_id"`
 	// ChatType, Language and Plain let a retry send what the delivery
 	// would have sent; dead letters of earlier releases lack them.
-	ChatType string    `json:"chat_type,omitempty"`
-	Language string    `json:"language,omitempty"`
-	Plain    bool      `json:"plain,omitempty"`
+	ChatType string `json:"chat_type,omitempty"`
+	Language string `json:"language,omitempty"`
+	Plain    bool   `json:"plain,omitempty"`
+	// Silent and Thread keep how it was to be sent; letters of earlier
+	// releases lack them (a loud send to the chat itself).
+	Silent   bool      `json:"silent,omitempty"`
+	Thread   int64     `json:"thread,omitempty"`
 	Attempts int       `json:"attempts"`
 	Error    string    `json:"error"`
 	At       time.Time `json:"at"`

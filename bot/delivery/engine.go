@@ -160,6 +160,11 @@ type Params struct {
 	// running process. Default: host name, pid and a random suffix.
 	ReplicaID string
 
+	// Shape, when set, is asked about each subscriber a fan-out reaches:
+	// it may set d's Silent and Thread, and returns false to leave the
+	// subscriber out (a chat that gets publications in a daily digest).
+	Shape func(a Announcement, s subscriptions.Subscriber, d *Delivery) bool
+
 	Logger   *slog.Logger
 	Now      func() time.Time
 	Observer Observer
@@ -583,9 +588,12 @@ func (e *Engine) fanout(ctx context.Context, f Fanout) error {
 		} else if err != nil {
 			return fmt.Errorf("delivery: page of subscribers: %w", err)
 		}
-		ds := make([]Delivery, len(subs))
-		for i, s := range subs {
-			ds[i] = Delivery{AnnouncementID: a.ID, ChatID: s.ChatID, ChatType: s.Type, Language: s.Language}
+		ds := make([]Delivery, 0, len(subs))
+		for _, s := range subs {
+			d := Delivery{AnnouncementID: a.ID, ChatID: s.ChatID, ChatType: s.Type, Language: s.Language}
+			if e.p.Shape == nil || e.p.Shape(a, s, &d) {
+				ds = append(ds, d)
+			}
 		}
 		done := next == ""
 		if err := e.p.Store.AddDeliveries(ctx, f, next, done, ds, time.Now().Add(e.p.FanoutLease)); err != nil {

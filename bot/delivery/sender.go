@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -319,6 +320,12 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 	if e.p.PaidBroadcast {
 		params["allow_paid_broadcast"] = "true"
 	}
+	if d.Silent {
+		params["disable_notification"] = "true"
+	}
+	if d.Thread != 0 {
+		params["message_thread_id"] = strconv.FormatInt(d.Thread, 10)
+	}
 	if markup := e.alertMarkup(ctx, a, d.Language); markup != "" {
 		params["reply_markup"] = markup
 	}
@@ -427,6 +434,14 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 
 	default: // permanent, too long, not modified: retrying cannot help
 		e.window.add(now, classOther)
+		if d.Thread != 0 && kind == tg.KindPermanent && strings.Contains(strings.ToLower(err.Error()), "thread not found") {
+			// The chat's forum topic is gone (or its topics are off): the
+			// message goes to the chat itself rather than nowhere.
+			log.Warn("forum topic gone; sending to the chat itself", slog.Int64("thread", d.Thread))
+			next := withoutID(d)
+			next.Thread = 0
+			return Result{Delivery: d, Outcome: Requeued, Next: next, At: now}
+		}
 		log.Error("Telegram refused the message; dead-lettered", slog.Any("error", err))
 		e.obs.DeadLettered()
 		return Result{Delivery: d, Outcome: Failed, Error: err.Error()}

@@ -401,3 +401,13 @@ func Date(lang string, t time.Time) string {
 	}
 	return strconv.Itoa(t.Day()) + " " + month + " " + strconv.Itoa(t.Year())
 }
+
+// Weekday names a day of the week in lang, as a time of opening needs it
+// ("opens Monday 9:30", "откроется в понедельник 9:30").
+func Weekday(lang string, d time.Weekday) string {
+	if lang == "ru" {
+		// The accusative case, after "в".
+		return [...]string{"воскресенье", "понедельник", "вторник", "среду", "четверг", "пятницу", "субботу"}[d]
+	}
+	return d.String()
+}

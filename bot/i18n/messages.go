@@ -162,6 +162,8 @@ func english() map[Key]string {
 	maps.Copy(m, restoreEnglish())
 	maps.Copy(m, burstEnglish())
 	maps.Copy(m, searchEnglish())
+	maps.Copy(m, alertsEnglish())
+	maps.Copy(m, consularEnglish())
 	return m
 }
 
@@ -247,5 +249,7 @@ func russian() map[Key]string {
 	maps.Copy(m, restoreRussian())
 	maps.Copy(m, burstRussian())
 	maps.Copy(m, searchRussian())
+	maps.Copy(m, alertsRussian())
+	maps.Copy(m, consularRussian())
 	return m
 }

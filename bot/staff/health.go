@@ -13,6 +13,7 @@ import (
 	"github.com/bulletinbot/bulletinbot/bot/internal/wait"
 	"github.com/bulletinbot/bulletinbot/bot/tg"
 	"github.com/bulletinbot/bulletinbot/poller"
+	"github.com/bulletinbot/bulletinbot/poller/parse"
 
 	"github.com/bulletinbot/bulletinbot/poller/redact"
 )
@@ -133,4 +134,17 @@ func (s *Staff) sendToAdmins(ctx context.Context, msg func(lang string) (string,
 			s.log.Error("cannot send an alert to an admin", slog.Int64("user_id", admin), slog.Any("error", err))
 		}
 	}
+}
+
+// ConsularContactsChanged tells staff that the site's header shows other
+// consular contacts than before.
+func (s *Staff) ConsularContactsChanged(ctx context.Context, old, now parse.Contacts) {
+	dash := func(v string) string {
+		if v == "" {
+			return "—"
+		}
+		return v
+	}
+	s.alertAdmins(ctx, i18n.ConsularContactsChanged, "old_phone", dash(old.Phone), "new_phone", dash(now.Phone),
+		"old_email", dash(old.Email), "new_email", dash(now.Email))
 }

@@ -42,15 +42,23 @@ type subRecord struct {
 	Lang   string   `json:"lang"`
 	Cats   []string `json:"cats"`
 	Joined int64    `json:"joined"` // ms
+	// Prefs in subscriptions.Prefs.String's form; records of the release
+	// before them have none, which reads as the defaults.
+	Prefs string `json:"prefs,omitempty"`
 }
 
+// subscriber reads the record; prefs it cannot read (written by hand, or
+// by a later release in a form this one does not know) are the defaults
+// rather than a subscriber lost.
 func (rec subRecord) subscriber(chatID int64) subscriptions.Subscriber {
+	prefs, _ := subscriptions.ParsePrefs(rec.Prefs)
 	return subscriptions.Subscriber{
 		ChatID:     chatID,
 		Type:       subscriptions.ChatType(rec.Type),
 		Language:   rec.Lang,
 		Categories: rec.Cats,
 		JoinedAt:   time.UnixMilli(rec.Joined).UTC(),
+		Prefs:      prefs,
 	}
 }
 
@@ -190,7 +198,7 @@ func (b *Bolt) SaveSubscriber(_ context.Context, s subscriptions.Subscriber) (bo
 
 // save is SaveSubscriber within a transaction, with cats from subCheck.
 func (bs subBuckets) save(s subscriptions.Subscriber, cats []string, now time.Time) (created bool, err error) {
-	rec := subRecord{Type: string(s.Type), Lang: s.Language, Cats: cats}
+	rec := subRecord{Type: string(s.Type), Lang: s.Language, Cats: cats, Prefs: s.Prefs.String()}
 	old, ok, err := bs.load(s.ChatID)
 	if err != nil {
 		return false, err

@@ -29,6 +29,7 @@ func sourceStateKey(source string) string { return "bb:{pub}:source:" + sourceTa
 func sourcesKey() string                  { return "bb:{pub}:sources" }
 func publicationKey(id string) string     { return "bb:{pub}:item:" + sourceTag(id) }
 func latestKey() string                   { return "bb:{pub}:latest" }
+func consularContactsKey() string         { return "bb:{pub}:consular" } // string: phone NUL e-mail, as the site's header last showed them
 func latestCategoryKey(cat string) string { return "bb:{pub}:latest:" + cat }
 func announceStreamKey() string           { return "bb:{pub}:announce" }
 func pendingKey(source string) string     { return "bb:{pub}:pending:" + sourceTag(source) }    // zset: id -> latest score, recorded but not yet queued
@@ -42,6 +43,7 @@ func termKey(term string) string { return "bb:{pub}:term:" + term }
 func termVersionKey() string     { return "bb:{pub}:termversion" }
 
 // Subscribers, layout 2 (see redis_subscriptions.go).
+func digestDueKey() string        { return "bb:{sub}:digests" } // zset: chat id -> when its daily digest is due (ms)
 func subBucketsKey() string       { return "bb:{sub}:bk" }      // zset: bucket lower bound -> itself
 func subBucketPrefix() string     { return "bb:{sub}:b:" }      // + lower bound: hash chat id -> packed record
 func subCategoryBitsKey() string  { return "bb:{sub}:catbits" } // hash: category id -> bit, append-only

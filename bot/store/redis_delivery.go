@@ -57,10 +57,12 @@ const (
 
 // encodeDelivery packs a delivery into one string, the queue entry's only
 // field and the delayed set's member:
-// [~slot|]announcement|chat|type|language|attempt|plain. The slot, in ms
-// and of fixed width, comes first so that deliveries put aside for one
-// moment sort, as members of equal score do, in their chat's order.
-// Announcement ids never hold "|" (delivery validates them).
+// [~slot|]announcement|chat|type|language|attempt|plain[|how]. The slot,
+// in ms and of fixed width, comes first so that deliveries put aside for
+// one moment sort, as members of equal score do, in their chat's order.
+// Announcement ids never hold "|" (delivery validates them). how, left out
+// when it would be empty (and by the release before it), is "s" for a
+// silent delivery followed by "t" and the forum thread, if any.
 func encodeDelivery(d delivery.Delivery) string {
 	plain := "0"
 	if d.Plain {
@@ -68,6 +70,16 @@ func encodeDelivery(d delivery.Delivery) string {
 	}
 	s := d.AnnouncementID + "|" + strconv.FormatInt(d.ChatID, 10) + "|" + string(d.ChatType) + "|" +
 		d.Language + "|" + strconv.Itoa(d.Attempt) + "|" + plain
+	how := ""
+	if d.Silent {
+		how = "s"
+	}
+	if d.Thread != 0 {
+		how += "t" + strconv.FormatInt(d.Thread, 10)
+	}
+	if how != "" {
+		s += "|" + how
+	}
 	if !d.Slot.IsZero() {
 		s = fmt.Sprintf("~%015d|", d.Slot.UnixMilli()) + s
 	}
@@ -85,8 +97,21 @@ func decodeDelivery(id, s string) (delivery.Delivery, error) {
 		slot, s = time.UnixMilli(n), body
 	}
 	f := strings.Split(s, "|")
-	if len(f) != 6 {
+	if len(f) != 6 && len(f) != 7 {
 		return delivery.Delivery{}, fmt.Errorf("store: malformed delivery %q", s)
+	}
+	var silent bool
+	var thread int64
+	if len(f) == 7 {
+		how := f[6]
+		how, silent = strings.CutPrefix(how, "s")
+		if t, ok := strings.CutPrefix(how, "t"); ok {
+			n, err := strconv.ParseInt(t, 10, 64)
+			if err != nil {
+				return delivery.Delivery{}, fmt.Errorf("store: malformed delivery %q", s)
+			}
+			thread = n
+		}
 	}
 	chat, err := strconv.ParseInt(f[1], 10, 64)
 	if err != nil {
@@ -97,7 +122,7 @@ func decodeDelivery(id, s string) (delivery.Delivery, error) {
 		return delivery.Delivery{}, fmt.Errorf("store: malformed delivery %q", s)
 	}
 	return delivery.Delivery{ID: id, AnnouncementID: f[0], ChatID: chat, ChatType: subscriptions.ChatType(f[2]),
-		Language: f[3], Attempt: attempt, Plain: f[5] == "1", Slot: slot}, nil
+		Language: f[3], Attempt: attempt, Plain: f[5] == "1", Slot: slot, Silent: silent, Thread: thread}, nil
 }
 
 // addAnnouncementScript stores an announcement and queues its fan-out.

@@ -27,9 +27,12 @@ const subPageBudget = 1000
 //
 // Subscribers live in bucket hashes of at most 128 chats (MAXB), so that
 // each stays listpack-encoded (Redis's default hash-max-listpack-entries is
-// 128): field = chat id, value = "type lang mask joined", where type is one
-// letter for Telegram's four chat types, mask is the category bitmask in
-// hex, lowest nibble first, and joined is in ms. Buckets cover consecutive
+// 128): field = chat id, value = "type lang mask joined[ prefs]", where
+// type is one letter for Telegram's four chat types, mask is the category
+// bitmask in hex, lowest nibble first, joined is in ms, and prefs, left out
+// when they are the defaults, are the chat's alert settings in
+// subscriptions.Prefs.String's form (records of the release before them
+// have none, and read as the defaults). Buckets cover consecutive
 // ranges of chat ids; a zset names each by its lower bound, so the bucket of
 // a chat is the one with the greatest bound at or below it and a walk in
 // chat id order reads bucket after bucket. A bucket that grows past 128
@@ -76,7 +79,13 @@ local function get(id)
 end
 
 local function decode(v)
-  return string.match(v, '^(%S*) (%S*) (%x*) (%-?%d+)$')
+  return string.match(v, '^(%S*) (%S*) (%x*) (%-?%d+) ?(%S*)$')
+end
+
+-- tail is the record's optional last part, with its space.
+local function tail(prefs)
+  if prefs == nil or prefs == '' then return '' end
+  return ' ' .. prefs
 end
 
 local function bits(mask)
@@ -136,11 +145,11 @@ local function names(mask)
   return table.concat(out, ',')
 end
 
--- readable turns a stored record into "type lang categories joined", the
--- categories by id, comma-separated.
+-- readable turns a stored record into "type lang categories joined[ prefs]",
+-- the categories by id, comma-separated.
 local function readable(v)
-  local t, lang, mask, joined = decode(v)
-  return t .. ' ' .. lang .. ' ' .. names(mask) .. ' ' .. joined
+  local t, lang, mask, joined, prefs = decode(v)
+  return t .. ' ' .. lang .. ' ' .. names(mask) .. ' ' .. joined .. tail(prefs)
 end
 
 local function count(lang, mask, d)
@@ -221,7 +230,8 @@ end
 //
 // ARGV[3] chat id  ARGV[4] type code  ARGV[5] language
 // ARGV[6] categories, comma-separated  ARGV[7] joined-at ms (used on
-// creation)  ARGV[8] event retention (ms)
+// creation)  ARGV[8] event retention (ms)  ARGV[9] prefs, "" for the
+// defaults
 // Returns 1 when the subscriber was created, 0 when it was updated.
 const saveSubscriberLua = `
 local id = ARGV[3]
@@ -233,7 +243,7 @@ if old then
   count(olang, omask, -1)
   joined = ojoined
 end
-put(id, ARGV[4] .. ' ' .. ARGV[5] .. ' ' .. mask .. ' ' .. joined)
+put(id, ARGV[4] .. ' ' .. ARGV[5] .. ' ' .. mask .. ' ' .. joined .. tail(ARGV[9]))
 count(ARGV[5], mask, 1)
 if old then return 0 end
 event('j', ARGV[7], ARGV[8])
@@ -282,7 +292,7 @@ return 1
 // separate reads.
 //
 // ARGV[3] chat id
-// Returns "type lang categories joined", or nil.
+// Returns "type lang categories joined[ prefs]", or nil.
 var subscriberScript = redis.NewScript(subLua + `
 local _, v = get(ARGV[3])
 if not v then return nil end
@@ -427,11 +437,17 @@ func subTypeName(code string) subscriptions.ChatType {
 	return subscriptions.ChatType(code)
 }
 
-// subFromRecord reads a script's "type lang categories joined".
+// subFromRecord reads a script's "type lang categories joined[ prefs]".
 func subFromRecord(chatID int64, rec string) (subscriptions.Subscriber, error) {
 	parts := strings.Split(rec, " ")
-	if len(parts) != 4 {
+	if len(parts) != 4 && len(parts) != 5 {
 		return subscriptions.Subscriber{}, fmt.Errorf("store: subscriber %d: bad record %q", chatID, rec)
+	}
+	var prefs subscriptions.Prefs
+	if len(parts) == 5 {
+		// Prefs it cannot read are the defaults rather than a subscriber
+		// lost, as in the embedded store.
+		prefs, _ = subscriptions.ParsePrefs(parts[4])
 	}
 	ms, err := strconv.ParseInt(parts[3], 10, 64)
 	if err != nil {
@@ -442,6 +458,7 @@ func subFromRecord(chatID int64, rec string) (subscriptions.Subscriber, error) {
 		Type:     subTypeName(parts[0]),
 		Language: parts[1],
 		JoinedAt: time.UnixMilli(ms).UTC(),
+		Prefs:    prefs,
 	}
 	if parts[2] != "" {
 		s.Categories = strings.Split(parts[2], ",")
@@ -450,7 +467,7 @@ func subFromRecord(chatID int64, rec string) (subscriptions.Subscriber, error) {
 	return s, nil
 }
 
-// subFromPacked reads a stored record, "type lang mask joined", naming the
+// subFromPacked reads a stored record, "type lang mask joined[ prefs]", naming the
 // mask's bits from the registry.
 func subFromPacked(chatID int64, rec string, names []string) (subscriptions.Subscriber, error) {
 	t, rest, _ := strings.Cut(rec, " ")
@@ -496,7 +513,7 @@ func (r *Redis) SaveSubscriber(ctx context.Context, s subscriptions.Subscriber) 
 	}
 	n, err := saveSubscriberScript.Run(ctx, r.rdb, subKeys(), subArgs(
 		s.ChatID, subTypeCode(s.Type), s.Language, strings.Join(cats, ","), subJoinedMs(s, r.now()),
-		subEventRetention.Milliseconds())...).Int()
+		subEventRetention.Milliseconds(), s.Prefs.String())...).Int()
 	if err != nil {
 		return false, fmt.Errorf("store: save subscriber %d: %w", s.ChatID, err)
 	}
@@ -649,6 +666,9 @@ func subFromHash(chatID int64, h map[string]string) subscriptions.Subscriber {
 func subCheck(s subscriptions.Subscriber) ([]string, error) {
 	if !subName(s.Language) {
 		return nil, fmt.Errorf("store: save subscriber %d: bad language %q", s.ChatID, s.Language)
+	}
+	if err := s.Prefs.Check(); err != nil {
+		return nil, fmt.Errorf("store: save subscriber %d: %w", s.ChatID, err)
 	}
 	cats := slices.Clone(s.Categories)
 	slices.Sort(cats)

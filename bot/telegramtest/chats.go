@@ -33,6 +33,10 @@ type chat struct {
 	// members are the users' statuses in a group-like chat; the bot's is
 	// botStatus.
 	members map[int64]*member
+	// forum marks a supergroup with topics; topics are the message ids of
+	// their "topic created" messages, which are their thread ids.
+	forum  bool
+	topics map[int]bool
 }
 
 // message is the server's record of one message.
@@ -52,12 +56,16 @@ type message struct {
 	editDate  time.Time
 	noPreview bool
 	replyTo   int
+	// silent: sent with disable_notification; thread: the forum topic.
+	silent bool
+	thread int
+	venue  *Venue
 }
 
 func (c *chat) isGroupLike() bool { return c.typ != "private" }
 
 func (c *chat) wire() wireChat {
-	return wireChat{ID: c.id, Type: c.typ, Title: c.title, Username: c.username, FirstName: c.firstName}
+	return wireChat{ID: c.id, Type: c.typ, Title: c.title, Username: c.username, FirstName: c.firstName, IsForum: c.forum}
 }
 
 func (c *chat) find(id int) *message {
@@ -174,6 +182,10 @@ func (u *user) wire() wireUser {
 // under privacy mode for a message not meant for the bot, or when
 // allowed_updates filters it out.
 func (s *Server) SendText(chatID, fromUserID int64, text string) (updateID int64) {
+	return s.sendText(chatID, fromUserID, text, 0)
+}
+
+func (s *Server) sendText(chatID, fromUserID int64, text string, thread int) (updateID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	c := s.mustChat("SendText", chatID)
@@ -193,13 +205,14 @@ func (s *Server) SendText(chatID, fromUserID int64, text string) (updateID int64
 	now := s.now()
 	c.lastMsgID++
 	entities := detectEntities(text)
-	m := &message{id: c.lastMsgID, fromUser: fromUserID, date: now, text: text, raw: text, entities: entities}
+	m := &message{id: c.lastMsgID, fromUser: fromUserID, date: now, text: text, raw: text, entities: entities, thread: thread}
 	c.messages = append(c.messages, m)
 	s.notifyLocked()
 	if c.botStatus == "left" || c.botStatus == "kicked" {
 		return 0
 	}
-	w := &wireMessage{MessageID: m.id, Date: now.Unix(), Chat: c.wire(), Text: text, Entities: entities}
+	w := &wireMessage{MessageID: m.id, Date: now.Unix(), Chat: c.wire(), Text: text, Entities: entities,
+		MessageThreadID: thread, IsTopicMessage: thread != 0}
 	if c.typ == "channel" {
 		sc := c.wire()
 		w.SenderChat = &sc

@@ -79,6 +79,8 @@ const (
 	descDeleteNotFound    = "Bad Request: message to delete not found"
 	descCantDelete        = "Bad Request: message can't be deleted for everyone"
 	descReplyNotFound     = "Bad Request: message to be replied not found"
+	descThreadNotFound    = "Bad Request: message thread not found"
+	descBadVenue          = "Bad Request: wrong latitude or longitude, or empty title or address"
 	descMessageIDInvalid  = "Bad Request: message identifier is not specified"
 	descQueryTooOld       = "Bad Request: query is too old and response timeout expired or query ID is invalid"
 	descButtonData        = "Bad Request: BUTTON_DATA_INVALID"

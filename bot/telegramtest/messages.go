@@ -29,6 +29,21 @@ type Message struct {
 	DisableWebPagePreview bool
 	Date                  time.Time
 	ReplyToMessageID      int
+	// DisableNotification: sent silently. ThreadID: the forum topic it
+	// was sent to, 0 for none. Venue: set for a sendVenue message.
+	DisableNotification bool
+	ThreadID            int
+	Venue               *Venue
+}
+
+// Venue is a location with a title and an address, as sendVenue sends it.
+type Venue struct {
+	Location struct {
+		Latitude  float64 `json:"latitude"`
+		Longitude float64 `json:"longitude"`
+	} `json:"location"`
+	Title   string `json:"title"`
+	Address string `json:"address"`
 }
 
 // InlineButton is one button of an inline keyboard.
@@ -67,7 +82,7 @@ func (s *Server) Messages(chatID int64) []Message {
 			ChatID: chatID, MessageID: m.id, Text: m.text, HTML: m.raw, ParseMode: m.parseMode,
 			Entities: slices.Clone(m.entities), ReplyMarkup: slices.Clone(m.markup.rawOrNil()),
 			Deleted: m.deleted, Edits: m.edits, DisableWebPagePreview: m.noPreview, Date: m.date,
-			ReplyToMessageID: m.replyTo,
+			ReplyToMessageID: m.replyTo, DisableNotification: m.silent, ThreadID: m.thread, Venue: m.venue,
 		})
 	}
 	return out
@@ -160,16 +175,28 @@ func (s *Server) sendMessage(_ context.Context, p params) (any, *APIError) {
 			replyTo = 0
 		}
 	}
+	m := &message{
+		text: f.text, raw: f.raw, parseMode: f.parseMode,
+		entities: f.entities, markup: mk, noPreview: f.noPreview, replyTo: replyTo,
+	}
+	m.rememberCallbacks()
+	return s.postLocked(c, p, m)
+}
+
+// postLocked checks what every send shares (the topic, the flood limits),
+// then gives m its id, date, thread and notification setting and adds it
+// to the chat.
+func (s *Server) postLocked(c *chat, p params, m *message) (any, *APIError) {
+	thread, apiErr := threadOf(c, p)
+	if apiErr != nil {
+		return nil, apiErr
+	}
 	now := s.now()
 	if retry, ok := s.limits.take(now, c.id, c.typ == "private", p.bool("allow_paid_broadcast")); !ok {
 		return nil, errTooMany(retry)
 	}
 	c.lastMsgID++
-	m := &message{
-		id: c.lastMsgID, fromBot: true, date: now, text: f.text, raw: f.raw, parseMode: f.parseMode,
-		entities: f.entities, markup: mk, noPreview: f.noPreview, replyTo: replyTo,
-	}
-	m.rememberCallbacks()
+	m.id, m.fromBot, m.date, m.thread, m.silent = c.lastMsgID, true, now, thread, p.bool("disable_notification")
 	c.messages = append(c.messages, m)
 	s.notifyLocked()
 	return s.wireMessageLocked(c, m), nil
@@ -187,11 +214,28 @@ func (m *message) rememberCallbacks() {
 	}
 }
 
+// threadOf checks a send's message_thread_id as Telegram does: only a
+// forum's existing topics take one.
+func threadOf(c *chat, p params) (int, *APIError) {
+	if !p.has("message_thread_id") {
+		return 0, nil
+	}
+	t := p.int("message_thread_id")
+	if t == 0 {
+		return 0, nil
+	}
+	if !c.forum || !c.topics[t] {
+		return 0, errBadRequest(descThreadNotFound)
+	}
+	return t, nil
+}
+
 // wireMessageLocked is the message as the Bot API shows it.
 func (s *Server) wireMessageLocked(c *chat, m *message) *wireMessage {
 	w := &wireMessage{
 		MessageID: m.id, Date: m.date.Unix(), Chat: c.wire(), Text: m.text,
 		Entities: m.entities, ReplyMarkup: m.markup.inlineRaw(),
+		MessageThreadID: m.thread, IsTopicMessage: m.thread != 0, Venue: m.venue,
 	}
 	switch {
 	case c.typ == "channel":

@@ -177,6 +177,7 @@ func newServer(opts Options) *Server {
 		"deletewebhook":          s.deleteWebhook,
 		"getwebhookinfo":         s.getWebhookInfo,
 		"sendmessage":            s.sendMessage,
+		"sendvenue":              s.sendVenue,
 		"editmessagetext":        s.editMessageText,
 		"editmessagereplymarkup": s.editMessageReplyMarkup,
 		"deletemessage":          s.deleteMessage,

@@ -25,6 +25,7 @@ type wireChat struct {
 	Username  string `json:"username,omitempty"`
 	FirstName string `json:"first_name,omitempty"`
 	LastName  string `json:"last_name,omitempty"`
+	IsForum   bool   `json:"is_forum,omitempty"`
 }
 
 // MessageEntity is one formatting or auto-detected entity of a text, with
@@ -47,6 +48,9 @@ type wireLinkPreviewOptions struct {
 
 type wireMessage struct {
 	MessageID          int                     `json:"message_id"`
+	MessageThreadID    int                     `json:"message_thread_id,omitempty"`
+	IsTopicMessage     bool                    `json:"is_topic_message,omitempty"`
+	Venue              *Venue                  `json:"venue,omitempty"`
 	From               *wireUser               `json:"from,omitempty"`
 	SenderChat         *wireChat               `json:"sender_chat,omitempty"`
 	Date               int64                   `json:"date"`

@@ -111,7 +111,7 @@ func (c *Client) GetMe(ctx context.Context) (tgbotapi.User, error) {
 }
 
 // GetUpdates long-polls for updates from offset, waiting up to timeout.
-func (c *Client) GetUpdates(ctx context.Context, offset int64, limit int, timeout time.Duration, allowed []string) ([]tgbotapi.Update, error) {
+func (c *Client) GetUpdates(ctx context.Context, offset int64, limit int, timeout time.Duration, allowed []string) ([]Update, error) {
 	params := tgbotapi.Params{}
 	params.AddNonZero64("offset", offset)
 	params.AddNonZero("limit", limit)
@@ -126,7 +126,7 @@ func (c *Client) GetUpdates(ctx context.Context, offset int64, limit int, timeou
 	if err != nil {
 		return nil, err
 	}
-	var updates []tgbotapi.Update
+	var updates []Update
 	if err := json.Unmarshal(raw, &updates); err != nil {
 		return nil, fmt.Errorf("tg: decode getUpdates result: %w", err)
 	}

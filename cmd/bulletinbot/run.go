@@ -18,6 +18,7 @@ import (
 	"github.com/bulletinbot/bulletinbot/bot/tg"
 	"github.com/bulletinbot/bulletinbot/poller"
 	"github.com/bulletinbot/bulletinbot/poller/fetch"
+	"github.com/bulletinbot/bulletinbot/poller/parse"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
 
@@ -27,6 +28,9 @@ type stateStore interface {
 	poller.Store
 	bot.Store
 	bot.PublicationReader
+	bot.DigestStore
+	bot.ContactsReader
+	SaveConsularContacts(ctx context.Context, c parse.Contacts) (parse.Contacts, error)
 	subscriptions.Store
 	subscriptions.TopicStore
 	delivery.Store
@@ -126,7 +130,7 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 		return err
 	}
 	b, err := bot.New(bot.Params{
-		Client: client, Store: st, Subscriptions: subs, Publications: st, Categorizer: categorizer, Budget: replies,
+		Client: client, Store: st, Subscriptions: subs, Publications: st, Categorizer: categorizer, Budget: replies, Digests: st, Contacts: st,
 		Admins: cfg.AdminIDs, Settings: settings, WebhookURL: cfg.WebhookURL, WebhookSecret: cfg.WebhookSecret.Reveal(),
 		Logger: logger.With(slog.String("component", "bot")),
 	})
@@ -143,8 +147,8 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 		Store: st, Telegram: client, Subscribers: subs, Intake: st, Publications: st,
 		Labels: categorizer.Name, Rate: cfg.SendRate, AlertMarkup: b.AlertMarkup,
 		PaidBroadcast: file.Delivery.PaidBroadcast, LinkPreviews: file.Delivery.LinkPreviews, Observer: staff.Tee(m, counters),
-		Lifetime: file.Delivery.Lifetime,
-		Logger:   logger.With(slog.String("component", "delivery")),
+		Lifetime: file.Delivery.Lifetime, Shape: b.ShapeAlert,
+		Logger: logger.With(slog.String("component", "delivery")),
 	}
 	if cfg.RedisURL == "" {
 		embeddedDelivery(&dp)
@@ -167,6 +171,9 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 		Fetcher: fetch.New(fetch.Config{}), Categorizer: categorizer, Observer: m,
 		BurstLimit: file.Polling.BurstLimit, Logger: logger.With(slog.String("component", "poller")),
 		BackfillPages: file.Polling.BackfillPages, Archive: st,
+		OnContacts: func(ctx context.Context, source string, c parse.Contacts) {
+			watchContacts(ctx, st, staffTools, logger, c)
+		},
 	})
 
 	m.gauge("bulletinbot_subscribers", "Subscribed chats.", logger, func(ctx context.Context) (float64, error) {
@@ -209,6 +216,7 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 		}
 	}
 	wg.Go(func() { fail("bot", b.Run(ctx)) })
+	wg.Go(func() { fail("digests", b.RunDigests(ctx)) })
 	wg.Go(func() { fail("delivery", engine.Run(ctx)) })
 	wg.Go(func() { fail("poller", p.Run(ctx)) })
 	wg.Go(func() { fail("staff", staffTools.Run(ctx)) })
@@ -230,4 +238,26 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 		return cause
 	}
 	return nil
+}
+
+// watchContacts keeps the consular contacts the site's header shows, and
+// logs and tells staff when they differ from those it showed before (not
+// the first time they are read: that is no change).
+func watchContacts(ctx context.Context, st interface {
+	SaveConsularContacts(ctx context.Context, c parse.Contacts) (parse.Contacts, error)
+}, staffTools interface {
+	ConsularContactsChanged(ctx context.Context, old, now parse.Contacts)
+}, logger *slog.Logger, c parse.Contacts) {
+	old, err := st.SaveConsularContacts(ctx, c)
+	if err != nil {
+		logger.Warn("cannot save the consular contacts read from the site", slog.Any("error", err))
+		return
+	}
+	if old == c || old == (parse.Contacts{}) {
+		return
+	}
+	logger.Warn("the consular contacts on the site changed",
+		slog.String("old_phone", old.Phone), slog.String("phone", c.Phone),
+		slog.String("old_email", old.Email), slog.String("email", c.Email))
+	staffTools.ConsularContactsChanged(ctx, old, c)
 }

@@ -33,7 +33,14 @@ const maxIDLen = 32
 type Category struct {
 	ID    string            `yaml:"id"`
 	Names map[string]string `yaml:"names"` // by language: "en", "ru"
+	// Urgent alerts ring the phone even in a chat's quiet hours; the
+	// others are sent silently. Left out: urgent for the "consular"
+	// category (notices, closures), routine for the rest.
+	Urgent *bool `yaml:"urgent,omitempty"`
 }
+
+// Consular is the category urgent by default.
+const Consular = "consular"
 
 // Rule assigns Category to a title that starts with any of Prefixes or
 // contains any of Contains (both compared after Normalize).
@@ -125,7 +132,11 @@ func New(cfg Config) (*Categorizer, error) {
 			names[strings.ToLower(lang)] = name
 		}
 		c.known[cat.ID] = len(c.categories)
-		c.categories = append(c.categories, Category{ID: cat.ID, Names: names})
+		urgent := cat.ID == Consular
+		if cat.Urgent != nil {
+			urgent = *cat.Urgent
+		}
+		c.categories = append(c.categories, Category{ID: cat.ID, Names: names, Urgent: &urgent})
 	}
 	if _, ok := c.known[Other]; !ok {
 		bad("categories", "category %q must exist: it takes what no rule claims", Other)
@@ -272,7 +283,8 @@ func (c *Categorizer) Categories() []Category {
 		for k, v := range cat.Names {
 			names[k] = v
 		}
-		out[i] = Category{ID: cat.ID, Names: names}
+		urgent := *cat.Urgent
+		out[i] = Category{ID: cat.ID, Names: names, Urgent: &urgent}
 	}
 	return out
 }
@@ -293,6 +305,13 @@ func (c *Categorizer) Name(id, lang string) string {
 		}
 	}
 	return id
+}
+
+// Urgent reports whether alerts of category id ring even in quiet hours;
+// an unknown id is routine.
+func (c *Categorizer) Urgent(id string) bool {
+	i, ok := c.known[id]
+	return ok && *c.categories[i].Urgent
 }
 
 // Known reports whether id is a configured category.

@@ -569,3 +569,29 @@ func BenchmarkCategorize(b *testing.B) {
 		c.Categorize(titles[i%len(titles)], nil)
 	}
 }
+
+func TestUrgent(t *testing.T) {
+	c := newDefault(t)
+	for id, want := range map[string]bool{"consular": true, "statements": false, "other": false, "nope": false} {
+		if got := c.Urgent(id); got != want {
+			t.Errorf("default Urgent(%q): got %v, want %v", id, got, want)
+		}
+	}
+	yes, no := true, false
+	cfg := Default()
+	for i := range cfg.Categories {
+		switch cfg.Categories[i].ID {
+		case "consular":
+			cfg.Categories[i].Urgent = &no
+		case "statements":
+			cfg.Categories[i].Urgent = &yes
+		}
+	}
+	c, err := New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Urgent("consular") || !c.Urgent("statements") {
+		t.Errorf("configured urgency: consular %v, statements %v, want false, true", c.Urgent("consular"), c.Urgent("statements"))
+	}
+}

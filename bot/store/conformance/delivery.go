@@ -104,7 +104,7 @@ func testDeliveryAnnouncementAndFanout(t *testing.T, s DeliveryStore) {
 		t.Fatalf("replayed AddDeliveries: got %v, want ErrLeaseLost", err)
 	}
 	f.Cursor = "1"
-	page2 := []delivery.Delivery{{AnnouncementID: "b-1", ChatID: 2, ChatType: subscriptions.ChatGroup, Language: "ru"}}
+	page2 := []delivery.Delivery{{AnnouncementID: "b-1", ChatID: 2, ChatType: subscriptions.ChatGroup, Language: "ru", Silent: true, Thread: 9}}
 	if err := s.AddDeliveries(ctx, f, "", true, page2, time.Now().Add(time.Minute)); err != nil {
 		t.Fatalf("last AddDeliveries: %v", err)
 	}
@@ -130,7 +130,8 @@ func testDeliveryAnnouncementAndFanout(t *testing.T, s DeliveryStore) {
 	}
 
 	ds := Lease(t, s, "c1", 10, 0)
-	if len(ds) != 2 || ds[0].ChatID != 1 || ds[1].ChatID != 2 || ds[1].ChatType != subscriptions.ChatGroup || ds[1].Language != "ru" {
+	if len(ds) != 2 || ds[0].ChatID != 1 || ds[1].ChatID != 2 || ds[1].ChatType != subscriptions.ChatGroup || ds[1].Language != "ru" ||
+		ds[0].Silent || ds[0].Thread != 0 || !ds[1].Silent || ds[1].Thread != 9 {
 		t.Fatalf("Lease: got %+v, want the two queued deliveries", ds)
 	}
 }

@@ -41,6 +41,40 @@ func RunSubscriptions[S subscriptions.Store](t *testing.T, open Open[S], noTrace
 func testSubscriptionStore(t *testing.T, open func(t *testing.T) subscriptions.Store, noTrace func(t *testing.T, st subscriptions.Store, chatID int64)) {
 	ctx := context.Background()
 
+	t.Run("alert settings", func(t *testing.T) {
+		st := open(t)
+		in := NewSubscriber(-1001, "ru", "consular")
+		in.Type = subscriptions.ChatSupergroup
+		in.Prefs = subscriptions.Prefs{Quiet: true, QuietFrom: 23 * 60, QuietTo: 7 * 60,
+			Digest: true, DigestAt: 8 * 60, Zone: "Asia/Yekaterinburg", Thread: 77}
+		if _, err := st.SaveSubscriber(ctx, in); err != nil {
+			t.Fatal(err)
+		}
+		AssertSubscriber(t, st, in)
+		page := Walk(t, st, subscriptions.Filter{Category: "consular"}, 10, nil)
+		if len(page) != 1 || !SubscriberEqual(page[0], in) {
+			t.Errorf("page: got %+v, want %+v", page, in)
+		}
+		if _, err := st.MigrateSubscriber(ctx, in.ChatID, -1002); err != nil {
+			t.Fatal(err)
+		}
+		moved := in
+		moved.ChatID = -1002
+		AssertSubscriber(t, st, moved)
+		// Back to the defaults: nothing of the settings is left.
+		moved.Prefs = subscriptions.Prefs{}
+		if _, err := st.SaveSubscriber(ctx, moved); err != nil {
+			t.Fatal(err)
+		}
+		AssertSubscriber(t, st, moved)
+		bad := moved
+		bad.Prefs = subscriptions.Prefs{Zone: "Not/AZone"}
+		if _, err := st.SaveSubscriber(ctx, bad); err == nil {
+			t.Error("save with an unknown zone: got nil error, want one")
+		}
+		AssertSubscriber(t, st, moved)
+	})
+
 	t.Run("create update get", func(t *testing.T) {
 		st := open(t)
 		in := subscriptions.Subscriber{
@@ -560,7 +594,7 @@ func AssertSubscriber(t *testing.T, st subscriptions.Store, want subscriptions.S
 func SubscriberEqual(a, b subscriptions.Subscriber) bool {
 	return a.ChatID == b.ChatID && a.Type == b.Type && a.Language == b.Language &&
 		slices.Equal(a.Categories, b.Categories) && a.JoinedAt.Equal(b.JoinedAt) &&
-		a.JoinedAt.Location() == time.UTC
+		a.JoinedAt.Location() == time.UTC && a.Prefs == b.Prefs
 }
 
 // Walk pages through a store to the end, calling each (if set) with
