@@ -54,6 +54,10 @@ type Params struct {
 	BurstLimit int
 	// OnBurst (optional) is called with each burst a poll held.
 	OnBurst func(Burst)
+	// Turns (optional) shares each source's polling with the other
+	// replicas on the same store; without it this process polls every
+	// source every Interval.
+	Turns Turns
 }
 
 // Defaults of the burst guard and the digest.
@@ -117,7 +121,8 @@ func (p *Poller) Run(ctx context.Context) error {
 }
 
 // loop polls one source: at once, then every Interval (±10 % jitter so that
-// replicas and sources spread out), or after a growing backoff while it fails.
+// replicas and sources spread out), or after a growing backoff while it
+// fails; with Turns, only when it is this replica's turn.
 func (p *Poller) loop(ctx context.Context, src Source) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -127,11 +132,11 @@ func (p *Poller) loop(ctx context.Context, src Source) {
 			return
 		case <-timer.C:
 		}
-		_, err := p.Poll(ctx, src)
+		delay := p.turn(ctx, src)
 		if ctx.Err() != nil {
 			return
 		}
-		timer.Reset(p.nextDelay(src.URL, err))
+		timer.Reset(delay)
 	}
 }
 

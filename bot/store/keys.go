@@ -35,6 +35,7 @@ func pendingKey(source string) string     { return "bb:{pub}:pending:" + sourceT
 func burstKey(id string) string           { return "bb:{pub}:burst:" + id }                     // hash: a held burst (source, count, at, newest, noticed, released)
 func burstsKey() string                   { return "bb:{pub}:bursts" }                          // zset: burst id -> at (ms)
 func burstQuietKey(source string) string  { return "bb:{pub}:burstquiet:" + sourceTag(source) } // string with a TTL: staff were told of a burst of source
+func pollTurnKey(source string) string    { return "bb:{pub}:turn:" + sourceTag(source) }       // string with a TTL: when source is next due to be polled (ms)
 
 // Subscribers, layout 2 (see redis_subscriptions.go).
 func subBucketsKey() string       { return "bb:{sub}:bk" }      // zset: bucket lower bound -> itself

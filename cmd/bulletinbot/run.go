@@ -25,6 +25,7 @@ import (
 // *store.Bolt both provide it.
 type stateStore interface {
 	poller.Store
+	poller.Turns
 	bot.Store
 	bot.PublicationReader
 	subscriptions.Store
@@ -123,6 +124,7 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 		Sources: file.sources(cfg.Sources), Interval: cfg.PollInterval, Store: st,
 		Fetcher: fetch.New(fetch.Config{}), Categorizer: categorizer, Observer: m,
 		BurstLimit: file.Polling.BurstLimit, Logger: logger.With(slog.String("component", "poller")),
+		Turns: st, // replicas on one Redis share each source's polling
 	})
 
 	m.gauge("bulletinbot_subscribers", "Subscribed chats.", logger, func(ctx context.Context) (float64, error) {
