@@ -37,6 +37,15 @@ func NewRedisClient(rawURL string) (redis.UniversalClient, error) {
 	return rdb, nil
 }
 
+// CheckRedisURL reports what is wrong with a REDIS_URL, without echoing it.
+func CheckRedisURL(rawURL string) error {
+	rdb, err := NewRedisClient(rawURL)
+	if err != nil {
+		return err
+	}
+	return rdb.Close()
+}
+
 func newRedisClient(rawURL string) (redis.UniversalClient, error) {
 	scheme, rest, ok := strings.Cut(rawURL, "://")
 	if !ok {
