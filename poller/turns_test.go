@@ -124,6 +124,7 @@ func TestReplicasPollASourceOncePerInterval(t *testing.T) {
 	rs.runUntil(t, start.Add(time.Minute))
 
 	fetches := feed.times()
+	t.Logf("%d fetches by 3 replicas in a simulated minute at a %v interval", len(fetches), interval)
 	if n := len(fetches); n < 59 || n > 61 {
 		t.Fatalf("got %d fetches in a simulated minute, want 60 (±1)", n)
 	}
