@@ -2,6 +2,7 @@ package storetest_test
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,15 +22,15 @@ func TestClusterRig(t *testing.T) {
 			t.Fatalf("SET %s: %v", k, err)
 		}
 	}
-	masters := 0
+	var masters atomic.Int32 // the callback runs on every master at once
 	if err := rdb.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
-		masters++
+		masters.Add(1)
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if masters != 3 {
-		t.Fatalf("got %d masters, want 3", masters)
+	if n := masters.Load(); n != 3 {
+		t.Fatalf("got %d masters, want 3", n)
 	}
 }
 
