@@ -35,14 +35,28 @@ func (p *Poller) backfill(ctx context.Context, src Source) {
 			return
 		case <-timer.C:
 		}
+		wait, mine := p.backfillTurn(ctx, src)
+		if !mine {
+			timer.Reset(wait)
+			continue
+		}
 		var err error
-		if !loaded {
+		if !loaded || p.p.Turns != nil {
+			// With replicas, another may have read the last page: the
+			// stored progress is the one to go on from.
 			if st, err = p.p.Archive.Backfill(ctx, src.URL); err == nil {
 				loaded = true
 			}
 		}
 		if err == nil && !st.Done {
 			st, err = p.backfillStep(ctx, src, st)
+		}
+		if p.p.Turns != nil && ctx.Err() == nil {
+			end := p.p.Now()
+			if serr := p.p.Turns.SchedulePoll(ctx, backfillTurnKey(src), end, end.Add(p.nextDelay(src.URL, nil))); serr != nil {
+				// The claim's hold still keeps the others off for one interval.
+				p.p.Logger.Warn("schedule the next backfill page failed", slog.String("source", redact.URL(src.URL)), slog.Any("error", serr))
+			}
 		}
 		if ctx.Err() != nil {
 			return
@@ -98,4 +112,30 @@ func (p *Poller) backfillStep(ctx context.Context, src Source, st Backfill) (Bac
 		return st, fmt.Errorf("poller: backfill: %w", err)
 	}
 	return next, nil
+}
+
+// backfillTurnKey names a source's backfill among the polling turns, so
+// that replicas read each older page once between them.
+func backfillTurnKey(src Source) string { return "backfill " + src.URL }
+
+// backfillTurn claims the next backfill page of src for this replica when
+// replicas share the polling; otherwise the page is always this one's. It
+// returns how long to wait when the page is another's (or the store cannot
+// say).
+func (p *Poller) backfillTurn(ctx context.Context, src Source) (time.Duration, bool) {
+	if p.p.Turns == nil {
+		return 0, true
+	}
+	now := p.p.Now()
+	mine, due, err := p.p.Turns.ClaimPoll(ctx, backfillTurnKey(src), now, p.p.Interval)
+	if err != nil {
+		if ctx.Err() == nil {
+			p.p.Logger.Warn("claim a backfill turn failed", slog.String("source", redact.URL(src.URL)), slog.Any("error", err))
+		}
+		return p.spread(min(p.p.Interval, p.p.Backoff.Base)), false
+	}
+	if !mine {
+		return max(due.Sub(now), 0) + p.spread(p.p.Interval/50), false
+	}
+	return 0, true
 }

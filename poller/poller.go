@@ -63,6 +63,10 @@ type Params struct {
 	// header of an HTML source's page shows, when it shows any, after each
 	// poll that fetched the page.
 	OnContacts func(ctx context.Context, source string, c parse.Contacts)
+	// Turns (optional) shares each source's polling with the other
+	// replicas on the same store; without it this process polls every
+	// source every Interval.
+	Turns Turns
 }
 
 // Defaults of the burst guard and the digest.
@@ -127,7 +131,8 @@ func (p *Poller) Run(ctx context.Context) error {
 }
 
 // loop polls one source: at once, then every Interval (±10 % jitter so that
-// replicas and sources spread out), or after a growing backoff while it fails.
+// replicas and sources spread out), or after a growing backoff while it
+// fails; with Turns, only when it is this replica's turn.
 func (p *Poller) loop(ctx context.Context, src Source) {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -137,11 +142,11 @@ func (p *Poller) loop(ctx context.Context, src Source) {
 			return
 		case <-timer.C:
 		}
-		_, err := p.Poll(ctx, src)
+		delay := p.turn(ctx, src)
 		if ctx.Err() != nil {
 			return
 		}
-		timer.Reset(p.nextDelay(src.URL, err))
+		timer.Reset(delay)
 	}
 }
 

@@ -86,6 +86,7 @@ type testStore interface {
 // options tune one env.
 type options struct {
 	embedded bool                  // the embedded store instead of Redis
+	cluster  bool                  // a Redis Cluster of the test's own instead of a database
 	fake     *telegramtest.Options // default: no flood limits
 	rate     float64               // SEND_RATE; 0 for none
 	admins   []int64
@@ -121,6 +122,8 @@ func newEnv(t *testing.T, o options) *env {
 		}
 		t.Cleanup(func() { _ = b.Close() })
 		st = b
+	} else if o.cluster {
+		st = store.NewRedis(storetest.Cluster(t).Client(t))
 	} else {
 		st = store.NewRedis(storetest.Redis(t))
 	}

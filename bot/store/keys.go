@@ -36,6 +36,7 @@ func pendingKey(source string) string     { return "bb:{pub}:pending:" + sourceT
 func burstKey(id string) string           { return "bb:{pub}:burst:" + id }                     // hash: a held burst (source, count, at, newest, noticed, released)
 func burstsKey() string                   { return "bb:{pub}:bursts" }                          // zset: burst id -> at (ms)
 func burstQuietKey(source string) string  { return "bb:{pub}:burstquiet:" + sourceTag(source) } // string with a TTL: staff were told of a burst of source
+func pollTurnKey(source string) string    { return "bb:{pub}:turn:" + sourceTag(source) }       // string with a TTL: when source is next due to be polled (ms)
 
 // Search index: one zset per term (poller/terms), id -> latest score, the
 // newest termCap kept; and the version of the index's upgrade.

@@ -28,18 +28,17 @@ func NewRedis(rdb redis.UniversalClient, opts ...Option) *Redis {
 	return &Redis{rdb: rdb, clock: applyOptions(opts).clock}
 }
 
-// OpenRedis connects to the server at url (redis:// or rediss://), checks
-// that it answers and upgrades data an earlier release wrote.
+// OpenRedis connects to the Redis that url names (one server, Sentinel or
+// Cluster: see NewRedisClient), checks that it answers and upgrades data an
+// earlier release wrote.
 func OpenRedis(ctx context.Context, url string, opts ...Option) (*Redis, error) {
-	ro, err := redis.ParseURL(url)
+	rdb, err := NewRedisClient(url)
 	if err != nil {
-		// The URL may hold a password: say what is wrong without echoing it.
-		return nil, fmt.Errorf("store: REDIS_URL is not a valid redis:// or rediss:// URL")
+		return nil, err
 	}
-	rdb := redis.NewClient(ro)
 	if err := rdb.Ping(ctx).Err(); err != nil {
 		_ = rdb.Close()
-		return nil, fmt.Errorf("store: connect to redis at %s: %w", ro.Addr, err)
+		return nil, fmt.Errorf("store: connect to redis: %w", scrubSecrets(err, url))
 	}
 	r := NewRedis(rdb, opts...)
 	if err := r.UpgradeSubscribers(ctx); err != nil {

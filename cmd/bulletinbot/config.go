@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/bulletinbot/bulletinbot/bot/store"
 	"github.com/bulletinbot/bulletinbot/poller/redact"
 )
 
@@ -73,7 +74,7 @@ func (r *rawConfig) settings() []setting {
 		{"TELEGRAM_BOT_TOKEN", "", "bot token from @BotFather (required for run; never logged)", &r.token},
 		{"TELEGRAM_BOT_TOKEN_FILE", "", "file holding the bot token, used when TELEGRAM_BOT_TOKEN is empty", &r.tokenFile},
 		{"TELEGRAM_API_ENDPOINT", "https://api.telegram.org/bot%s/%s", "Bot API endpoint, with %s for the token and the method", &r.endpoint},
-		{"REDIS_URL", "", "redis:// or rediss:// URL; unset = embedded store in DATA_DIR", &r.redisURL},
+		{"REDIS_URL", "", "redis://, rediss://, redis+sentinel:// or redis+cluster:// URL (see README); unset = embedded store in DATA_DIR", &r.redisURL},
 		{"DATA_DIR", "./data", "where the embedded store lives", &r.dataDir},
 		{"SOURCES", defaultSources, "comma-separated source URLs (feeds or HTML publication lists)", &r.sources},
 		{"POLL_INTERVAL", "5m", "time between polls of a source (Go duration, at least 1s)", &r.interval},
@@ -239,8 +240,10 @@ func (c *Config) Validate(needToken bool) error {
 	if strings.Count(c.APIEndpoint, "%s") != 2 {
 		errs = append(errs, errors.New("TELEGRAM_API_ENDPOINT: must hold two %s, for the token and the method"))
 	}
-	if r := c.RedisURL.Reveal(); r != "" && !strings.HasPrefix(r, "redis://") && !strings.HasPrefix(r, "rediss://") {
-		errs = append(errs, errors.New("REDIS_URL: must start with redis:// or rediss://"))
+	if r := c.RedisURL.Reveal(); r != "" {
+		if err := store.CheckRedisURL(r); err != nil {
+			errs = append(errs, fmt.Errorf("REDIS_URL: %s", strings.TrimPrefix(err.Error(), store.ErrRedisURL.Error()+": ")))
+		}
 	}
 	if c.RedisURL == "" && c.DataDir == "" {
 		errs = append(errs, errors.New("DATA_DIR: required when REDIS_URL is unset"))

@@ -29,8 +29,16 @@ type readiness struct {
 	now        func() time.Time
 }
 
+// readyPingTimeout bounds the store's answer to a readiness ping: the
+// Redis client retries a failed command, which during a Sentinel failover
+// would hide the gap behind one slow 200 instead of answering 503.
+const readyPingTimeout = time.Second
+
 func (r readiness) check(ctx context.Context) error {
-	if err := r.ping(ctx); err != nil {
+	pctx, cancel := context.WithTimeout(ctx, readyPingTimeout)
+	err := r.ping(pctx)
+	cancel()
+	if err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	all, err := r.health(ctx)

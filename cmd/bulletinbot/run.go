@@ -26,6 +26,7 @@ import (
 // *store.Bolt both provide it.
 type stateStore interface {
 	poller.Store
+	poller.Turns
 	bot.Store
 	bot.PublicationReader
 	bot.DigestStore
@@ -174,6 +175,7 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 		OnContacts: func(ctx context.Context, source string, c parse.Contacts) {
 			watchContacts(ctx, st, staffTools, logger, c)
 		},
+		Turns: st, // replicas on one Redis share each source's polling
 	})
 
 	m.gauge("bulletinbot_subscribers", "Subscribed chats.", logger, func(ctx context.Context) (float64, error) {
