@@ -29,6 +29,13 @@ type Message struct {
 	DisableWebPagePreview bool
 	Date                  time.Time
 	ReplyToMessageID      int
+	// Media is the kind of a media message (MediaPhoto...), whose Text,
+	// HTML and Entities are its caption's; "" for a text.
+	Media        string
+	MediaGroupID string
+	// CopyOf is the message this one is a copy of (copyMessage,
+	// copyMessages); zero for a message sent otherwise.
+	CopyOf CopySource
 }
 
 // InlineButton is one button of an inline keyboard.
@@ -67,7 +74,7 @@ func (s *Server) Messages(chatID int64) []Message {
 			ChatID: chatID, MessageID: m.id, Text: m.text, HTML: m.raw, ParseMode: m.parseMode,
 			Entities: slices.Clone(m.entities), ReplyMarkup: slices.Clone(m.markup.rawOrNil()),
 			Deleted: m.deleted, Edits: m.edits, DisableWebPagePreview: m.noPreview, Date: m.date,
-			ReplyToMessageID: m.replyTo,
+			ReplyToMessageID: m.replyTo, Media: m.media, MediaGroupID: m.mediaGroup, CopyOf: m.copyOf,
 		})
 	}
 	return out
@@ -190,9 +197,9 @@ func (m *message) rememberCallbacks() {
 // wireMessageLocked is the message as the Bot API shows it.
 func (s *Server) wireMessageLocked(c *chat, m *message) *wireMessage {
 	w := &wireMessage{
-		MessageID: m.id, Date: m.date.Unix(), Chat: c.wire(), Text: m.text,
-		Entities: m.entities, ReplyMarkup: m.markup.inlineRaw(),
+		MessageID: m.id, Date: m.date.Unix(), Chat: c.wire(), ReplyMarkup: m.markup.inlineRaw(),
 	}
+	wireContent(w, m)
 	switch {
 	case c.typ == "channel":
 		sc := c.wire()
@@ -215,6 +222,7 @@ func (s *Server) wireMessageLocked(c *chat, m *message) *wireMessage {
 			inner := *s.wireMessageLocked(c, &message{
 				id: r.id, fromBot: r.fromBot, fromUser: r.fromUser, date: r.date, text: r.text,
 				entities: r.entities, markup: r.markup, editDate: r.editDate,
+				media: r.media, fileID: r.fileID, mediaGroup: r.mediaGroup,
 			})
 			w.ReplyToMessage = &inner
 		}
@@ -274,6 +282,9 @@ func (s *Server) editMessageText(_ context.Context, p params) (any, *APIError) {
 	c, m, apiErr := s.editableLocked(p)
 	if apiErr != nil {
 		return nil, apiErr
+	}
+	if m.media != "" {
+		return nil, errBadRequest(descNoText)
 	}
 	f, apiErr := s.formatLocked(p)
 	if apiErr != nil {
