@@ -46,6 +46,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -75,6 +77,11 @@ type Announcement struct {
 	// the text for languages without their own. A publication's texts are
 	// rendered by the engine when they are not given.
 	Texts map[string]string
+	// Copies are, by language as Texts, staff messages that subscribers
+	// get an exact copy of (copyMessage, or copyMessages for an album)
+	// instead of a text: a photo, a document, a formatted text... A
+	// language with a copy gets it even when Texts has one too.
+	Copies map[string]Copy
 	// Filter selects the audience; a publication's is its category.
 	Filter    subscriptions.Filter
 	CreatedAt time.Time
@@ -83,15 +90,49 @@ type Announcement struct {
 // Text returns the text for a subscriber speaking lang: its own, else the
 // one for all languages, else the one of fallback, else any.
 func (a Announcement) Text(lang, fallback string) (string, bool) {
+	return pick(a.Texts, lang, fallback)
+}
+
+// Copy returns the message to copy for a subscriber speaking lang, chosen
+// as Text chooses.
+func (a Announcement) Copy(lang, fallback string) (Copy, bool) {
+	return pick(a.Copies, lang, fallback)
+}
+
+func pick[V any](m map[string]V, lang, fallback string) (V, bool) {
 	for _, l := range []string{lang, "", fallback} {
-		if t, ok := a.Texts[l]; ok {
-			return t, true
+		if v, ok := m[l]; ok {
+			return v, true
 		}
 	}
-	for _, t := range a.Texts {
-		return t, true
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		return m[k], true
 	}
-	return "", false
+	var zero V
+	return zero, false
+}
+
+// Copy is a message of staff's to copy: one message, or an album's parts.
+type Copy struct {
+	FromChatID int64 `json:"from"`
+	MessageIDs []int `json:"ids"`
+	// Media marks a photo, document, video, audio or voice message, whose
+	// caption (not text) a correction edits.
+	Media bool `json:"media,omitempty"`
+}
+
+// Valid reports whether c names something to copy: 1 to 10 messages (an
+// album's most), in increasing order as copyMessages wants them.
+func (c Copy) Valid() bool {
+	if c.FromChatID == 0 || len(c.MessageIDs) == 0 || len(c.MessageIDs) > 10 {
+		return false
+	}
+	for i, id := range c.MessageIDs {
+		if id <= 0 || (i > 0 && id <= c.MessageIDs[i-1]) {
+			return false
+		}
+	}
+	return true
 }
 
 // Delivery is one message to one chat, as queued.
@@ -136,6 +177,9 @@ type Result struct {
 	Delivery  Delivery
 	Outcome   Outcome
 	MessageID int       // Sent
+	// MessageIDs, when a copy of an album was sent, are all of its parts'
+	// ids (MessageID the first).
+	MessageIDs []int
 	Next      Delivery  // Requeued
 	At        time.Time // Requeued: not before
 	// Pause, with a 429, stops every replica's sending for that long.

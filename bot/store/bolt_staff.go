@@ -490,8 +490,11 @@ func (b *Bolt) SentCopies(ctx context.Context, announcementID, cursor string, n 
 				next = strconv.FormatInt(out[len(out)-1].ChatID, 10)
 				return nil
 			}
-			if len(k) == 8 && len(v) == 8 {
-				out = append(out, delivery.SentCopy{ChatID: subKeyID(k), MessageID: int(binary.BigEndian.Uint64(v))})
+			if len(k) != 8 {
+				continue
+			}
+			if c, ok := decodeSentIDs(subKeyID(k), v); ok {
+				out = append(out, c)
 			}
 		}
 		return nil

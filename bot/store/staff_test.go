@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"reflect"
 	"errors"
 	"slices"
 	"strconv"
@@ -385,6 +386,60 @@ func TestStaffPauseIsShared(t *testing.T) {
 		ds := lease(t, s, "c1", 10, 0)
 		if _, pause, err := s.Begin(ctx, "c1", ds, delivery.Gaps{}, time.Now()); pause <= 4*time.Second || err != nil {
 			t.Fatalf("Begin: got pause %v %v, want the staff pause", pause, err)
+		}
+	})
+}
+
+// TestStaffCopiesAndAlbumRecords: an announcement that copies staff
+// messages keeps them by language, an announcement of the previous
+// release (texts only) has none, and an album copy's sent record keeps
+// every part's id for a recall.
+func TestStaffCopiesAndAlbumRecords(t *testing.T) {
+	forEachStaffBackend(t, func(t *testing.T, s staffStore) {
+		ctx := context.Background()
+		a := delivery.Announcement{ID: "bc-copy", Kind: delivery.KindBroadcast, CreatedAt: t0,
+			Copies: map[string]delivery.Copy{
+				"en": {FromChatID: 1001, MessageIDs: []int{7}},
+				"ru": {FromChatID: 1001, MessageIDs: []int{9, 10, 11}, Media: true},
+			}}
+		if err := s.AddAnnouncement(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		got := stats(t, s, a.ID).Announcement
+		if !reflect.DeepEqual(got.Copies, a.Copies) || len(got.Texts) != 0 {
+			t.Fatalf("copies: got %+v and texts %v, want %+v", got.Copies, got.Texts, a.Copies)
+		}
+		if c, ok := got.Copy("de", "en"); !ok || c.MessageIDs[0] != 7 {
+			t.Errorf("fallback copy: got %+v %v, want the English one", c, ok)
+		}
+		if old := addAnnouncement(t, s, "bc-old"); stats(t, s, old.ID).Announcement.Copies != nil {
+			t.Errorf("an announcement of texts has copies")
+		}
+
+		queue(t, s, a, 5, 6)
+		ds := lease(t, s, "c1", 10, 0)
+		ready, _, err := s.Begin(ctx, "c1", ds, delivery.Gaps{}, time.Now())
+		if err != nil || len(ready) != 2 {
+			t.Fatalf("Begin: %d %v", len(ready), err)
+		}
+		rs := []delivery.Result{
+			{Delivery: ready[0], Outcome: delivery.Sent, MessageID: 40, MessageIDs: []int{40, 41, 42}},
+			{Delivery: ready[1], Outcome: delivery.Sent, MessageID: 50},
+		}
+		if err := s.Finish(ctx, rs, time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		copies, _, err := s.SentCopies(ctx, a.ID, "", 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byChat := map[int64][]int{}
+		for _, c := range copies {
+			byChat[c.ChatID] = c.IDs()
+		}
+		want := map[int64][]int{ready[0].ChatID: {40, 41, 42}, ready[1].ChatID: {50}}
+		if !reflect.DeepEqual(byChat, want) {
+			t.Errorf("sent copies: got %v, want %v", byChat, want)
 		}
 	})
 }
