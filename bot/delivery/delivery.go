@@ -176,12 +176,12 @@ const (
 type Result struct {
 	Delivery  Delivery
 	Outcome   Outcome
-	MessageID int       // Sent
+	MessageID int // Sent
 	// MessageIDs, when a copy of an album was sent, are all of its parts'
 	// ids (MessageID the first).
 	MessageIDs []int
-	Next      Delivery  // Requeued
-	At        time.Time // Requeued: not before
+	Next       Delivery  // Requeued
+	At         time.Time // Requeued: not before
 	// Pause, with a 429, stops every replica's sending for that long.
 	Pause time.Duration
 	// Error is the last error, for the dead-letter list (Failed).

@@ -105,8 +105,8 @@ type boltDlvAnn struct {
 	// Copies are absent from announcements of earlier releases.
 	Copies map[string]delivery.Copy `json:"copies,omitempty"`
 	State  string                   `json:"state"`
-	Cursor   string            `json:"cursor,omitempty"`
-	Token    string            `json:"token,omitempty"`
+	Cursor string                   `json:"cursor,omitempty"`
+	Token  string                   `json:"token,omitempty"`
 	// LeaseUntil (ms) places the fan-out in boltDlvFanouts while fanning out.
 	LeaseUntil int64 `json:"lease_until"`
 	Expires    int64 `json:"expires"` // ms, wall clock
@@ -481,7 +481,7 @@ func (b *Bolt) AddAnnouncement(ctx context.Context, a delivery.Announcement) err
 		rec := &boltDlvAnn{
 			Kind: string(a.Kind), Pub: a.PublicationID, Category: a.Filter.Category, Cats: slices.Clone(a.Filter.Categories),
 			Language: a.Filter.Language, Created: a.CreatedAt.UnixMilli(), Texts: texts, Copies: cloneCopies(a.Copies),
-			State: string(delivery.StateFanningOut),
+			State:   string(delivery.StateFanningOut),
 			Expires: t.wall.Add(announcementRetention).UnixMilli(),
 			// Unleased, it waits in the fan-outs in creation order, as
 			// on Redis.

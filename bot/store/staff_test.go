@@ -2,8 +2,8 @@ package store_test
 
 import (
 	"context"
-	"reflect"
 	"errors"
+	"reflect"
 	"slices"
 	"strconv"
 	"sync"
