@@ -204,7 +204,8 @@ func TestCallbackAnswersArePlain(t *testing.T) {
 	keys := []Key{ButtonStale, ButtonNeedsStart, SlowDown, NotAllowed, Error, CategoriesAllOn, CategoriesAllOff,
 		LanguageChosen, GroupAdminsOnly, GroupAdminCheckFailed, ChannelAdminsOnly, NotYourChat, AnswerNotYourDraft,
 		AnswerResumed, AnswerPauseOver,
-		ButtonBurstAnnounce, AnswerBurstReleased, AnswerBurstDone, AnswerBurstGone}
+		ButtonBurstAnnounce, AnswerBurstReleased, AnswerBurstDone, AnswerBurstGone,
+		VersionCount, ButtonAddVersion, ButtonTest, ButtonNobody, AnswerTestSent, AnswerNobody}
 	for lang, texts := range map[string]map[Key]string{"en": english(), "ru": russian()} {
 		for _, k := range keys {
 			t.Run(lang+"/"+string(k), func(t *testing.T) {

@@ -161,6 +161,7 @@ func english() map[Key]string {
 	maps.Copy(m, pauseEnglish())
 	maps.Copy(m, restoreEnglish())
 	maps.Copy(m, burstEnglish())
+	maps.Copy(m, broadcastEnglish())
 	return m
 }
 
@@ -245,5 +246,6 @@ func russian() map[Key]string {
 	maps.Copy(m, pauseRussian())
 	maps.Copy(m, restoreRussian())
 	maps.Copy(m, burstRussian())
+	maps.Copy(m, broadcastRussian())
 	return m
 }

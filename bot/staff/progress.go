@@ -2,6 +2,7 @@ package staff
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"math"
@@ -281,12 +282,17 @@ const (
 // deleteCopy deletes one delivered copy, within the shared rate, waiting
 // out 429s (and pausing every replica's sending for them).
 func (s *Staff) deleteCopy(ctx context.Context, c delivery.SentCopy) (copyOutcome, error) {
-	params := tgbotapi.Params{"chat_id": strconv.FormatInt(c.ChatID, 10), "message_id": strconv.Itoa(c.MessageID)}
+	// An album's copy is its parts, deleted at once.
+	method, params := "deleteMessage", tgbotapi.Params{"chat_id": strconv.FormatInt(c.ChatID, 10), "message_id": strconv.Itoa(c.MessageID)}
+	if ids := c.IDs(); len(ids) > 1 {
+		body, _ := json.Marshal(ids)
+		method, params = "deleteMessages", tgbotapi.Params{"chat_id": strconv.FormatInt(c.ChatID, 10), "message_ids": string(body)}
+	}
 	for attempt := 1; ; attempt++ {
 		if err := s.pace.take(ctx); err != nil {
 			return copyFailed, err
 		}
-		_, err := s.p.Telegram.Call(ctx, "deleteMessage", params)
+		_, err := s.p.Telegram.Call(ctx, method, params)
 		switch tg.Classify(err) {
 		case tg.KindNone:
 			return copyDeleted, nil

@@ -123,7 +123,7 @@ func (s *Staff) cmdBroadcasts(ctx context.Context, r *bot.Request) error {
 		item := r.T(i18n.BroadcastsItem,
 			"date", s.stamp(b.CreatedAt),
 			"who", b.AdminName, "audience", s.audienceName(lang, b.Audience), "state", s.stateName(lang, b),
-			"text", cut(strings.Join(strings.Fields(render.PlainText(b.HTML)), " "), snippetRunes),
+			"text", cut(strings.Join(strings.Fields(firstVersion(versionsOf(b.Versions, b.HTML)).snippet()), " "), snippetRunes),
 			"counts", i18n.HTML(r.T(i18n.BroadcastsCounts, "delivered", n(delivered), "removed", n(removed), "failed", n(failed), "cancelled", n(cancelled))))
 		if b.State == StateRecalled && b.Recall != nil {
 			item += "\n" + r.T(i18n.BroadcastsRecall, "who", b.Recall.Name, "time", s.stamp(b.RecalledAt),
