@@ -50,3 +50,52 @@ func broadcastRussian() map[Key]string {
 		AnswerNobody:         "В этой аудитории никого нет. Выберите других получателей перед отправкой.",
 	}
 }
+
+// Texts of corrections (bot/staff/correct.go).
+const (
+	ButtonCorrect     Key = "button_correct"      // plain
+	ButtonCorrectLang Key = "button_correct_lang" // plain, {language}
+	CorrectAsk        Key = "correct_ask"
+	CorrectAskCaption Key = "correct_ask_caption" // {max}
+	CorrectNotText    Key = "correct_not_text"
+	CorrectTooLong    Key = "correct_too_long" // {length} {max}
+	CorrectStarted    Key = "correct_started"
+	CorrectProgress   Key = "correct_progress"   // {done} {total} {percent} {bar}
+	CorrectReport     Key = "correct_report"     // {who} {time} {edited} {old} {failed}
+	AnswerCorrecting  Key = "answer_correcting"  // plain
+	AnswerCorrectOld  Key = "answer_correct_old" // plain
+)
+
+func correctEnglish() map[Key]string {
+	return map[Key]string{
+		ButtonCorrect:     "✏️ Correct",
+		ButtonCorrectLang: "✏️ Correct: {language}",
+		CorrectAsk:        "Send the corrected text in your next message. It replaces the text of every delivered copy.",
+		CorrectAskCaption: "Send the corrected caption in your next message (at most {max} characters). It replaces the caption of every delivered copy.",
+		CorrectNotText:    "A correction is a text message. Nothing was changed.",
+		CorrectTooLong:    "The correction is {length} characters long; Telegram allows {max} here. Nothing was changed.",
+		CorrectStarted:    "✏️ Correcting every delivered copy: the status above shows how it goes.",
+		CorrectProgress:   "✏️ Correcting {done} / {total} · {percent}% {bar}",
+		CorrectReport: "✏️ <b>Corrected</b> by {who} at {time}: {edited} edited, " +
+			"{old} too old to edit (Telegram allows 48 hours), {failed} failed.",
+		AnswerCorrecting: "A correction is under way.",
+		AnswerCorrectOld: "These copies are more than 48 hours old: Telegram no longer lets the bot edit them.",
+	}
+}
+
+func correctRussian() map[Key]string {
+	return map[Key]string{
+		ButtonCorrect:     "✏️ Исправить",
+		ButtonCorrectLang: "✏️ Исправить: {language}",
+		CorrectAsk:        "Пришлите исправленный текст следующим сообщением. Он заменит текст всех доставленных копий.",
+		CorrectAskCaption: "Пришлите исправленную подпись следующим сообщением (не больше {max} знаков). Она заменит подпись всех доставленных копий.",
+		CorrectNotText:    "Исправление — это текстовое сообщение. Ничего не изменено.",
+		CorrectTooLong:    "В исправлении {length} знаков, а здесь Telegram допускает {max}. Ничего не изменено.",
+		CorrectStarted:    "✏️ Исправляю все доставленные копии: ход работы виден в сообщении выше.",
+		CorrectProgress:   "✏️ Исправляю {done} / {total} · {percent}% {bar}",
+		CorrectReport: "✏️ <b>Исправлено</b>, запрос: {who}, {time}: исправлено {edited}, " +
+			"слишком старых {old} (Telegram позволяет править 48 часов), ошибок {failed}.",
+		AnswerCorrecting: "Исправление уже идёт.",
+		AnswerCorrectOld: "Этим копиям больше 48 часов: Telegram уже не позволяет боту их править.",
+	}
+}

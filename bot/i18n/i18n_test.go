@@ -205,7 +205,8 @@ func TestCallbackAnswersArePlain(t *testing.T) {
 		LanguageChosen, GroupAdminsOnly, GroupAdminCheckFailed, ChannelAdminsOnly, NotYourChat, AnswerNotYourDraft,
 		AnswerResumed, AnswerPauseOver,
 		ButtonBurstAnnounce, AnswerBurstReleased, AnswerBurstDone, AnswerBurstGone,
-		VersionCount, ButtonAddVersion, ButtonTest, ButtonNobody, AnswerTestSent, AnswerNobody}
+		VersionCount, ButtonAddVersion, ButtonTest, ButtonNobody, AnswerTestSent, AnswerNobody,
+		ButtonCorrect, ButtonCorrectLang, AnswerCorrecting, AnswerCorrectOld}
 	for lang, texts := range map[string]map[Key]string{"en": english(), "ru": russian()} {
 		for _, k := range keys {
 			t.Run(lang+"/"+string(k), func(t *testing.T) {

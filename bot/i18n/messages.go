@@ -162,6 +162,7 @@ func english() map[Key]string {
 	maps.Copy(m, restoreEnglish())
 	maps.Copy(m, burstEnglish())
 	maps.Copy(m, broadcastEnglish())
+	maps.Copy(m, correctEnglish())
 	return m
 }
 
@@ -247,5 +248,6 @@ func russian() map[Key]string {
 	maps.Copy(m, restoreRussian())
 	maps.Copy(m, burstRussian())
 	maps.Copy(m, broadcastRussian())
+	maps.Copy(m, correctRussian())
 	return m
 }

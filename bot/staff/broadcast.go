@@ -40,6 +40,7 @@ const (
 	actAddVersion   = "v"  // draft: add the version in language arg
 	actTest         = "m"  // draft: send a test to me
 	actNobody       = "n"  // draft: the audience is empty; say so
+	actCorrect      = "k"  // broadcast: correct the version arg
 	announcementPfx = "bc-"
 )
 
@@ -115,6 +116,8 @@ type Broadcast struct {
 	TooOld       int64     `json:"too_old"`
 	RecallFailed int64     `json:"recall_failed"`
 	RecalledAt   time.Time `json:"recalled_at,omitzero"`
+	// Correction is the latest correction of the copies (correct.go).
+	Correction *Correction `json:"correction,omitempty"`
 	// The status message as last shown, so that no replica repeats it.
 	Status   string    `json:"status,omitempty"`
 	StatusAt time.Time `json:"status_at,omitzero"`
@@ -357,6 +360,8 @@ func (s *Staff) onButton(ctx context.Context, r *bot.Request) error {
 		return s.askRecall(ctx, r, announcementPfx+id)
 	case actRecallYes:
 		return s.recall(ctx, r, announcementPfx+id)
+	case actCorrect:
+		return s.askCorrect(ctx, r, announcementPfx+id, arg)
 	case actRecallNo:
 		if err := r.Edit(ctx, r.T(i18n.BroadcastAskClosed), nil); err != nil && !stale(err) {
 			return err

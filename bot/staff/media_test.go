@@ -173,3 +173,59 @@ func TestStaffEmptyAudienceCannotBeSent(t *testing.T) {
 		t.Errorf("the former subscriber got %d messages", n)
 	}
 }
+
+// TestStaffCorrection: "Correct" replaces the caption of every delivered
+// copy of a photo (editMessageCaption) and the text of every copy of a
+// text (editMessageText), each version's own copies only, with a report.
+func TestStaffCorrection(t *testing.T) {
+	onBothStores(t, func(t *testing.T, o options) {
+		e := newEnv(t, o)
+		e.start()
+		en, ru := []int64{9001, 9002, 9003}, []int64{9004}
+		for _, c := range en {
+			e.subscriber(c, "en")
+		}
+		for _, c := range ru {
+			e.subscriber(c, "ru")
+		}
+		e.say(admin, "/broadcast")
+		e.waitMessage(admin, 1)
+		e.fake.Send(admin, admin, telegramtest.UserMessage{Media: telegramtest.MediaPhoto, Text: "Closed on Tuesdya"})
+		control := e.waitMessage(admin, 3)
+		e.press(admin, control, "Add a version in Русский")
+		e.waitMessage(admin, 4)
+		e.say(admin, "Закрыто во вторник")
+		control = e.waitMessage(admin, 6)
+		e.press(admin, control, "Send")
+		status := e.waitText(admin, control.MessageID, "Delivered: 4")
+
+		// Correct the photo's caption: the English copies only.
+		e.press(admin, status, "Correct: English")
+		mustContain(t, "question", e.waitNew(admin, "corrected caption").Text, "at most 1,024 characters")
+		e.post(admin, "Closed on Tuesday", []map[string]any{{"type": "bold", "offset": 10, "length": 7}}, nil)
+		e.waitNew(admin, "Correcting every delivered copy")
+		status = e.waitText(admin, control.MessageID, "Corrected")
+		mustContain(t, "report", status.Text, "3 edited", "0 too old", "0 failed")
+		for _, c := range en {
+			m := e.received(c)[0]
+			if m.Text != "Closed on Tuesday" || m.Edits != 1 || len(m.Entities) != 1 || m.Entities[0].Type != "bold" {
+				t.Errorf("chat %d: got %+v, want the corrected caption", c, m)
+			}
+		}
+		if m := e.received(ru[0])[0]; m.Edits != 0 {
+			t.Errorf("the Russian copy was edited: %+v", m)
+		}
+
+		// Correct the Russian text.
+		e.press(admin, status, "Correct: Русский")
+		mustContain(t, "question", e.waitNew(admin, "corrected text").Text, "every delivered copy")
+		e.say(admin, "Закрыто во вторник, 4 ноября")
+		e.waitFor("the Russian copy corrected", func() bool { return e.received(ru[0])[0].Text == "Закрыто во вторник, 4 ноября" })
+		status = e.waitText(admin, control.MessageID, "1 edited")
+		if n := e.calls.count("editMessageCaption", 200); n != 3 {
+			t.Errorf("editMessageCaption: %d answered 200, want 3", n)
+		}
+		e.say(admin, "/broadcasts")
+		mustContain(t, "/broadcasts", e.waitNew(admin, "Recent announcements").Text, "Closed on Tuesday")
+	})
+}

@@ -151,6 +151,10 @@ type Params struct {
 	// Rate is SEND_RATE: recall deletions and staff messages take their
 	// turn in the engine's shared budget. Zero or less: no limit.
 	Rate float64
+	// Budget, when set, is the bot's send budget (*delivery.Replies):
+	// corrections take their turn in it, keeping each chat's gap too;
+	// without it they take the shared rate alone, as recall does.
+	Budget bot.SendBudget
 	// Counters, when set, also counts the 429s recall meets.
 	Counters *Counters
 	// Bursts, when set, are the poller's held bursts: admins are told of
