@@ -312,7 +312,11 @@ func (s *Staff) callCopy(ctx context.Context, chatID int64, method string, param
 			if s.p.Counters != nil {
 				s.p.Counters.Paused(wait)
 			}
-			s.log.Warn("flood limit on a broadcast's copies: all replicas pause sending", slog.String("method", method), slog.Duration("retry_after", wait))
+			if strings.HasPrefix(method, "edit") {
+				s.log.Warn("flood limit while correcting: all replicas pause sending", slog.Duration("retry_after", wait))
+			} else {
+				s.log.Warn("flood limit while recalling: all replicas pause sending", slog.Duration("retry_after", wait))
+			}
 			if err := s.p.Store.PauseSends(ctx, wait); err != nil {
 				return copyFailed, err
 			}

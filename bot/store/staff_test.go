@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"reflect"
 	"slices"
 	"strconv"
@@ -36,6 +37,10 @@ type staffStore interface {
 	SentCopies(ctx context.Context, announcementID, cursor string, n int) ([]delivery.SentCopy, string, error)
 	SendPause(ctx context.Context) (time.Duration, error)
 	PauseSends(ctx context.Context, d time.Duration) error
+	ScheduleBroadcast(ctx context.Context, id string, at time.Time, body []byte) error
+	ScheduledBroadcasts(ctx context.Context) ([][]byte, error)
+	CancelScheduled(ctx context.Context, id string) (bool, error)
+	ClaimDueBroadcast(ctx context.Context, now time.Time) ([]byte, bool, error)
 }
 
 var (
@@ -440,6 +445,80 @@ func TestStaffCopiesAndAlbumRecords(t *testing.T) {
 		want := map[int64][]int{ready[0].ChatID: {40, 41, 42}, ready[1].ChatID: {50}}
 		if !reflect.DeepEqual(byChat, want) {
 			t.Errorf("sent copies: got %v, want %v", byChat, want)
+		}
+	})
+}
+
+// TestStaffSchedule: scheduled broadcasts are listed earliest first, a
+// cancelled one is never claimed, and a due one moves into the audit log,
+// active, exactly once however many replicas claim at once.
+func TestStaffSchedule(t *testing.T) {
+	forEachStaffBackend(t, func(t *testing.T, s staffStore) {
+		ctx := context.Background()
+		at := t0.Add(time.Hour)
+		for _, x := range []struct {
+			id string
+			at time.Time
+		}{{"bc-late", at.Add(time.Hour)}, {"bc-soon", at}, {"bc-cancel", at.Add(-time.Minute)}} {
+			if err := s.ScheduleBroadcast(ctx, x.id, x.at, []byte("body of "+x.id)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Rescheduling replaces.
+		if err := s.ScheduleBroadcast(ctx, "bc-late", at.Add(2*time.Hour), []byte("body of bc-late")); err != nil {
+			t.Fatal(err)
+		}
+		list, err := s.ScheduledBroadcasts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprintf("%s", list); got != "[body of bc-cancel body of bc-soon body of bc-late]" {
+			t.Fatalf("scheduled: got %s, want earliest first", got)
+		}
+		if ok, err := s.CancelScheduled(ctx, "bc-cancel"); !ok || err != nil {
+			t.Fatalf("cancel: got %v %v", ok, err)
+		}
+		if ok, _ := s.CancelScheduled(ctx, "bc-cancel"); ok {
+			t.Fatal("cancelled twice")
+		}
+		if _, ok, err := s.ClaimDueBroadcast(ctx, at.Add(-time.Second)); ok || err != nil {
+			t.Fatalf("claim before it is due: got %v %v", ok, err)
+		}
+
+		// Eight replicas claim at once, twice each: one gets it.
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var got [][]byte
+		for range 8 {
+			wg.Go(func() {
+				for range 2 {
+					body, ok, err := s.ClaimDueBroadcast(ctx, at)
+					if err != nil {
+						t.Error(err)
+					}
+					if ok {
+						mu.Lock()
+						got = append(got, body)
+						mu.Unlock()
+					}
+				}
+			})
+		}
+		wg.Wait()
+		if len(got) != 1 || string(got[0]) != "body of bc-soon" {
+			t.Fatalf("claims: got %q, want bc-soon once", got)
+		}
+		if body, ok, _ := s.Broadcast(ctx, "bc-soon"); !ok || string(body) != "body of bc-soon" {
+			t.Errorf("the claimed broadcast is not in the audit log: %q %v", body, ok)
+		}
+		if active, _ := s.ActiveBroadcasts(ctx); !slices.Contains(active, "bc-soon") {
+			t.Errorf("active: got %v, want bc-soon", active)
+		}
+		if list, _ := s.ScheduledBroadcasts(ctx); len(list) != 1 {
+			t.Errorf("scheduled after the claim: got %s, want bc-late alone", list)
+		}
+		if ok, _ := s.CancelScheduled(ctx, "bc-soon"); ok {
+			t.Error("a claimed broadcast was cancelled")
 		}
 	})
 }
