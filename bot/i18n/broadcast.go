@@ -99,3 +99,66 @@ func correctRussian() map[Key]string {
 		AnswerCorrectOld: "Этим копиям больше 48 часов: Telegram уже не позволяет боту их править.",
 	}
 }
+
+// Texts of scheduled broadcasts (bot/staff/schedule.go). Times come
+// formatted with their zone.
+const (
+	ButtonSendAt         Key = "button_send_at"         // plain
+	ButtonToday          Key = "button_today"           // plain, {time}
+	ButtonTomorrow       Key = "button_tomorrow"        // plain, {time}
+	ButtonTypeTime       Key = "button_type_time"       // plain
+	ButtonUnschedule     Key = "button_unschedule"      // plain, {time}
+	ScheduleAsk          Key = "schedule_ask"           // {now}
+	ScheduleType         Key = "schedule_type"          // {now}
+	ScheduleBadTime      Key = "schedule_bad_time"      // {now}
+	ScheduleTooFar       Key = "schedule_too_far"       // {days}
+	ScheduleDone         Key = "schedule_done"          // {time} {who} {audience} {count}
+	ScheduleCancelled    Key = "schedule_cancelled"     // {who}
+	BroadcastsScheduled  Key = "broadcasts_scheduled"   // header
+	BroadcastsSchedItem  Key = "broadcasts_sched_item"  // {time} {who} {audience} {text}
+	AnswerScheduled      Key = "answer_scheduled"       // plain, {time}
+	AnswerScheduleGone   Key = "answer_schedule_gone"   // plain
+	AnswerScheduleCancel Key = "answer_schedule_cancel" // plain
+)
+
+func scheduleEnglish() map[Key]string {
+	return map[Key]string{
+		ButtonSendAt:         "🕘 Send at…",
+		ButtonToday:          "Today {time}",
+		ButtonTomorrow:       "Tomorrow {time}",
+		ButtonTypeTime:       "⌨️ Type a time",
+		ButtonUnschedule:     "✖️ Cancel the one at {time}",
+		ScheduleAsk:          "When should the announcement go? Times are in the embassy's zone; it is {now} now.",
+		ScheduleType:         "Send the time in your next message: <code>9:30</code> for the next 9:30, or <code>2026-12-24 09:30</code>. It is {now} now.",
+		ScheduleBadTime:      "I could not read that time, or it has passed. Send it as <code>9:30</code> or <code>2026-12-24 09:30</code>; it is {now} now.",
+		ScheduleTooFar:       "An announcement can be scheduled at most {days} days ahead.",
+		ScheduleDone:         "🕘 <b>Scheduled</b> for {time} by {who}\nAudience: <b>{audience}</b> — {count} subscribers now.\n/broadcasts lists it; it can be cancelled until then.",
+		ScheduleCancelled:    "✖️ Scheduled announcement cancelled by {who}. Nothing was sent.",
+		BroadcastsScheduled:  "<b>Scheduled</b>",
+		BroadcastsSchedItem:  "🕘 <b>{time}</b> · {who} · {audience}\n<i>{text}</i>",
+		AnswerScheduled:      "Scheduled for {time}.",
+		AnswerScheduleGone:   "It is no longer scheduled: sent or cancelled already.",
+		AnswerScheduleCancel: "Cancelled.",
+	}
+}
+
+func scheduleRussian() map[Key]string {
+	return map[Key]string{
+		ButtonSendAt:         "🕘 Отправить в…",
+		ButtonToday:          "Сегодня {time}",
+		ButtonTomorrow:       "Завтра {time}",
+		ButtonTypeTime:       "⌨️ Ввести время",
+		ButtonUnschedule:     "✖️ Отменить на {time}",
+		ScheduleAsk:          "Когда отправить объявление? Время — по часовому поясу посольства; сейчас {now}.",
+		ScheduleType:         "Пришлите время следующим сообщением: <code>9:30</code> — ближайшие 9:30, или <code>2026-12-24 09:30</code>. Сейчас {now}.",
+		ScheduleBadTime:      "Не удалось понять время, или оно уже прошло. Пришлите его как <code>9:30</code> или <code>2026-12-24 09:30</code>; сейчас {now}.",
+		ScheduleTooFar:       "Объявление можно запланировать не больше чем на {days} дн. вперёд.",
+		ScheduleDone:         "🕘 <b>Запланировано</b> на {time}, запланировал(а) {who}\nПолучатели: <b>{audience}</b> — сейчас подписчиков: {count}.\nОно есть в /broadcasts; до отправки его можно отменить.",
+		ScheduleCancelled:    "✖️ Запланированное объявление отменил(а) {who}. Ничего не отправлено.",
+		BroadcastsScheduled:  "<b>Запланированные</b>",
+		BroadcastsSchedItem:  "🕘 <b>{time}</b> · {who} · {audience}\n<i>{text}</i>",
+		AnswerScheduled:      "Запланировано на {time}.",
+		AnswerScheduleGone:   "Оно больше не запланировано: уже отправлено или отменено.",
+		AnswerScheduleCancel: "Отменено.",
+	}
+}

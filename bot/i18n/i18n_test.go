@@ -206,7 +206,8 @@ func TestCallbackAnswersArePlain(t *testing.T) {
 		AnswerResumed, AnswerPauseOver,
 		ButtonBurstAnnounce, AnswerBurstReleased, AnswerBurstDone, AnswerBurstGone,
 		VersionCount, ButtonAddVersion, ButtonTest, ButtonNobody, AnswerTestSent, AnswerNobody,
-		ButtonCorrect, ButtonCorrectLang, AnswerCorrecting, AnswerCorrectOld}
+		ButtonCorrect, ButtonCorrectLang, AnswerCorrecting, AnswerCorrectOld,
+		ButtonSendAt, ButtonToday, ButtonTomorrow, ButtonTypeTime, ButtonUnschedule, AnswerScheduled, AnswerScheduleGone, AnswerScheduleCancel}
 	for lang, texts := range map[string]map[Key]string{"en": english(), "ru": russian()} {
 		for _, k := range keys {
 			t.Run(lang+"/"+string(k), func(t *testing.T) {

@@ -163,6 +163,7 @@ func english() map[Key]string {
 	maps.Copy(m, burstEnglish())
 	maps.Copy(m, broadcastEnglish())
 	maps.Copy(m, correctEnglish())
+	maps.Copy(m, scheduleEnglish())
 	return m
 }
 
@@ -249,5 +250,6 @@ func russian() map[Key]string {
 	maps.Copy(m, burstRussian())
 	maps.Copy(m, broadcastRussian())
 	maps.Copy(m, correctRussian())
+	maps.Copy(m, scheduleRussian())
 	return m
 }

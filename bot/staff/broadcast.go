@@ -41,6 +41,9 @@ const (
 	actTest         = "m"  // draft: send a test to me
 	actNobody       = "n"  // draft: the audience is empty; say so
 	actCorrect      = "k"  // broadcast: correct the version arg
+	actWhen         = "w"  // draft: the schedule picker, or with arg (unix seconds, base 36) send then
+	actTypeTime     = "y"  // draft: ask for a typed time
+	actUnschedule   = "u"  // scheduled broadcast: cancel it
 	announcementPfx = "bc-"
 )
 
@@ -101,7 +104,10 @@ type Broadcast struct {
 	Audience     Audience           `json:"audience"`
 	AudienceSize int                `json:"audience_size"`
 	CreatedAt    time.Time          `json:"created_at"`
-	State        State              `json:"state"`
+	// ScheduledAt is when a scheduled broadcast was to go; zero for one
+	// sent at once.
+	ScheduledAt time.Time `json:"scheduled_at,omitzero"`
+	State       State     `json:"state"`
 	// Final counts, once sending has finished.
 	Delivered  int64     `json:"delivered"`
 	Removed    int64     `json:"removed"`
@@ -237,11 +243,12 @@ func (s *Staff) controlMessage(ctx context.Context, lang string, d draft) (strin
 	if lines != "" {
 		text += "\n\n" + lines
 	}
-	send := bot.Button{Text: s.cat.Text(lang, i18n.ButtonSend), Data: data(actSend, d.ID)}
+	send := []bot.Button{{Text: s.cat.Text(lang, i18n.ButtonSend), Data: data(actSend, d.ID)},
+		{Text: s.cat.Text(lang, i18n.ButtonSendAt), Data: data(actWhen, d.ID)}}
 	if n == 0 {
-		send = bot.Button{Text: s.cat.Text(lang, i18n.ButtonNobody), Data: data(actNobody, d.ID)}
+		send = []bot.Button{{Text: s.cat.Text(lang, i18n.ButtonNobody), Data: data(actNobody, d.ID)}}
 	}
-	kb := bot.Keyboard{{send}, {{Text: s.cat.Text(lang, i18n.ButtonTest), Data: data(actTest, d.ID)}}}
+	kb := bot.Keyboard{send, {{Text: s.cat.Text(lang, i18n.ButtonTest), Data: data(actTest, d.ID)}}}
 	if row := s.versionButtons(lang, d); len(row) > 0 {
 		kb = append(kb, row)
 	}
@@ -362,6 +369,8 @@ func (s *Staff) onButton(ctx context.Context, r *bot.Request) error {
 		return s.recall(ctx, r, announcementPfx+id)
 	case actCorrect:
 		return s.askCorrect(ctx, r, announcementPfx+id, arg)
+	case actUnschedule:
+		return s.unschedule(ctx, r, announcementPfx+id)
 	case actRecallNo:
 		if err := r.Edit(ctx, r.T(i18n.BroadcastAskClosed), nil); err != nil && !stale(err) {
 			return err
@@ -392,6 +401,16 @@ func (s *Staff) onButton(ctx context.Context, r *bot.Request) error {
 		return r.Answer(ctx, r.Text(i18n.AnswerNobody))
 	case actTest:
 		return s.sendTest(ctx, r, d)
+	case actWhen:
+		if arg == "" {
+			if err := s.redraw(ctx, r, d, s.scheduleView); err != nil {
+				return err
+			}
+			return r.Answer(ctx, "")
+		}
+		return s.pickTime(ctx, r, d, arg)
+	case actTypeTime:
+		return s.askTime(ctx, r, d)
 	case actAddVersion:
 		return s.askVersion(ctx, r, d, arg)
 	case actCancel:

@@ -72,6 +72,7 @@ type Store interface {
 
 	CounterStore
 	DeadLetterStore
+	ScheduleStore
 
 	// QueueDepth counts deliveries not finished.
 	QueueDepth(ctx context.Context) (int64, error)
@@ -177,8 +178,12 @@ type Params struct {
 	// WatchLease is how long a replica that stopped renewing it keeps a
 	// broadcast's progress from the others.
 	WatchLease time.Duration
-	// Location is the time zone of times shown and of "today"; default UTC.
+	// Location is the time zone of times shown, of "today" and of the
+	// times staff schedule broadcasts at; default Europe/London.
 	Location *time.Location
+	// ScheduleEvery is how often each replica looks for scheduled
+	// broadcasts that fell due.
+	ScheduleEvery time.Duration
 	// ReplicaID names this process among replicas; default host-pid-random.
 	ReplicaID string
 	Logger    *slog.Logger
@@ -205,8 +210,13 @@ func (p Params) withDefaults() (Params, error) {
 	setDefault(&p.DraftTTL, DefaultDraftTTL)
 	setDefault(&p.AwaitTTL, DefaultAwaitTTL)
 	setDefault(&p.WatchLease, DefaultWatchLease)
+	setDefault(&p.ScheduleEvery, DefaultScheduleEvery)
 	if p.Location == nil {
+		// The embassy's own zone; the bot package embeds the zone data.
 		p.Location = time.UTC
+		if london, err := time.LoadLocation("Europe/London"); err == nil {
+			p.Location = london
+		}
 	}
 	if p.ReplicaID == "" {
 		host, _ := os.Hostname()
@@ -293,6 +303,7 @@ func (s *Staff) Run(ctx context.Context) error {
 	wg.Go(func() { s.watchBroadcasts(ctx) })
 	wg.Go(func() { s.watchHealth(ctx) })
 	wg.Go(func() { s.watchPause(ctx) })
+	wg.Go(func() { s.watchSchedule(ctx) })
 	if s.p.Bursts != nil {
 		wg.Go(func() { s.watchBursts(ctx) })
 	}

@@ -98,6 +98,15 @@ func (s *Staff) cmdBroadcasts(ctx context.Context, r *bot.Request) error {
 	if r.Chat.Type != subscriptions.ChatPrivate {
 		return r.Reply(ctx, r.T(i18n.StaffPrivateOnly))
 	}
+	scheduled, kb, err := s.scheduledList(ctx, r)
+	if err != nil {
+		return err
+	}
+	if scheduled != "" {
+		if err := r.ReplyKeyboard(ctx, scheduled, kb); err != nil {
+			return err
+		}
+	}
 	bodies, err := s.p.Store.RecentBroadcasts(ctx, recentBroadcasts)
 	if err != nil {
 		return err

@@ -232,6 +232,8 @@ func (s *Staff) onAwaited(ctx context.Context, r *bot.Request, body string) (boo
 		}
 		s.log.Info("broadcast version added", slog.Int64("user_id", r.UserID), slog.String("draft", d.ID), slog.String("language", lang))
 		return true, s.showControl(ctx, r, d, lang, m.MediaGroupID)
+	case parts[0] == awaitWhen && len(parts) == 2:
+		return s.onTypedTime(ctx, r, parts[1])
 	case parts[0] == awaitCorrect && len(parts) == 3:
 		return true, s.startCorrect(ctx, r, parts[1], parts[2])
 	case parts[0] == awaitAlbum && len(parts) == 4:
