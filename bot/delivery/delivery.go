@@ -93,10 +93,33 @@ func (a Announcement) Text(lang, fallback string) (string, bool) {
 	return pick(a.Texts, lang, fallback)
 }
 
-// Copy returns the message to copy for a subscriber speaking lang, chosen
-// as Text chooses.
-func (a Announcement) Copy(lang, fallback string) (Copy, bool) {
-	return pick(a.Copies, lang, fallback)
+// Content returns what a subscriber speaking lang gets, chosen as Text
+// chooses among the languages that have a copy or a text: a copy (isCopy)
+// or a text. ok is false for an announcement with neither.
+func (a Announcement) Content(lang, fallback string) (c Copy, text string, isCopy, ok bool) {
+	has := func(l string) bool {
+		_, t := a.Texts[l]
+		_, c := a.Copies[l]
+		return t || c
+	}
+	key, found := "", false
+	for _, l := range []string{lang, "", fallback} {
+		if has(l) {
+			key, found = l, true
+			break
+		}
+	}
+	if !found {
+		all := slices.Concat(slices.Collect(maps.Keys(a.Texts)), slices.Collect(maps.Keys(a.Copies)))
+		if len(all) == 0 {
+			return Copy{}, "", false, false
+		}
+		key = slices.Min(all)
+	}
+	if c, ok := a.Copies[key]; ok {
+		return c, "", true, true
+	}
+	return Copy{}, a.Texts[key], false, true
 }
 
 func pick[V any](m map[string]V, lang, fallback string) (V, bool) {

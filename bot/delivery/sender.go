@@ -401,7 +401,11 @@ func (e *Engine) request(a Announcement, d Delivery) (method string, params tgbo
 	if e.p.PaidBroadcast {
 		params["allow_paid_broadcast"] = "true"
 	}
-	if c, ok := a.Copy(d.Language, e.p.Languages[0]); ok {
+	c, text, isCopy, ok := a.Content(d.Language, e.p.Languages[0])
+	if !ok {
+		return "", nil, "", false
+	}
+	if isCopy {
 		params["from_chat_id"] = strconv.FormatInt(c.FromChatID, 10)
 		if len(c.MessageIDs) == 1 {
 			params["message_id"] = strconv.Itoa(c.MessageIDs[0])
@@ -410,10 +414,6 @@ func (e *Engine) request(a Announcement, d Delivery) (method string, params tgbo
 		ids, _ := json.Marshal(c.MessageIDs)
 		params["message_ids"] = string(ids)
 		return "copyMessages", params, "", true
-	}
-	text, ok = a.Text(d.Language, e.p.Languages[0])
-	if !ok {
-		return "", nil, "", false
 	}
 	if d.Plain {
 		params["text"] = render.PlainText(text)

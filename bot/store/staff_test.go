@@ -414,7 +414,7 @@ func TestStaffCopiesAndAlbumRecords(t *testing.T) {
 		if !reflect.DeepEqual(got.Copies, a.Copies) || len(got.Texts) != 0 {
 			t.Fatalf("copies: got %+v and texts %v, want %+v", got.Copies, got.Texts, a.Copies)
 		}
-		if c, ok := got.Copy("de", "en"); !ok || c.MessageIDs[0] != 7 {
+		if c, _, isCopy, ok := got.Content("de", "en"); !ok || !isCopy || c.MessageIDs[0] != 7 {
 			t.Errorf("fallback copy: got %+v %v, want the English one", c, ok)
 		}
 		if old := addAnnouncement(t, s, "bc-old"); stats(t, s, old.ID).Announcement.Copies != nil {
