@@ -22,7 +22,7 @@ func TestParseWhen(t *testing.T) {
 	}{
 		{"15:30", time.Date(2026, 12, 2, 15, 30, 0, 0, london), true},
 		{" 9:05 ", time.Date(2026, 12, 3, 9, 5, 0, 0, london), true}, // passed today: tomorrow
-		{"14:00", time.Date(2026, 12, 3, 14, 0, 0, 0, london), true},  // now is not to come
+		{"14:00", time.Date(2026, 12, 3, 14, 0, 0, 0, london), true}, // now is not to come
 		{"18.45", time.Date(2026, 12, 2, 18, 45, 0, 0, london), true},
 		{"2026-12-24 09:30", time.Date(2026, 12, 24, 9, 30, 0, 0, london), true},
 		{"2026-12-01 09:30", time.Time{}, false}, // passed
