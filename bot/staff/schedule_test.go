@@ -3,31 +3,12 @@ package staff_test
 import (
 	"context"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bulletinbot/bulletinbot/bot/staff"
 )
-
-// testClock is a clock the test moves.
-type testClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *testClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *testClock) set(t time.Time) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = t
-}
 
 // claimCounter counts the schedule's claims, so that a test can wait for
 // every replica to have looked several times.
@@ -54,7 +35,7 @@ func TestStaffScheduledBroadcastSentOnceAtItsTime(t *testing.T) {
 			t.Fatal(err)
 		}
 		// 08:00 in London on a summer day: BST, an hour from UTC.
-		clock := &testClock{t: time.Date(2026, 7, 1, 8, 0, 0, 0, london)}
+		clock := &fakeClock{now: time.Date(2026, 7, 1, 8, 0, 0, 0, london)}
 		var counters []*claimCounter // one per replica
 		o.staff = func(p *staff.Params) {
 			p.Now, p.ScheduleEvery = clock.Now, 10*time.Millisecond
@@ -83,7 +64,7 @@ func TestStaffScheduledBroadcastSentOnceAtItsTime(t *testing.T) {
 			from1, from2 := counter.claims.Load(), counter2.claims.Load()
 			e.eventually(what, func() bool { return counter.claims.Load() >= from1+20 && counter2.claims.Load() >= from2+20 })
 		}
-		clock.set(time.Date(2026, 7, 1, 8, 59, 59, 0, london))
+		clock.Advance(59*time.Minute + 59*time.Second) // 08:59:59
 		waitClaims("both replicas looking before its time")
 		for _, c := range []int64{9101, 9102} {
 			if n := len(e.received(c)); n != 0 {
@@ -94,7 +75,7 @@ func TestStaffScheduledBroadcastSentOnceAtItsTime(t *testing.T) {
 		list := e.waitNew(admin, "09:00 BST · Ada · everyone")
 		mustContain(t, "/broadcasts", list.Text, "Scheduled", "The consular section opens")
 
-		clock.set(time.Date(2026, 7, 1, 9, 0, 0, 0, london))
+		clock.Advance(time.Second) // 09:00
 		e.waitText(admin, control.MessageID, "Delivered: 2")
 		waitClaims("both replicas looking after its time")
 		for _, c := range []int64{9101, 9102} {
@@ -120,7 +101,7 @@ func TestStaffScheduledBroadcastSentOnceAtItsTime(t *testing.T) {
 		list = e.waitNew(admin, "10:30 BST · Ada · everyone")
 		e.press(admin, list, "Cancel the one at 01.07.2026 10:30")
 		e.waitText(admin, list.MessageID, "Scheduled announcement cancelled by Ada")
-		clock.set(time.Date(2026, 7, 1, 11, 0, 0, 0, london))
+		clock.Advance(2 * time.Hour) // 11:00
 		waitClaims("both replicas looking after the cancelled one's time")
 		for _, c := range []int64{9101, 9102} {
 			if n := len(e.received(c)); n != 1 {

@@ -358,13 +358,6 @@ func (s *Server) editMessageCaption(_ context.Context, p params) (any, *APIError
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	if f.text == m.text && sameEntities(f.entities, m.entities) && sameMarkup(mk, m.markup) {
-		return nil, errBadRequest(descNotModified)
-	}
-	now := s.now()
-	if retry, ok := s.limits.take(now, c.id, c.typ == "private", false); !ok {
-		return nil, errTooMany(retry)
-	}
-	m.text, m.raw, m.parseMode, m.entities = f.text, f.raw, f.parseMode, f.entities
-	return s.editedLocked(c, m, mk, now), nil
+	f.noPreview = m.noPreview // a caption has no link preview to change
+	return s.contentEditedLocked(c, m, f, mk)
 }

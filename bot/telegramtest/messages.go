@@ -294,6 +294,13 @@ func (s *Server) editMessageText(_ context.Context, p params) (any, *APIError) {
 	if apiErr != nil {
 		return nil, apiErr
 	}
+	return s.contentEditedLocked(c, m, f, mk)
+}
+
+// contentEditedLocked finishes editMessageText and editMessageCaption: an
+// edit that changes nothing is refused, the chat's flood limit applies,
+// and the new text or caption is kept.
+func (s *Server) contentEditedLocked(c *chat, m *message, f formatted, mk *markup) (any, *APIError) {
 	if f.text == m.text && sameEntities(f.entities, m.entities) && sameMarkup(mk, m.markup) {
 		return nil, errBadRequest(descNotModified)
 	}
