@@ -57,7 +57,16 @@ func (b *Bot) onMessage(ctx context.Context, updateID int64, m *tgbotapi.Message
 		defer b.staffMenuOnce(ctx, m.From.ID)
 	}
 	if m.Text == "" {
-		return // photos, joins, pins...
+		// Photos, files... in a private chat may be an admin's
+		// announcement; anything else without text (joins, pins...) is
+		// for nobody.
+		if private && mediaOf(m) != "" {
+			r := b.newRequest(ctx, updateID, m.Chat, m.From)
+			r.MessageID = m.MessageID
+			r.Message = messageOf(m)
+			b.onText(ctx, r)
+		}
+		return
 	}
 	cmd, isCommand := parseCommand(m.Text)
 	if isCommand && cmd.Mention != "" && !strings.EqualFold(cmd.Mention, b.Username()) {
@@ -120,15 +129,48 @@ func (b *Bot) onText(ctx context.Context, r *Request) bool {
 // and formatting, and those of the message it replies to (a text, or a
 // media caption).
 func messageOf(m *tgbotapi.Message) *Message {
-	out := &Message{Text: m.Text, Entities: entitiesOf(m.Entities)}
+	out := oneMessage(m)
 	if rt := m.ReplyToMessage; rt != nil {
-		reply := &Message{Text: rt.Text, Entities: entitiesOf(rt.Entities)}
-		if reply.Text == "" {
-			reply.Text, reply.Entities = rt.Caption, entitiesOf(rt.CaptionEntities)
+		if rt.Chat == nil {
+			rt.Chat = m.Chat
 		}
-		out.ReplyTo = reply
+		out.ReplyTo = oneMessage(rt)
 	}
 	return out
+}
+
+func oneMessage(m *tgbotapi.Message) *Message {
+	out := &Message{Text: m.Text, Entities: entitiesOf(m.Entities), ID: m.MessageID, Media: mediaOf(m), MediaGroupID: m.MediaGroupID}
+	if m.Chat != nil {
+		out.ChatID = m.Chat.ID
+	}
+	if out.Text == "" {
+		out.Text, out.Entities = m.Caption, entitiesOf(m.CaptionEntities)
+	}
+	return out
+}
+
+// mediaOf is Message.Media of m.
+func mediaOf(m *tgbotapi.Message) string {
+	switch {
+	case m.Text != "":
+		return ""
+	case len(m.Photo) > 0:
+		return "photo"
+	case m.Document != nil:
+		return "document"
+	case m.Video != nil:
+		return "video"
+	case m.Audio != nil:
+		return "audio"
+	case m.Voice != nil:
+		return "voice"
+	case m.Animation != nil:
+		return "animation"
+	case m.Sticker != nil, m.VideoNote != nil, m.Poll != nil, m.Location != nil, m.Contact != nil, m.Dice != nil, m.Venue != nil:
+		return MediaOther
+	}
+	return ""
 }
 
 func entitiesOf(es []tgbotapi.MessageEntity) []Entity {

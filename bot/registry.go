@@ -215,12 +215,29 @@ type Request struct {
 
 // Message is the text of a message the bot received, with its formatting.
 type Message struct {
+	// Text and Entities are the message's text, or its caption when it is
+	// a photo or a file.
 	Text     string
 	Entities []Entity
-	// ReplyTo is the message this one replies to, if any (its text, or
-	// its caption when it is a photo or a file).
+	// ReplyTo is the message this one replies to, if any.
 	ReplyTo *Message
+	// ID and ChatID name the message, for copying it.
+	ID     int
+	ChatID int64
+	// Media is the kind of a message that is not a text: photo, document,
+	// video, audio, voice, animation (captioned kinds) or other (a
+	// sticker, a poll...); "" for a text.
+	Media string
+	// MediaGroupID is an album part's album.
+	MediaGroupID string
 }
+
+// Captioned reports whether m is a media message that has or may have a
+// caption (what editMessageCaption changes).
+func (m *Message) Captioned() bool { return m.Media != "" && m.Media != MediaOther }
+
+// MediaOther is the Media of a non-text message without a caption.
+const MediaOther = "other"
 
 // Entity is one formatting span of a message's text, as Telegram reports
 // it: Offset and Length count UTF-16 code units.

@@ -120,6 +120,13 @@ func checkLength(text string) error {
 	return nil
 }
 
+// CallChat makes a Bot API call that sends to, or edits in, chatID (such as
+// copyMessage or copyMessages) as SendHTML does: within the send budget,
+// waiting out a short flood-control pause and following a migrated group.
+func (b *Bot) CallChat(ctx context.Context, method string, chatID int64, params tgbotapi.Params) (json.RawMessage, error) {
+	return b.call(ctx, method, chatID, params)
+}
+
 // EditHTML replaces the text (Telegram HTML) and inline keyboard of a
 // message the bot sent; a nil keyboard removes the message's keyboard. An
 // edit that changes nothing is not an error. Failures are handled as
@@ -178,7 +185,8 @@ func (b *Bot) answerCallback(ctx context.Context, id, text string, alert bool) e
 // so count against Telegram's limits; answering a callback does not.
 func paced(method string) bool {
 	switch method {
-	case "sendMessage", "editMessageText", "editMessageReplyMarkup":
+	case "sendMessage", "editMessageText", "editMessageReplyMarkup",
+		"copyMessage", "copyMessages", "editMessageCaption":
 		return true
 	}
 	return false

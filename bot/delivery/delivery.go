@@ -48,6 +48,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"maps"
+	"slices"
 	"time"
 
 	tgbotapi "github.com/go-telegram-bot-api/telegram-bot-api/v5"
@@ -77,6 +79,11 @@ type Announcement struct {
 	// the text for languages without their own. A publication's texts are
 	// rendered by the engine when they are not given.
 	Texts map[string]string
+	// Copies are, by language as Texts, staff messages that subscribers
+	// get an exact copy of (copyMessage, or copyMessages for an album)
+	// instead of a text: a photo, a document, a formatted text... A
+	// language with a copy gets it even when Texts has one too.
+	Copies map[string]Copy
 	// Filter selects the audience; a publication's is its category.
 	Filter    subscriptions.Filter
 	CreatedAt time.Time
@@ -85,15 +92,72 @@ type Announcement struct {
 // Text returns the text for a subscriber speaking lang: its own, else the
 // one for all languages, else the one of fallback, else any.
 func (a Announcement) Text(lang, fallback string) (string, bool) {
+	return pick(a.Texts, lang, fallback)
+}
+
+// Content returns what a subscriber speaking lang gets, chosen as Text
+// chooses among the languages that have a copy or a text: a copy (isCopy)
+// or a text. ok is false for an announcement with neither.
+func (a Announcement) Content(lang, fallback string) (c Copy, text string, isCopy, ok bool) {
+	has := func(l string) bool {
+		_, t := a.Texts[l]
+		_, c := a.Copies[l]
+		return t || c
+	}
+	key, found := "", false
 	for _, l := range []string{lang, "", fallback} {
-		if t, ok := a.Texts[l]; ok {
-			return t, true
+		if has(l) {
+			key, found = l, true
+			break
 		}
 	}
-	for _, t := range a.Texts {
-		return t, true
+	if !found {
+		all := slices.Concat(slices.Collect(maps.Keys(a.Texts)), slices.Collect(maps.Keys(a.Copies)))
+		if len(all) == 0 {
+			return Copy{}, "", false, false
+		}
+		key = slices.Min(all)
 	}
-	return "", false
+	if c, ok := a.Copies[key]; ok {
+		return c, "", true, true
+	}
+	return Copy{}, a.Texts[key], false, true
+}
+
+func pick[V any](m map[string]V, lang, fallback string) (V, bool) {
+	for _, l := range []string{lang, "", fallback} {
+		if v, ok := m[l]; ok {
+			return v, true
+		}
+	}
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		return m[k], true
+	}
+	var zero V
+	return zero, false
+}
+
+// Copy is a message of staff's to copy: one message, or an album's parts.
+type Copy struct {
+	FromChatID int64 `json:"from"`
+	MessageIDs []int `json:"ids"`
+	// Media marks a photo, document, video, audio or voice message, whose
+	// caption (not text) a correction edits.
+	Media bool `json:"media,omitempty"`
+}
+
+// Valid reports whether c names something to copy: 1 to 10 messages (an
+// album's most), in increasing order as copyMessages wants them.
+func (c Copy) Valid() bool {
+	if c.FromChatID == 0 || len(c.MessageIDs) == 0 || len(c.MessageIDs) > 10 {
+		return false
+	}
+	for i, id := range c.MessageIDs {
+		if id <= 0 || (i > 0 && id <= c.MessageIDs[i-1]) {
+			return false
+		}
+	}
+	return true
 }
 
 // Delivery is one message to one chat, as queued.
@@ -143,9 +207,12 @@ const (
 type Result struct {
 	Delivery  Delivery
 	Outcome   Outcome
-	MessageID int       // Sent
-	Next      Delivery  // Requeued
-	At        time.Time // Requeued: not before
+	MessageID int // Sent
+	// MessageIDs, when a copy of an album was sent, are all of its parts'
+	// ids (MessageID the first).
+	MessageIDs []int
+	Next       Delivery  // Requeued
+	At         time.Time // Requeued: not before
 	// Pause, with a 429, stops every replica's sending for that long.
 	Pause time.Duration
 	// Error is the last error, for the dead-letter list (Failed).

@@ -340,7 +340,7 @@ func (e *Engine) Run(ctx context.Context) error {
 }
 
 // Enqueue stores an announcement for delivery. A broadcast needs Texts,
-// each valid Telegram HTML that fits a message; a publication without
+// each valid Telegram HTML that fits a message, or Copies; a publication without
 // Texts is loaded and rendered. It returns ErrDuplicate when the id exists
 // and ErrInvalid for an announcement that cannot be sent.
 func (e *Engine) Enqueue(ctx context.Context, a Announcement) error {
@@ -349,8 +349,13 @@ func (e *Engine) Enqueue(ctx context.Context, a Announcement) error {
 	}
 	switch a.Kind {
 	case KindBroadcast:
-		if len(a.Texts) == 0 {
+		if len(a.Texts) == 0 && len(a.Copies) == 0 {
 			return fmt.Errorf("%w: broadcast %s has no text", ErrInvalid, a.ID)
+		}
+		for lang, c := range a.Copies {
+			if !c.Valid() {
+				return fmt.Errorf("%w: copy for language %q names no message to copy", ErrInvalid, lang)
+			}
 		}
 	case KindPublication:
 		if len(a.Texts) == 0 {

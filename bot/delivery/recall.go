@@ -6,6 +6,16 @@ package delivery
 type SentCopy struct {
 	ChatID    int64
 	MessageID int
+	// MessageIDs are all the ids of an album's copy; nil for one message.
+	MessageIDs []int
+}
+
+// IDs are the copy's message ids.
+func (c SentCopy) IDs() []int {
+	if len(c.MessageIDs) > 0 {
+		return c.MessageIDs
+	}
+	return []int{c.MessageID}
 }
 
 // RateBurst is the burst the engine asks Store.AllowSends for at rate.

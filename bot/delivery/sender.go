@@ -291,7 +291,7 @@ func withoutID(d Delivery) Delivery {
 	return d
 }
 
-// send makes one sendMessage call and decides, from Telegram's answer,
+// send makes one sendMessage or copyMessage(s) call and decides, from Telegram's answer,
 // what becomes of the delivery.
 func (e *Engine) send(ctx context.Context, d Delivery) Result {
 	now := e.p.Now()
@@ -303,36 +303,26 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 		// The store is unreachable: try again shortly, no attempt spent.
 		return Result{Delivery: d, Outcome: Requeued, Next: withoutID(d), At: now.Add(wait.Jitter(e.p.RetryBase))}
 	}
-	text, ok := a.Text(d.Language, e.p.Languages[0])
+	method, params, text, ok := e.request(a, d)
 	if !ok {
 		return Result{Delivery: d, Outcome: Failed, Error: "announcement has no text"}
 	}
-	params := tgbotapi.Params{"chat_id": strconv.FormatInt(d.ChatID, 10)}
-	if d.Plain {
-		params["text"] = render.PlainText(text)
-	} else {
-		params["text"] = text
-		params["parse_mode"] = "HTML"
-	}
-	if !e.p.LinkPreviews {
-		params["link_preview_options"] = `{"is_disabled":true}`
-	}
-	if e.p.PaidBroadcast {
-		params["allow_paid_broadcast"] = "true"
-	}
+	// Both sendMessage and copyMessage(s) take these.
 	if d.Silent {
 		params["disable_notification"] = "true"
 	}
 	if d.Thread != 0 {
 		params["message_thread_id"] = strconv.FormatInt(d.Thread, 10)
 	}
-	if markup := e.alertMarkup(ctx, a, d.Language); markup != "" {
-		params["reply_markup"] = markup
+	if method == "sendMessage" {
+		if markup := e.alertMarkup(ctx, a, d.Language); markup != "" {
+			params["reply_markup"] = markup
+		}
 	}
 
 	callCtx, cancel := context.WithTimeout(ctx, e.p.SendTimeout)
 	start := time.Now()
-	raw, err := e.p.Telegram.Call(callCtx, "sendMessage", params)
+	raw, err := e.p.Telegram.Call(callCtx, method, params)
 	latency := time.Since(start)
 	cancel()
 	kind := tg.Classify(err)
@@ -350,13 +340,18 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 	switch kind {
 	case tg.KindNone:
 		e.window.add(now, classOK)
-		var m struct {
-			MessageID int `json:"message_id"`
+		ids, err := sentIDs(method, raw)
+		if err != nil {
+			log.Error("answer without a message id; counted as sent", slog.String("method", method), slog.Any("error", err))
 		}
-		if err := json.Unmarshal(raw, &m); err != nil {
-			log.Error("sendMessage answer without a message id; counted as sent", slog.Any("error", err))
+		r := Result{Delivery: d, Outcome: Sent}
+		if len(ids) > 0 {
+			r.MessageID = ids[0]
 		}
-		return Result{Delivery: d, Outcome: Sent, MessageID: m.MessageID}
+		if len(ids) > 1 {
+			r.MessageIDs = ids
+		}
+		return r
 
 	case tg.KindRetryAfter:
 		wait, ok := tg.RetryAfter(err)
@@ -388,7 +383,7 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 
 	case tg.KindBadMarkup:
 		e.window.add(now, classOther)
-		if d.Plain {
+		if d.Plain || method != "sendMessage" {
 			log.Error("Telegram cannot parse even the plain text of this message", slog.Any("error", err))
 			e.obs.DeadLettered()
 			return Result{Delivery: d, Outcome: Failed, Error: err.Error()}
@@ -446,6 +441,65 @@ func (e *Engine) send(ctx context.Context, d Delivery) Result {
 		e.obs.DeadLettered()
 		return Result{Delivery: d, Outcome: Failed, Error: err.Error()}
 	}
+}
+
+// request is the call that sends d: a copy of the staff's message when the
+// announcement has one for d's language (copyMessage, or copyMessages for
+// an album), else its text (sendMessage). text is what a log may show.
+func (e *Engine) request(a Announcement, d Delivery) (method string, params tgbotapi.Params, text string, ok bool) {
+	params = tgbotapi.Params{"chat_id": strconv.FormatInt(d.ChatID, 10)}
+	if e.p.PaidBroadcast {
+		params["allow_paid_broadcast"] = "true"
+	}
+	c, text, isCopy, ok := a.Content(d.Language, e.p.Languages[0])
+	if !ok {
+		return "", nil, "", false
+	}
+	if isCopy {
+		params["from_chat_id"] = strconv.FormatInt(c.FromChatID, 10)
+		if len(c.MessageIDs) == 1 {
+			params["message_id"] = strconv.Itoa(c.MessageIDs[0])
+			return "copyMessage", params, "", true
+		}
+		ids, _ := json.Marshal(c.MessageIDs)
+		params["message_ids"] = string(ids)
+		return "copyMessages", params, "", true
+	}
+	if d.Plain {
+		params["text"] = render.PlainText(text)
+	} else {
+		params["text"] = text
+		params["parse_mode"] = "HTML"
+	}
+	if !e.p.LinkPreviews {
+		params["link_preview_options"] = `{"is_disabled":true}`
+	}
+	return "sendMessage", params, text, true
+}
+
+// sentIDs reads the message ids of a successful send: a Message
+// (sendMessage), a MessageId (copyMessage) or an array of them
+// (copyMessages).
+func sentIDs(method string, raw json.RawMessage) ([]int, error) {
+	type id struct {
+		MessageID int `json:"message_id"`
+	}
+	if method == "copyMessages" {
+		var ms []id
+		if err := json.Unmarshal(raw, &ms); err != nil {
+			return nil, err
+		}
+		out := make([]int, 0, len(ms))
+		for _, m := range ms {
+			out = append(out, m.MessageID)
+		}
+		return out, nil
+	}
+	var m id
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, err
+	}
+	return []int{m.MessageID}, nil
 }
 
 // gone decides what a "chat gone" answer (403, chat not found) does: the

@@ -210,7 +210,10 @@ func TestCallbackAnswersArePlain(t *testing.T) {
 		LanguageChosen, GroupAdminsOnly, GroupAdminCheckFailed, ChannelAdminsOnly, NotYourChat, AnswerNotYourDraft,
 		AnswerResumed, AnswerPauseOver,
 		ButtonBurstAnnounce, AnswerBurstReleased, AnswerBurstDone, AnswerBurstGone,
-		ButtonMute, ButtonUndo, AnswerMuted, AnswerUndone, ButtonConsularMap, ConsularNoMap}
+		ButtonMute, ButtonUndo, AnswerMuted, AnswerUndone, ButtonConsularMap, ConsularNoMap,
+		VersionCount, ButtonAddVersion, ButtonTest, ButtonNobody, AnswerTestSent, AnswerNobody,
+		ButtonCorrect, ButtonCorrectLang, AnswerCorrecting, AnswerCorrectOld,
+		ButtonSendAt, ButtonToday, ButtonTomorrow, ButtonTypeTime, ButtonUnschedule, AnswerScheduled, AnswerScheduleGone, AnswerScheduleCancel}
 	for lang, texts := range map[string]map[Key]string{"en": english(), "ru": russian()} {
 		for _, k := range keys {
 			t.Run(lang+"/"+string(k), func(t *testing.T) {

@@ -164,6 +164,9 @@ func english() map[Key]string {
 	maps.Copy(m, searchEnglish())
 	maps.Copy(m, alertsEnglish())
 	maps.Copy(m, consularEnglish())
+	maps.Copy(m, broadcastEnglish())
+	maps.Copy(m, correctEnglish())
+	maps.Copy(m, scheduleEnglish())
 	return m
 }
 
@@ -251,5 +254,8 @@ func russian() map[Key]string {
 	maps.Copy(m, searchRussian())
 	maps.Copy(m, alertsRussian())
 	maps.Copy(m, consularRussian())
+	maps.Copy(m, broadcastRussian())
+	maps.Copy(m, correctRussian())
+	maps.Copy(m, scheduleRussian())
 	return m
 }

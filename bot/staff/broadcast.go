@@ -37,6 +37,13 @@ const (
 	actRecall       = "r"  // broadcast: ask to recall
 	actRecallYes    = "ry" // broadcast: recall
 	actRecallNo     = "rn" // broadcast: keep
+	actAddVersion   = "v"  // draft: add the version in language arg
+	actTest         = "m"  // draft: send a test to me
+	actNobody       = "n"  // draft: the audience is empty; say so
+	actCorrect      = "k"  // broadcast: correct the version arg
+	actWhen         = "w"  // draft: the schedule picker, or with arg (unix seconds, base 36) send then
+	actTypeTime     = "y"  // draft: ask for a typed time
+	actUnschedule   = "u"  // scheduled broadcast: cancel it
 	announcementPfx = "bc-"
 )
 
@@ -85,17 +92,22 @@ type Action struct {
 // Broadcast is one entry of the audit log: who sent what to whom, how it
 // went, and who stopped or recalled it.
 type Broadcast struct {
-	ID           string    `json:"id"` // the announcement's id
-	AdminID      int64     `json:"admin_id"`
-	AdminName    string    `json:"admin_name"`
-	ChatID       int64     `json:"chat_id"`   // where the status message is
-	StatusID     int       `json:"status_id"` // the status message
-	Lang         string    `json:"lang"`      // the admin's language
-	HTML         string    `json:"html"`
-	Audience     Audience  `json:"audience"`
-	AudienceSize int       `json:"audience_size"`
-	CreatedAt    time.Time `json:"created_at"`
-	State        State     `json:"state"`
+	ID        string `json:"id"` // the announcement's id
+	AdminID   int64  `json:"admin_id"`
+	AdminName string `json:"admin_name"`
+	ChatID    int64  `json:"chat_id"`   // where the status message is
+	StatusID  int    `json:"status_id"` // the status message
+	Lang      string `json:"lang"`      // the admin's language
+	HTML      string `json:"html"`      // records of the previous release: the text for all
+	// Versions are what each language gets (versions.go).
+	Versions     map[string]version `json:"versions,omitempty"`
+	Audience     Audience           `json:"audience"`
+	AudienceSize int                `json:"audience_size"`
+	CreatedAt    time.Time          `json:"created_at"`
+	// ScheduledAt is when a scheduled broadcast was to go; zero for one
+	// sent at once.
+	ScheduledAt time.Time `json:"scheduled_at,omitzero"`
+	State       State     `json:"state"`
 	// Final counts, once sending has finished.
 	Delivered  int64     `json:"delivered"`
 	Removed    int64     `json:"removed"`
@@ -114,6 +126,8 @@ type Broadcast struct {
 	// recall's report at its end (absent in records of older releases).
 	RecallChat int64 `json:"recall_chat,omitempty"`
 	RecallMsg  int   `json:"recall_msg,omitempty"`
+	// Correction is the latest correction of the copies (correct.go).
+	Correction *Correction `json:"correction,omitempty"`
 	// The status message as last shown, so that no replica repeats it.
 	Status   string    `json:"status,omitempty"`
 	StatusAt time.Time `json:"status_at,omitzero"`
@@ -121,11 +135,16 @@ type Broadcast struct {
 
 // draft is a broadcast being prepared.
 type draft struct {
-	ID        string    `json:"id"`
-	AdminID   int64     `json:"admin_id"`
-	HTML      string    `json:"html"`
-	Audience  Audience  `json:"audience"`
-	CreatedAt time.Time `json:"created_at"`
+	ID      string `json:"id"`
+	AdminID int64  `json:"admin_id"`
+	// HTML is a draft of the previous release: its text for all; new
+	// drafts hold Versions.
+	HTML      string             `json:"html,omitempty"`
+	Versions  map[string]version `json:"versions,omitempty"`
+	Audience  Audience           `json:"audience"`
+	CreatedAt time.Time          `json:"created_at"`
+	// ControlID is the control message, which an album's parts update.
+	ControlID int `json:"control_id,omitempty"`
 }
 
 // awaitBroadcast marks an admin's next message as a broadcast's text.
@@ -145,8 +164,8 @@ func (s *Staff) cmdBroadcast(ctx context.Context, r *bot.Request) error {
 	case r.Args != "":
 		text, entities := fragment(m.Text, m.Entities, argsStart(m.Text))
 		return s.newDraft(ctx, r, text, entities)
-	case m.ReplyTo != nil && strings.TrimSpace(m.ReplyTo.Text) != "":
-		return s.newDraft(ctx, r, m.ReplyTo.Text, m.ReplyTo.Entities)
+	case m.ReplyTo != nil && m.ReplyTo.ID != 0:
+		return s.newCopyDraft(ctx, r, m.ReplyTo)
 	}
 	if err := s.p.Store.SetAwaiting(ctx, r.UserID, []byte(awaitBroadcast), s.p.AwaitTTL); err != nil {
 		return err
@@ -158,10 +177,16 @@ func (s *Staff) cmdBroadcast(ctx context.Context, r *bot.Request) error {
 // onText takes an admin's message when /broadcast asked for it.
 func (s *Staff) onText(ctx context.Context, r *bot.Request) (bool, error) {
 	body, ok, err := s.p.Store.TakeAwaiting(ctx, r.UserID)
-	if err != nil || !ok || string(body) != awaitBroadcast || r.Message == nil {
+	if err != nil || !ok || r.Message == nil {
 		return false, err
 	}
-	return true, s.newDraft(ctx, r, r.Message.Text, r.Message.Entities)
+	if string(body) != awaitBroadcast {
+		return s.onAwaited(ctx, r, string(body))
+	}
+	if _, ok := s.versionOf(ctx, r, r.Message); !ok {
+		return true, nil
+	}
+	return true, s.newCopyDraft(ctx, r, r.Message)
 }
 
 // newDraft renders the text, shows the preview and the control message.
@@ -179,24 +204,13 @@ func (s *Staff) newDraft(ctx context.Context, r *bot.Request, text string, entit
 			return r.Reply(ctx, r.T(i18n.BroadcastInvalid))
 		}
 	}
-	d := draft{ID: newID(), AdminID: r.UserID, HTML: html, CreatedAt: s.p.Now()}
-	if err := s.saveDraft(ctx, d); err != nil {
-		return err
-	}
+	d := draft{ID: newID(), AdminID: r.UserID, Versions: map[string]version{"": {HTML: html}}, CreatedAt: s.p.Now()}
 	// The preview is the very text subscribers get, sent the same way.
-	if _, err := s.b.SendHTML(ctx, r.Chat.ID, html, nil); err != nil {
-		if tg.Classify(err) == tg.KindBadMarkup {
-			s.log.Error("BUG: Telegram refused a broadcast's HTML", slog.Int64("user_id", r.UserID), slog.Any("error", err))
-			return r.Reply(ctx, r.T(i18n.BroadcastInvalid))
-		}
-		return err
-	}
-	text, kb, err := s.controlMessage(ctx, r.Lang, d)
-	if err != nil {
+	if ok, err := s.previewVersion(ctx, r, d, "", false); err != nil || !ok {
 		return err
 	}
 	s.log.Info("broadcast drafted", slog.Int64("user_id", r.UserID), slog.String("draft", d.ID))
-	return r.ReplyKeyboard(ctx, text, kb)
+	return s.showControl(ctx, r, d, "", "")
 }
 
 func (s *Staff) saveDraft(ctx context.Context, d draft) error {
@@ -226,10 +240,23 @@ func (s *Staff) controlMessage(ctx context.Context, lang string, d draft) (strin
 		return "", nil, err
 	}
 	text := s.cat.T(lang, i18n.BroadcastControl, "audience", s.audienceName(lang, d.Audience), "count", int64(n))
-	kb := bot.Keyboard{
-		{{Text: s.cat.Text(lang, i18n.ButtonSend), Data: data(actSend, d.ID)}},
-		{{Text: s.cat.Text(lang, i18n.ButtonAudience), Data: data(actAudience, d.ID)}, {Text: s.cat.Text(lang, i18n.ButtonCancel), Data: data(actCancel, d.ID)}},
+	lines, err := s.versionLines(ctx, lang, d, n)
+	if err != nil {
+		return "", nil, err
 	}
+	if lines != "" {
+		text += "\n\n" + lines
+	}
+	send := []bot.Button{{Text: s.cat.Text(lang, i18n.ButtonSend), Data: data(actSend, d.ID)},
+		{Text: s.cat.Text(lang, i18n.ButtonSendAt), Data: data(actWhen, d.ID)}}
+	if n == 0 {
+		send = []bot.Button{{Text: s.cat.Text(lang, i18n.ButtonNobody), Data: data(actNobody, d.ID)}}
+	}
+	kb := bot.Keyboard{send, {{Text: s.cat.Text(lang, i18n.ButtonTest), Data: data(actTest, d.ID)}}}
+	if row := s.versionButtons(lang, d); len(row) > 0 {
+		kb = append(kb, row)
+	}
+	kb = append(kb, []bot.Button{{Text: s.cat.Text(lang, i18n.ButtonAudience), Data: data(actAudience, d.ID)}, {Text: s.cat.Text(lang, i18n.ButtonCancel), Data: data(actCancel, d.ID)}})
 	return text, kb, nil
 }
 
@@ -347,6 +374,10 @@ func (s *Staff) onButton(ctx context.Context, r *bot.Request) error {
 			return r.Answer(ctx, r.Text(i18n.ButtonStale))
 		}
 		return s.recall(ctx, r, announcementPfx+id)
+	case actCorrect:
+		return s.askCorrect(ctx, r, announcementPfx+id, arg)
+	case actUnschedule:
+		return s.unschedule(ctx, r, announcementPfx+id)
 	case actRecallNo:
 		if err := r.Edit(ctx, r.T(i18n.BroadcastAskClosed), nil); err != nil && !stale(err) {
 			return err
@@ -373,6 +404,22 @@ func (s *Staff) onButton(ctx context.Context, r *bot.Request) error {
 	switch action {
 	case actSend:
 		return s.send(ctx, r, d)
+	case actNobody:
+		return r.Answer(ctx, r.Text(i18n.AnswerNobody))
+	case actTest:
+		return s.sendTest(ctx, r, d)
+	case actWhen:
+		if arg == "" {
+			if err := s.redraw(ctx, r, d, s.scheduleView); err != nil {
+				return err
+			}
+			return r.Answer(ctx, "")
+		}
+		return s.pickTime(ctx, r, d, arg)
+	case actTypeTime:
+		return s.askTime(ctx, r, d)
+	case actAddVersion:
+		return s.askVersion(ctx, r, d, arg)
 	case actCancel:
 		if _, err := s.p.Store.DeleteDraft(ctx, d.ID); err != nil {
 			return err
@@ -455,10 +502,17 @@ func (s *Staff) send(ctx context.Context, r *bot.Request, d draft) error {
 	if err != nil {
 		return err
 	}
+	if size == 0 {
+		// A keyboard from before the audience emptied: nothing to send.
+		if err := s.redraw(ctx, r, d, s.controlMessage); err != nil {
+			return err
+		}
+		return r.Answer(ctx, r.Text(i18n.AnswerNobody))
+	}
 	now := s.p.Now()
 	b := Broadcast{
 		ID: announcementPfx + d.ID, AdminID: r.UserID, AdminName: r.FirstName, ChatID: r.Chat.ID, StatusID: r.MessageID,
-		Lang: r.Lang, HTML: d.HTML, Audience: d.Audience, AudienceSize: size, CreatedAt: now, State: StateSending,
+		Lang: r.Lang, Versions: versionsOf(d.Versions, d.HTML), Audience: d.Audience, AudienceSize: size, CreatedAt: now, State: StateSending,
 	}
 	text, kb := s.statusView(b, delivery.Stats{State: delivery.StateFanningOut}, now, nil)
 	b.Status, b.StatusAt = viewKey(text, kb), now
@@ -491,8 +545,9 @@ func (s *Staff) send(ctx context.Context, r *bot.Request, d draft) error {
 // enqueue hands a broadcast to the delivery engine, once whatever the
 // number of calls.
 func (s *Staff) enqueue(ctx context.Context, b Broadcast) error {
+	texts, copies := content(versionsOf(b.Versions, b.HTML))
 	err := s.p.Engine.Enqueue(ctx, delivery.Announcement{
-		ID: b.ID, Kind: delivery.KindBroadcast, Texts: map[string]string{"": b.HTML},
+		ID: b.ID, Kind: delivery.KindBroadcast, Texts: texts, Copies: copies,
 		Filter: b.Audience.filter(), CreatedAt: b.CreatedAt,
 	})
 	if errors.Is(err, delivery.ErrDuplicate) {

@@ -166,7 +166,7 @@ func newEnv(t *testing.T, o options) *env {
 
 	p := staff.Params{
 		Store: st, Engine: e.engine, Subscribers: e.subs, Categories: cats, Telegram: client,
-		Admins: o.admins, Rate: o.rate, ProgressEvery: 150 * time.Millisecond, CheckEvery: 20 * time.Millisecond,
+		Admins: o.admins, Rate: o.rate, Budget: replies, ProgressEvery: 150 * time.Millisecond, CheckEvery: 20 * time.Millisecond,
 		ReplicaID: "staff-1", Logger: logger.With("component", "staff"),
 	}
 	if o.staff != nil {

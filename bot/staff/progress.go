@@ -2,6 +2,7 @@ package staff
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"math"
@@ -16,7 +17,6 @@ import (
 	"github.com/bulletinbot/bulletinbot/bot/delivery"
 	"github.com/bulletinbot/bulletinbot/bot/i18n"
 	"github.com/bulletinbot/bulletinbot/bot/internal/wait"
-	"github.com/bulletinbot/bulletinbot/bot/tg"
 )
 
 // recallPage is how many copies recall deletes between two saves of its
@@ -131,6 +131,20 @@ func (s *Staff) step(ctx context.Context, id string, sample *rateSample) (bool, 
 		return s.unfollow(ctx, id)
 	}
 	now := s.p.Now()
+	if b.correcting() && (b.State == StateDone || b.State == StateStopped) {
+		if err := s.correctPage(ctx, &b, now); err != nil {
+			return false, err
+		}
+		if err := s.show(ctx, &b, delivery.Stats{}, now, sample, !b.correcting()); err != nil {
+			return false, err
+		}
+		if b.correcting() {
+			return false, nil
+		}
+		c := b.Correction
+		s.log.Info("broadcast corrected", slog.String("broadcast", id), slog.Int64("edited", c.Edited), slog.Int64("too_old", c.TooOld), slog.Int64("failed", c.Failed))
+		return s.unfollow(ctx, id)
+	}
 	if b.State == StateDone || b.State == StateStopped || b.State == StateRecalled {
 		// Finished, perhaps by a replica that died before showing it: the
 		// final report is shown (once: show skips what is shown already).
@@ -207,7 +221,7 @@ func (s *Staff) unfollow(ctx context.Context, id string) (bool, error) {
 		return false, err
 	}
 	b, ok, err := s.loadBroadcast(ctx, id)
-	if err != nil || !ok || b.State != StateRecalling {
+	if err != nil || !ok || b.State != StateRecalling && !b.correcting() {
 		return err == nil, err
 	}
 	return false, s.p.Store.SetBroadcastActive(ctx, id, true)
@@ -298,49 +312,21 @@ const (
 // deleteCopy deletes one delivered copy, within the shared rate, waiting
 // out 429s (and pausing every replica's sending for them).
 func (s *Staff) deleteCopy(ctx context.Context, c delivery.SentCopy) (copyOutcome, error) {
-	params := tgbotapi.Params{"chat_id": strconv.FormatInt(c.ChatID, 10), "message_id": strconv.Itoa(c.MessageID)}
-	for attempt := 1; ; attempt++ {
-		if err := s.pace.take(ctx); err != nil {
-			return copyFailed, err
-		}
-		_, err := s.p.Telegram.Call(ctx, "deleteMessage", params)
-		switch tg.Classify(err) {
-		case tg.KindNone:
-			return copyDeleted, nil
-		case tg.KindRetryAfter:
-			wait, _ := tg.RetryAfter(err)
-			wait = max(wait, time.Second)
-			if s.p.Counters != nil {
-				s.p.Counters.Paused(wait)
-			}
-			s.log.Warn("flood limit while recalling: all replicas pause sending", slog.Duration("retry_after", wait))
-			if err := s.p.Store.PauseSends(ctx, wait); err != nil {
-				return copyFailed, err
-			}
-			continue
-		case tg.KindTransient:
-			if ctx.Err() != nil {
-				return copyFailed, ctx.Err()
-			}
-			if attempt < 3 {
-				wait.Sleep(ctx, time.Duration(attempt)*500*time.Millisecond)
-				continue
-			}
-		case tg.KindPermanent:
-			var e *tg.Error
-			if errors.As(err, &e) {
-				d := strings.ToLower(e.Description)
-				switch {
-				case strings.Contains(d, "message to delete not found"):
-					return copyDeleted, nil // gone already: the subscriber deleted it, or we did before a restart
-				case strings.Contains(d, "can't be deleted"):
-					return copyTooOld, nil
-				}
-			}
-		}
-		s.log.Info("cannot delete a broadcast copy", slog.Int64("chat_id", c.ChatID), slog.Any("error", err))
-		return copyFailed, nil
+	// An album's copy is its parts, deleted at once.
+	method, params := "deleteMessage", tgbotapi.Params{"chat_id": strconv.FormatInt(c.ChatID, 10), "message_id": strconv.Itoa(c.MessageID)}
+	if ids := c.IDs(); len(ids) > 1 {
+		body, _ := json.Marshal(ids)
+		method, params = "deleteMessages", tgbotapi.Params{"chat_id": strconv.FormatInt(c.ChatID, 10), "message_ids": string(body)}
 	}
+	return s.callCopy(ctx, c.ChatID, method, params, func(desc string) (copyOutcome, bool) {
+		switch {
+		case strings.Contains(desc, "message to delete not found"):
+			return copyDeleted, true // gone already: the subscriber deleted it, or we did before a restart
+		case strings.Contains(desc, "can't be deleted"):
+			return copyTooOld, true
+		}
+		return copyFailed, false
+	})
 }
 
 // show edits a broadcast's status message when what it would show has
@@ -422,6 +408,12 @@ func (s *Staff) statusView(b Broadcast, st delivery.Stats, now time.Time, sample
 			"deleted", int64(b.Deleted), "old", int64(b.TooOld), "failed", int64(b.RecallFailed))
 	case (b.State == StateDone || b.State == StateStopped) && b.Delivered > 0 && recallable(b, now):
 		kb = bot.Keyboard{{{Text: s.cat.Text(lang, i18n.ButtonRecall), Data: data(actRecall, draftID)}}}
+		if row := s.correctButtons(b, now); len(row) > 0 {
+			kb = append(kb, row)
+		}
+	}
+	if c := b.Correction; c != nil && b.State != StateRecalling && b.State != StateRecalled {
+		text += "\n\n" + s.correctionView(lang, b)
 	}
 	return text, kb
 }

@@ -72,6 +72,7 @@ type Store interface {
 
 	CounterStore
 	DeadLetterStore
+	ScheduleStore
 
 	// QueueDepth counts deliveries not finished.
 	QueueDepth(ctx context.Context) (int64, error)
@@ -151,6 +152,10 @@ type Params struct {
 	// Rate is SEND_RATE: recall deletions and staff messages take their
 	// turn in the engine's shared budget. Zero or less: no limit.
 	Rate float64
+	// Budget, when set, is the bot's send budget (*delivery.Replies):
+	// corrections take their turn in it, keeping each chat's gap too;
+	// without it they take the shared rate alone, as recall does.
+	Budget bot.SendBudget
 	// Counters, when set, also counts the 429s recall meets.
 	Counters *Counters
 	// Bursts, when set, are the poller's held bursts: admins are told of
@@ -173,9 +178,13 @@ type Params struct {
 	// WatchLease is how long a replica that stopped renewing it keeps a
 	// broadcast's progress from the others.
 	WatchLease time.Duration
-	// Location is the time zone of times shown and of "today"; default UTC
-	// (cmd passes the settings' staff_zone, Europe/London by default).
+	// Location is the time zone of times shown (named), of "today" and of
+	// the times staff schedule broadcasts at; default Europe/London (cmd
+	// passes the settings' staff_zone).
 	Location *time.Location
+	// ScheduleEvery is how often each replica looks for scheduled
+	// broadcasts that fell due.
+	ScheduleEvery time.Duration
 	// ReplicaID names this process among replicas; default host-pid-random.
 	ReplicaID string
 	Logger    *slog.Logger
@@ -202,8 +211,13 @@ func (p Params) withDefaults() (Params, error) {
 	setDefault(&p.DraftTTL, DefaultDraftTTL)
 	setDefault(&p.AwaitTTL, DefaultAwaitTTL)
 	setDefault(&p.WatchLease, DefaultWatchLease)
+	setDefault(&p.ScheduleEvery, DefaultScheduleEvery)
 	if p.Location == nil {
+		// The embassy's own zone; the bot package embeds the zone data.
 		p.Location = time.UTC
+		if london, err := time.LoadLocation("Europe/London"); err == nil {
+			p.Location = london
+		}
 	}
 	if p.ReplicaID == "" {
 		host, _ := os.Hostname()
@@ -290,6 +304,7 @@ func (s *Staff) Run(ctx context.Context) error {
 	wg.Go(func() { s.watchBroadcasts(ctx) })
 	wg.Go(func() { s.watchHealth(ctx) })
 	wg.Go(func() { s.watchPause(ctx) })
+	wg.Go(func() { s.watchSchedule(ctx) })
 	if s.p.Bursts != nil {
 		wg.Go(func() { s.watchBursts(ctx) })
 	}

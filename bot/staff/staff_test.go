@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/bulletinbot/bulletinbot/bot/telegramtest"
 )
@@ -243,9 +242,10 @@ func TestStaffBroadcastFromNextMessageToLanguage(t *testing.T) {
 		ask := e.waitMessage(admin, 1)
 		mustContain(t, "question", ask.Text, "Send the announcement in your next message")
 		e.say(admin, "Посольство закрыто 4 ноября <праздник>")
+		// The preview is a copy of the admin's message, as subscribers get it.
 		preview := e.waitMessage(admin, 2)
-		if want := "Посольство закрыто 4 ноября &lt;праздник&gt;"; preview.HTML != want {
-			t.Fatalf("preview: got %q, want %q", preview.HTML, want)
+		if want := "Посольство закрыто 4 ноября <праздник>"; preview.Text != want || preview.CopyOf.ChatID != admin || preview.CopyOf.MessageID == 0 {
+			t.Fatalf("preview: got %+v, want a copy of %q", preview, want)
 		}
 		control := e.waitMessage(admin, 3)
 		e.press(admin, control, "Change audience")
@@ -270,16 +270,15 @@ func TestStaffBroadcastFromNextMessageToLanguage(t *testing.T) {
 		}
 
 		// Reply to a formatted message with /broadcast.
-		e.post(admin, "/broadcast", []map[string]any{{"type": "bot_command", "offset": 0, "length": 10}}, map[string]any{
-			"message_id": 1, "date": time.Now().Unix(), "text": "Quoted notice",
-			"chat":     map[string]any{"id": admin, "type": "private"},
-			"entities": []map[string]any{{"type": "italic", "offset": 0, "length": 6}},
-		})
-		if p := e.waitMessage(admin, 5); p.HTML != "<i>Quoted</i> notice" {
-			t.Errorf("preview of a reply: got %q, want the replied message's formatting", p.HTML)
+		_, quoted := e.fake.Send(admin, admin, telegramtest.UserMessage{Text: "Quoted notice",
+			Entities: []telegramtest.MessageEntity{{Type: "italic", Offset: 0, Length: 6}}})
+		e.waitMessage(admin, 5) // the hint: a text alone is no announcement
+		e.fake.Send(admin, admin, telegramtest.UserMessage{Text: "/broadcast", ReplyTo: quoted})
+		if p := e.waitMessage(admin, 6); p.Text != "Quoted notice" || len(p.Entities) != 1 || p.Entities[0].Type != "italic" || p.CopyOf.MessageID != quoted {
+			t.Errorf("preview of a reply: got %+v, want a copy of the replied message, formatting kept", p)
 		}
 		// And cancel that draft: nothing is sent.
-		control = e.waitMessage(admin, 6)
+		control = e.waitMessage(admin, 7)
 		e.press(admin, control, "Cancel")
 		e.waitText(admin, control.MessageID, "Cancelled. Nothing was sent.")
 		for _, c := range append(ru, en...) {

@@ -97,6 +97,15 @@ func (s *Staff) cmdBroadcasts(ctx context.Context, r *bot.Request) error {
 	if r.Chat.Type != subscriptions.ChatPrivate {
 		return r.Reply(ctx, r.T(i18n.StaffPrivateOnly))
 	}
+	scheduled, kb, err := s.scheduledList(ctx, r)
+	if err != nil {
+		return err
+	}
+	if scheduled != "" {
+		if err := r.ReplyKeyboard(ctx, scheduled, kb); err != nil {
+			return err
+		}
+	}
 	bodies, err := s.p.Store.RecentBroadcasts(ctx, recentBroadcasts)
 	if err != nil {
 		return err
@@ -121,7 +130,7 @@ func (s *Staff) cmdBroadcasts(ctx context.Context, r *bot.Request) error {
 		item := r.T(i18n.BroadcastsItem,
 			"date", s.stamp(b.CreatedAt),
 			"who", b.AdminName, "audience", s.audienceName(lang, b.Audience), "state", s.stateName(lang, b),
-			"text", cut(strings.Join(strings.Fields(render.PlainText(b.HTML)), " "), snippetRunes),
+			"text", cut(strings.Join(strings.Fields(firstVersion(versionsOf(b.Versions, b.HTML)).snippet()), " "), snippetRunes),
 			"counts", i18n.HTML(r.T(i18n.BroadcastsCounts, "delivered", int64(delivered), "removed", int64(removed), "failed", int64(failed), "cancelled", int64(cancelled))))
 		if b.State == StateRecalled && b.Recall != nil {
 			item += "\n" + r.T(i18n.BroadcastsRecall, "who", b.Recall.Name, "time", s.stamp(b.RecalledAt),

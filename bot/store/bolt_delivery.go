@@ -102,9 +102,11 @@ type boltDlvAnn struct {
 	Language string            `json:"language,omitempty"`
 	Created  int64             `json:"created"` // ms
 	Texts    map[string]string `json:"texts"`
-	State    string            `json:"state"`
-	Cursor   string            `json:"cursor,omitempty"`
-	Token    string            `json:"token,omitempty"`
+	// Copies are absent from announcements of earlier releases.
+	Copies map[string]delivery.Copy `json:"copies,omitempty"`
+	State  string                   `json:"state"`
+	Cursor string                   `json:"cursor,omitempty"`
+	Token  string                   `json:"token,omitempty"`
 	// LeaseUntil (ms) places the fan-out in boltDlvFanouts while fanning out.
 	LeaseUntil int64 `json:"lease_until"`
 	Expires    int64 `json:"expires"` // ms, wall clock
@@ -128,6 +130,7 @@ func (a *boltDlvAnn) stats(id string) delivery.Stats {
 			Kind:          delivery.Kind(a.Kind),
 			PublicationID: a.Pub,
 			Texts:         texts,
+			Copies:        cloneCopies(a.Copies),
 			Filter:        subscriptions.Filter{Category: a.Category, Categories: slices.Clone(a.Cats), Language: a.Language},
 			CreatedAt:     time.UnixMilli(a.Created).UTC(),
 		},
@@ -305,6 +308,46 @@ func (b *Bolt) dlvView(fn func(t *dlvTx) error) error {
 }
 
 // rawAnn decodes a stored announcement, expired or not.
+// cloneCopies copies an announcement's copies, nil for none.
+func cloneCopies(in map[string]delivery.Copy) map[string]delivery.Copy {
+	if len(in) == 0 {
+		return nil
+	}
+	out := make(map[string]delivery.Copy, len(in))
+	for k, c := range in {
+		c.MessageIDs = slices.Clone(c.MessageIDs)
+		out[k] = c
+	}
+	return out
+}
+
+// encodeSentIDs is a sent record's value: the message id, 8 bytes big
+// endian, or an album copy's ids one after the other.
+func encodeSentIDs(res delivery.Result) []byte {
+	if len(res.MessageIDs) == 0 {
+		return binary.BigEndian.AppendUint64(nil, uint64(res.MessageID))
+	}
+	out := make([]byte, 0, 8*len(res.MessageIDs))
+	for _, id := range res.MessageIDs {
+		out = binary.BigEndian.AppendUint64(out, uint64(id))
+	}
+	return out
+}
+
+// decodeSentIDs reads encodeSentIDs.
+func decodeSentIDs(chat int64, v []byte) (delivery.SentCopy, bool) {
+	if len(v) < 8 || len(v)%8 != 0 {
+		return delivery.SentCopy{}, false
+	}
+	c := delivery.SentCopy{ChatID: chat, MessageID: int(binary.BigEndian.Uint64(v))}
+	if len(v) > 8 {
+		for i := 0; i < len(v); i += 8 {
+			c.MessageIDs = append(c.MessageIDs, int(binary.BigEndian.Uint64(v[i:])))
+		}
+	}
+	return c, true
+}
+
 func rawAnn(anns *bolt.Bucket, id string) (*boltDlvAnn, error) {
 	if anns == nil || id == "" {
 		return nil, nil
@@ -505,7 +548,8 @@ func (b *Bolt) AddAnnouncement(ctx context.Context, a delivery.Announcement) err
 		}
 		rec := &boltDlvAnn{
 			Kind: string(a.Kind), Pub: a.PublicationID, Category: a.Filter.Category, Cats: slices.Clone(a.Filter.Categories),
-			Language: a.Filter.Language, Created: a.CreatedAt.UnixMilli(), Texts: texts, State: string(delivery.StateFanningOut),
+			Language: a.Filter.Language, Created: a.CreatedAt.UnixMilli(), Texts: texts, Copies: cloneCopies(a.Copies),
+			State:   string(delivery.StateFanningOut),
 			Expires: t.wall.Add(announcementRetention).UnixMilli(),
 			// Unleased, it waits in the fan-outs in creation order, as
 			// on Redis.
@@ -872,7 +916,7 @@ func (t *dlvTx) record(op finishOp, now int64, kept map[string]bool, acked bool)
 		if sb.Get(subKey(d.ChatID)) != nil {
 			return nil
 		}
-		if err := sb.Put(subKey(d.ChatID), binary.BigEndian.AppendUint64(nil, uint64(res.MessageID))); err != nil {
+		if err := sb.Put(subKey(d.ChatID), encodeSentIDs(res)); err != nil {
 			return err
 		}
 		if !kept[d.AnnouncementID] {

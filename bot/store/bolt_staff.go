@@ -193,46 +193,51 @@ func (b *Bolt) staffBroadcasts(ctx context.Context, fn func(t staffTx) error) er
 func (b *Bolt) AddBroadcast(ctx context.Context, id string, at time.Time, body []byte) (bool, error) {
 	added := false
 	err := b.staffBroadcasts(ctx, func(t staffTx) error {
-		added = false
-		if t.records.Get([]byte(id)) != nil {
-			return nil
-		}
-		added = true
-		if err := t.records.Put([]byte(id), body); err != nil {
-			return err
-		}
-		if err := t.index.Put(append(subKey(at.UnixMilli()), id...), []byte{}); err != nil {
-			return err
-		}
-		if err := t.active.Put([]byte(id), []byte{}); err != nil {
-			return err
-		}
-		count := 0
-		if err := t.index.ForEach(func(_, _ []byte) error { count++; return nil }); err != nil {
-			return err
-		}
-		var old [][]byte
-		c := t.index.Cursor()
-		for k, _ := c.First(); k != nil && count-len(old) > boltStaffKeep; k, _ = c.Next() {
-			old = append(old, bytes.Clone(k))
-		}
-		for _, k := range old {
-			if err := t.index.Delete(k); err != nil {
-				return err
-			}
-			if err := t.records.Delete(k[8:]); err != nil {
-				return err
-			}
-			if err := t.active.Delete(k[8:]); err != nil {
-				return err
-			}
-		}
-		return nil
+		var err error
+		added, err = t.add(id, at, body)
+		return err
 	})
 	if err != nil {
 		return false, fmt.Errorf("store: add broadcast %s: %w", id, err)
 	}
 	return added, nil
+}
+
+// add is AddBroadcast within a transaction.
+func (t staffTx) add(id string, at time.Time, body []byte) (bool, error) {
+	if t.records.Get([]byte(id)) != nil {
+		return false, nil
+	}
+	if err := t.records.Put([]byte(id), body); err != nil {
+		return false, err
+	}
+	if err := t.index.Put(append(subKey(at.UnixMilli()), id...), []byte{}); err != nil {
+		return false, err
+	}
+	if err := t.active.Put([]byte(id), []byte{}); err != nil {
+		return false, err
+	}
+	count := 0
+	if err := t.index.ForEach(func(_, _ []byte) error { count++; return nil }); err != nil {
+		return false, err
+	}
+	var old [][]byte
+	c := t.index.Cursor()
+	for k, _ := c.First(); k != nil && count-len(old) > boltStaffKeep; k, _ = c.Next() {
+		old = append(old, bytes.Clone(k))
+	}
+	for _, k := range old {
+		if err := t.index.Delete(k); err != nil {
+			return false, err
+		}
+		if err := t.records.Delete(k[8:]); err != nil {
+			return false, err
+		}
+		if err := t.active.Delete(k[8:]); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }
 
 // Broadcast returns a broadcast record.
@@ -490,8 +495,11 @@ func (b *Bolt) SentCopies(ctx context.Context, announcementID, cursor string, n 
 				next = strconv.FormatInt(out[len(out)-1].ChatID, 10)
 				return nil
 			}
-			if len(k) == 8 && len(v) == 8 {
-				out = append(out, delivery.SentCopy{ChatID: subKeyID(k), MessageID: int(binary.BigEndian.Uint64(v))})
+			if len(k) != 8 {
+				continue
+			}
+			if c, ok := decodeSentIDs(subKeyID(k), v); ok {
+				out = append(out, c)
 			}
 		}
 		return nil

@@ -99,3 +99,8 @@ func deliveryDeadKey() string           { return "bb:{dlv}:dead" }     // list o
 func deliveryCountersKey() string       { return "bb:{dlv}:counters" } // hash: dead (all-time dead letters)
 func deliveryRateKey() string           { return "bb:{dlv}:rate" }     // redis_rate's GCRA state (prefixed "rate:")
 func deliveryReplicasKey() string       { return "bb:{dlv}:replicas" } // zset: replica id -> heartbeat deadline (ms, Redis's clock)
+
+// Scheduled broadcasts, under the {staff} hash tag with the audit log they
+// move into when due.
+func staffScheduleKey() string           { return "bb:{staff}:sched" }       // zset: broadcast id -> when due (ms)
+func staffScheduledKey(id string) string { return "bb:{staff}:sched:" + id } // the record to add when due

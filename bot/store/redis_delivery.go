@@ -46,6 +46,7 @@ const (
 	annCursor    = "cursor"
 	annToken     = "token"
 	annTextPfx   = "text:"
+	annCopyPfx   = "copy:" // JSON of a delivery.Copy, by language
 	annTargeted  = "targeted"
 	annDelivered = "delivered"
 	annRemoved   = "removed"
@@ -171,6 +172,13 @@ func (r *Redis) AddAnnouncement(ctx context.Context, a delivery.Announcement) er
 	for lang, text := range a.Texts {
 		args = append(args, annTextPfx+lang, text)
 	}
+	for lang, c := range a.Copies {
+		body, err := json.Marshal(c)
+		if err != nil {
+			return fmt.Errorf("store: add announcement %s: %w", a.ID, err)
+		}
+		args = append(args, annCopyPfx+lang, string(body))
+	}
 	n, err := addAnnouncementScript.Run(ctx, r.rdb, []string{deliveryAnnKey(a.ID), deliveryFanoutsKey()}, args...).Int()
 	if err != nil {
 		return fmt.Errorf("store: add announcement %s: %w", a.ID, err)
@@ -193,6 +201,37 @@ func (r *Redis) Announcement(ctx context.Context, id string) (delivery.Stats, er
 	return statsFromHash(id, h), nil
 }
 
+// sentPayload is a sent record's value: the message id, or an album copy's
+// ids joined by commas.
+func sentPayload(res delivery.Result) string {
+	if len(res.MessageIDs) == 0 {
+		return strconv.Itoa(res.MessageID)
+	}
+	parts := make([]string, len(res.MessageIDs))
+	for i, id := range res.MessageIDs {
+		parts[i] = strconv.Itoa(id)
+	}
+	return strings.Join(parts, ",")
+}
+
+// parseSent reads sentPayload.
+func parseSent(chat int64, v string) (delivery.SentCopy, bool) {
+	parts := strings.Split(v, ",")
+	c := delivery.SentCopy{ChatID: chat}
+	for _, p := range parts {
+		id, err := strconv.Atoi(p)
+		if err != nil {
+			return delivery.SentCopy{}, false
+		}
+		c.MessageIDs = append(c.MessageIDs, id)
+	}
+	c.MessageID = c.MessageIDs[0]
+	if len(c.MessageIDs) == 1 {
+		c.MessageIDs = nil
+	}
+	return c, true
+}
+
 func statsFromHash(id string, h map[string]string) delivery.Stats {
 	num := func(k string) int64 { n, _ := strconv.ParseInt(h[k], 10, 64); return n }
 	a := delivery.Announcement{
@@ -209,6 +248,15 @@ func statsFromHash(id string, h map[string]string) delivery.Stats {
 	for k, v := range h {
 		if lang, ok := strings.CutPrefix(k, annTextPfx); ok {
 			a.Texts[lang] = v
+		}
+		if lang, ok := strings.CutPrefix(k, annCopyPfx); ok {
+			var c delivery.Copy
+			if json.Unmarshal([]byte(v), &c) == nil {
+				if a.Copies == nil {
+					a.Copies = map[string]delivery.Copy{}
+				}
+				a.Copies[lang] = c
+			}
 		}
 	}
 	s := delivery.Stats{
@@ -932,7 +980,7 @@ func (r *Redis) Finish(ctx context.Context, rs []delivery.Result, now time.Time)
 		var due, pause int64
 		switch res.Outcome {
 		case delivery.Sent:
-			outcome, payload = "sent", strconv.Itoa(res.MessageID)
+			outcome, payload = "sent", sentPayload(res)
 		case delivery.Removed:
 			outcome = "removed"
 		case delivery.Failed:

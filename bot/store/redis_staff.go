@@ -325,12 +325,13 @@ func (r *Redis) SentCopies(ctx context.Context, announcementID, cursor string, n
 	}
 	out := make([]delivery.SentCopy, 0, len(kv)/2)
 	for i := 0; i+1 < len(kv); i += 2 {
-		chat, err1 := strconv.ParseInt(kv[i], 10, 64)
-		msg, err2 := strconv.Atoi(kv[i+1])
-		if err1 != nil || err2 != nil {
+		chat, err := strconv.ParseInt(kv[i], 10, 64)
+		if err != nil {
 			continue
 		}
-		out = append(out, delivery.SentCopy{ChatID: chat, MessageID: msg})
+		if c, ok := parseSent(chat, kv[i+1]); ok {
+			out = append(out, c)
+		}
 	}
 	if next == 0 {
 		return out, "", nil

@@ -60,6 +60,12 @@ type message struct {
 	silent bool
 	thread int
 	venue  *Venue
+	// media is the kind of a photo, document, video, audio or voice message
+	// ("" for a text); its text and entities are then its caption's.
+	media      string
+	fileID     string
+	mediaGroup string
+	copyOf     CopySource // the bot's copy (copyMessage, copyMessages) of that message
 }
 
 func (c *chat) isGroupLike() bool { return c.typ != "private" }
@@ -188,42 +194,8 @@ func (s *Server) SendText(chatID, fromUserID int64, text string) (updateID int64
 func (s *Server) sendText(chatID, fromUserID int64, text string, thread int) (updateID int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c := s.mustChat("SendText", chatID)
-	u := s.userLocked(fromUserID)
-	if u.deactivated {
-		panic(fmt.Sprintf("telegramtest: SendText: user %d is deactivated", fromUserID))
-	}
-	if c.typ == "private" && chatID != fromUserID {
-		panic(fmt.Sprintf("telegramtest: SendText: user %d can't write in user %d's private chat", fromUserID, chatID))
-	}
-	if c.typ == "private" && c.botStatus == "kicked" {
-		s.memberUpdateLocked(c, u, "kicked", "member")
-	}
-	if c.isGroupLike() && c.typ != "channel" {
-		s.joinLocked("SendText", c, fromUserID)
-	}
-	now := s.now()
-	c.lastMsgID++
-	entities := detectEntities(text)
-	m := &message{id: c.lastMsgID, fromUser: fromUserID, date: now, text: text, raw: text, entities: entities, thread: thread}
-	c.messages = append(c.messages, m)
-	s.notifyLocked()
-	if c.botStatus == "left" || c.botStatus == "kicked" {
-		return 0
-	}
-	w := &wireMessage{MessageID: m.id, Date: now.Unix(), Chat: c.wire(), Text: text, Entities: entities,
-		MessageThreadID: thread, IsTopicMessage: thread != 0}
-	if c.typ == "channel" {
-		sc := c.wire()
-		w.SenderChat = &sc
-		return s.enqueueLocked(&wireUpdate{ChannelPost: w})
-	}
-	from := u.wire()
-	w.From = &from
-	if c.isGroupLike() && !s.opts.ReadAllGroupMessages && !s.meantForBot(text, entities) {
-		return 0
-	}
-	return s.enqueueLocked(&wireUpdate{Message: w})
+	updateID, _ = s.sendLocked("SendText", chatID, fromUserID, UserMessage{Text: text, Thread: thread})
+	return updateID
 }
 
 // meantForBot is privacy mode's test: commands (bare or to this bot) and

@@ -8,9 +8,13 @@
 // errors carry Telegram's own status codes and description texts, so a bot's
 // error handling is exercised as it would be in production.
 //
-// Tests drive the user side with SendText, PressButton, BlockBot, SetChatAdmin
-// and friends, inspect what the bot did with Messages, CallbackAnswers and
-// Commands, and wait for the bot with WaitMessages or WaitFor, which are
+// Tests drive the user side with SendText, Send (a text or a photo, document,
+// video, audio or voice message, with a caption and a reply), SendAlbum (a
+// media group), PressButton, BlockBot, SetChatAdmin and friends; the bot's
+// copyMessage and copyMessages copy those stored messages (an album stays an
+// album), editMessageCaption edits a media message's caption, and
+// deleteMessages deletes several at once, each with Telegram's errors. Tests
+// inspect what the bot did with Messages, CallbackAnswers and Commands, and wait for the bot with WaitMessages or WaitFor, which are
 // signalled on every change of state rather than polled.
 //
 // Where the fake is deliberately stricter than Telegram it says so: by default

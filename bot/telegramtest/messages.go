@@ -34,6 +34,13 @@ type Message struct {
 	DisableNotification bool
 	ThreadID            int
 	Venue               *Venue
+	// Media is the kind of a media message (MediaPhoto...), whose Text,
+	// HTML and Entities are its caption's; "" for a text.
+	Media        string
+	MediaGroupID string
+	// CopyOf is the message this one is a copy of (copyMessage,
+	// copyMessages); zero for a message sent otherwise.
+	CopyOf CopySource
 }
 
 // Venue is a location with a title and an address, as sendVenue sends it.
@@ -83,6 +90,7 @@ func (s *Server) Messages(chatID int64) []Message {
 			Entities: slices.Clone(m.entities), ReplyMarkup: slices.Clone(m.markup.rawOrNil()),
 			Deleted: m.deleted, Edits: m.edits, DisableWebPagePreview: m.noPreview, Date: m.date,
 			ReplyToMessageID: m.replyTo, DisableNotification: m.silent, ThreadID: m.thread, Venue: m.venue,
+			Media: m.media, MediaGroupID: m.mediaGroup, CopyOf: m.copyOf,
 		})
 	}
 	return out
@@ -233,10 +241,10 @@ func threadOf(c *chat, p params) (int, *APIError) {
 // wireMessageLocked is the message as the Bot API shows it.
 func (s *Server) wireMessageLocked(c *chat, m *message) *wireMessage {
 	w := &wireMessage{
-		MessageID: m.id, Date: m.date.Unix(), Chat: c.wire(), Text: m.text,
-		Entities: m.entities, ReplyMarkup: m.markup.inlineRaw(),
+		MessageID: m.id, Date: m.date.Unix(), Chat: c.wire(), ReplyMarkup: m.markup.inlineRaw(),
 		MessageThreadID: m.thread, IsTopicMessage: m.thread != 0, Venue: m.venue,
 	}
+	wireContent(w, m)
 	switch {
 	case c.typ == "channel":
 		sc := c.wire()
@@ -259,6 +267,7 @@ func (s *Server) wireMessageLocked(c *chat, m *message) *wireMessage {
 			inner := *s.wireMessageLocked(c, &message{
 				id: r.id, fromBot: r.fromBot, fromUser: r.fromUser, date: r.date, text: r.text,
 				entities: r.entities, markup: r.markup, editDate: r.editDate,
+				media: r.media, fileID: r.fileID, mediaGroup: r.mediaGroup,
 			})
 			w.ReplyToMessage = &inner
 		}
@@ -319,6 +328,9 @@ func (s *Server) editMessageText(_ context.Context, p params) (any, *APIError) {
 	if apiErr != nil {
 		return nil, apiErr
 	}
+	if m.media != "" {
+		return nil, errBadRequest(descNoText)
+	}
 	f, apiErr := s.formatLocked(p)
 	if apiErr != nil {
 		return nil, apiErr
@@ -327,6 +339,13 @@ func (s *Server) editMessageText(_ context.Context, p params) (any, *APIError) {
 	if apiErr != nil {
 		return nil, apiErr
 	}
+	return s.contentEditedLocked(c, m, f, mk)
+}
+
+// contentEditedLocked finishes editMessageText and editMessageCaption: an
+// edit that changes nothing is refused, the chat's flood limit applies,
+// and the new text or caption is kept.
+func (s *Server) contentEditedLocked(c *chat, m *message, f formatted, mk *markup) (any, *APIError) {
 	if f.text == m.text && sameEntities(f.entities, m.entities) && sameMarkup(mk, m.markup) {
 		return nil, errBadRequest(descNotModified)
 	}

@@ -122,6 +122,8 @@ type Server struct {
 	answers  []CallbackAnswer
 	nextQID  int64
 	commands map[commandKey][]BotCommand
+	// nextGroup numbers media groups (albums).
+	nextGroup int64
 }
 
 type fault struct {
@@ -181,6 +183,10 @@ func newServer(opts Options) *Server {
 		"editmessagetext":        s.editMessageText,
 		"editmessagereplymarkup": s.editMessageReplyMarkup,
 		"deletemessage":          s.deleteMessage,
+		"deletemessages":         s.deleteMessages,
+		"copymessage":            s.copyMessage,
+		"copymessages":           s.copyMessages,
+		"editmessagecaption":     s.editMessageCaption,
 		"answercallbackquery":    s.answerCallbackQuery,
 		"setmycommands":          s.setMyCommands,
 		"getmycommands":          s.getMyCommands,

@@ -59,6 +59,14 @@ type wireMessage struct {
 	ReplyToMessage     *wireMessage            `json:"reply_to_message,omitempty"`
 	Text               string                  `json:"text,omitempty"`
 	Entities           []MessageEntity         `json:"entities,omitempty"`
+	Caption            string                  `json:"caption,omitempty"`
+	CaptionEntities    []MessageEntity         `json:"caption_entities,omitempty"`
+	MediaGroupID       string                  `json:"media_group_id,omitempty"`
+	Photo              []wireFile              `json:"photo,omitempty"`
+	Document           *wireFile               `json:"document,omitempty"`
+	Video              *wireFile               `json:"video,omitempty"`
+	Audio              *wireFile               `json:"audio,omitempty"`
+	Voice              *wireFile               `json:"voice,omitempty"`
 	LinkPreviewOptions *wireLinkPreviewOptions `json:"link_preview_options,omitempty"`
 	NewChatMembers     []wireUser              `json:"new_chat_members,omitempty"`
 	LeftChatMember     *wireUser               `json:"left_chat_member,omitempty"`
@@ -66,6 +74,17 @@ type wireMessage struct {
 	MigrateToChatID    int64                   `json:"migrate_to_chat_id,omitempty"`
 	MigrateFromChatID  int64                   `json:"migrate_from_chat_id,omitempty"`
 	ReplyMarkup        json.RawMessage         `json:"reply_markup,omitempty"`
+}
+
+// wireFile is a PhotoSize, Document, Video, Audio or Voice, reduced to
+// the ids every one of them has.
+type wireFile struct {
+	FileID       string `json:"file_id"`
+	FileUniqueID string `json:"file_unique_id"`
+}
+
+type wireMessageID struct {
+	MessageID int `json:"message_id"`
 }
 
 type wireCallbackQuery struct {

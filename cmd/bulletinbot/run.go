@@ -160,7 +160,7 @@ func run(ctx context.Context, cfg *Config, file *FileConfig, logger *slog.Logger
 	}
 	staffTools, err := staff.Register(b, staff.Params{
 		Store: st, Engine: engine, Subscribers: subs, Categories: categorizer, Telegram: client,
-		Admins: cfg.AdminIDs, Rate: cfg.SendRate, Counters: counters, Location: settings.StaffLocation(),
+		Admins: cfg.AdminIDs, Rate: cfg.SendRate, Budget: replies, Counters: counters, Location: settings.StaffLocation(),
 		FailuresBeforeAlert: file.Health.FailuresBeforeAlert, SilentAfter: file.Health.SilentAfter,
 		Bursts: st, Logger: logger.With(slog.String("component", "staff")),
 	})

@@ -39,6 +39,8 @@ var staffTests = []storeTest[StaffStore]{
 	{"StaffDrafts", testStaffDrafts},
 	{"StaffAwaiting", testStaffAwaiting},
 	{"StaffBroadcastRecords", testStaffBroadcastRecords},
+	{"StaffCopiesAndAlbumRecords", testStaffCopiesAndAlbumRecords},
+	{"StaffSchedule", testStaffSchedule},
 	{"StaffConcurrentUpdates", testStaffConcurrentUpdates},
 	{"StaffAlertStateHasOneWinner", testStaffAlertStateHasOneWinner},
 	{"StaffAlertStateRefusesStaleVersions", testStaffAlertStateRefusesStaleVersions},
