@@ -3,7 +3,6 @@ package bot_test
 import (
 	"context"
 	"net/http"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -91,13 +90,13 @@ func testAlertsUrgencyMuteAndDigest(t *testing.T, e *env) {
 		case strings.Contains(m.Text, "Salisbury"):
 			silent["statements"] = m.DisableNotification
 			statement = m
-			if got := keyboardData(m); !slices.Equal(got, []string{"mute:statements"}) {
-				t.Errorf("statement's keyboard: got %v, want the mute button", got)
+			if got := keyboardData(m); len(got) != 2 || got[0] != "mute:statements" || !strings.HasPrefix(got[1], "sim:") {
+				t.Errorf("statement's keyboard: got %v, want the mute button, then Similar", got)
 			}
 		case strings.Contains(m.Text, "Consular Section"):
 			silent["consular"] = m.DisableNotification
-			if got := keyboardData(m); !slices.Equal(got, []string{"mute:consular"}) {
-				t.Errorf("closure's keyboard: got %v, want the mute button", got)
+			if got := keyboardData(m); len(got) != 2 || got[0] != "mute:consular" || !strings.HasPrefix(got[1], "sim:") {
+				t.Errorf("closure's keyboard: got %v, want the mute button, then Similar", got)
 			}
 		}
 	}
@@ -117,7 +116,8 @@ func testAlertsUrgencyMuteAndDigest(t *testing.T, e *env) {
 	// Mute from the alert, then undo.
 	e.tg.PressButton(alerts, alerts, statement.MessageID, "mute:statements")
 	e.waitFor("the undo button", func() bool {
-		return slices.Equal(keyboardData(e.message(alerts, statement.MessageID)), []string{"unmute:statements"})
+		got := keyboardData(e.message(alerts, statement.MessageID))
+		return len(got) == 2 && got[0] == "unmute:statements" && strings.HasPrefix(got[1], "sim:") // Similar kept
 	})
 	e.waitHandled()
 	if s, _ := e.subscriber(alerts); s.Wants("statements") || !s.Wants("consular") {
@@ -125,7 +125,8 @@ func testAlertsUrgencyMuteAndDigest(t *testing.T, e *env) {
 	}
 	e.tg.PressButton(alerts, alerts, statement.MessageID, "unmute:statements")
 	e.waitFor("the mute button back", func() bool {
-		return slices.Equal(keyboardData(e.message(alerts, statement.MessageID)), []string{"mute:statements"})
+		got := keyboardData(e.message(alerts, statement.MessageID))
+		return len(got) == 2 && got[0] == "mute:statements"
 	})
 	e.waitHandled()
 	if s, _ := e.subscriber(alerts); !s.Wants("statements") {
