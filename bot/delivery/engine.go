@@ -150,12 +150,6 @@ type Params struct {
 	// DrainTimeout bounds how long Run waits for sends in flight after its
 	// context ends (DefaultDrainTimeout).
 	DrainTimeout time.Duration
-	// FinishLinger, when set, lets results wait up to that long for more
-	// to record with them, at most Workers at once: for a store whose every
-	// write costs an fsync (the embedded one), at a paced rate. A crash
-	// then repeats at most Workers sends finished and not yet recorded, on
-	// top of those in flight. Default 0: each batch is written at once.
-	FinishLinger time.Duration
 	// ReplicaID names this process among replicas; it must be unique per
 	// running process. Default: host name, pid and a random suffix.
 	ReplicaID string
