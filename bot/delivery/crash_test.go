@@ -151,7 +151,6 @@ func runHelper() error {
 		FanoutLease:  dur("BB_FANOUT_LEASE"),
 		PollInterval: 50 * time.Millisecond,
 		DrainTimeout: 2 * time.Second,
-		FinishLinger: dur("BB_FINISH_LINGER"),
 		ReplicaID:    os.Getenv("BB_REPLICA"),
 		Logger:       slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
 	})
@@ -512,9 +511,7 @@ func TestDeliveryKill9RestartEmbedded(t *testing.T) {
 	}
 
 	const workers = 8
-	// Results wait up to 250 ms to be recorded together, as the embedded
-	// wiring has them (cmd/bulletinbot): a kill -9 may repeat those too.
-	common := []string{"BB_DATA_DIR=" + dir, "BB_WORKERS=" + strconv.Itoa(workers), "BB_PAGE_SIZE=10", "BB_FINISH_LINGER=250ms"}
+	common := []string{"BB_DATA_DIR=" + dir, "BB_WORKERS=" + strconv.Itoa(workers), "BB_PAGE_SIZE=10"}
 	first := startChild(t, e, "first", append(common, "BB_RATE=100", "BB_PAGE_DELAY=60ms")...)
 	wctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()

@@ -230,7 +230,6 @@ func (s *sender) finisher(ctx context.Context) {
 				break fill
 			}
 		}
-		batch = s.linger(batch)
 		for {
 			// A write already under way is let finish even after the
 			// drain deadline: it is quick, and it saves duplicates.
@@ -259,29 +258,6 @@ func (s *sender) finisher(ctx context.Context) {
 		default:
 		}
 	}
-}
-
-// linger adds to batch the results that arrive within FinishLinger, up to
-// Workers in all, so that one write records several.
-func (s *sender) linger(batch []Result) []Result {
-	d := s.e.p.FinishLinger
-	if d <= 0 || len(batch) >= s.e.p.Workers {
-		return batch
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	for len(batch) < min(finishBatch, s.e.p.Workers) {
-		select {
-		case r, ok := <-s.results:
-			if !ok {
-				return batch
-			}
-			batch = append(batch, r)
-		case <-t.C:
-			return batch
-		}
-	}
-	return batch
 }
 
 // withoutID is d to be queued again: a new entry, which holds no slot.

@@ -7,12 +7,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/bulletinbot/bulletinbot/bot/store"
 	"github.com/bulletinbot/bulletinbot/bot/telegramtest"
 )
 
@@ -76,7 +78,25 @@ func benchEmbeddedIdle(b *testing.B) {
 	b.ReportMetric(0, "ns/op")
 }
 
-func benchEmbeddedFanout(b *testing.B) {
+func benchEmbeddedFanout(b *testing.B) { benchFanout(b, "") }
+
+// BenchmarkRedisProcess is BenchmarkEmbeddedProcess's fan-out on Redis
+// (TEST_REDIS_URL, each run on an empty database of its own): the whole
+// process's CPU, Redis's own not counted.
+//
+//	./.ci/with-redis go test -run '^$' -bench RedisProcess -benchtime 1x -timeout 30m ./cmd/bulletinbot/
+func BenchmarkRedisProcess(b *testing.B) {
+	b.Run("fanout", func(b *testing.B) {
+		if os.Getenv("TEST_REDIS_URL") == "" {
+			b.Skip("TEST_REDIS_URL is unset")
+		}
+		benchFanout(b, "redis")
+	})
+}
+
+// benchFanout measures one fan-out on the embedded store, or on Redis
+// when kind is "redis".
+func benchFanout(b *testing.B, kind string) {
 	users := benchUsers(2000)
 	tgSrv := telegramtest.NewServer(telegramtest.Options{})
 	defer tgSrv.Close()
@@ -86,7 +106,18 @@ func benchEmbeddedFanout(b *testing.B) {
 	src := newSource(b, 2) // the seed recorded item 1: the first poll announces item 2
 	var p *benchProcess
 	for b.Loop() {
-		p = startBenchProcess(b, tgSrv, src, users, false, nil)
+		var extra []string
+		if kind == "redis" {
+			url := testRedisURL(b)
+			st, err := store.OpenRedis(context.Background(), url)
+			if err != nil {
+				b.Fatal(err)
+			}
+			seedInto(b, st, src.URL+"/feed", users)
+			_ = st.Close()
+			extra = []string{"REDIS_URL=" + url}
+		}
+		p = startBenchProcess(b, tgSrv, src, users, false, extra)
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 		var (
 			first, last time.Duration
@@ -146,7 +177,9 @@ type benchProcess struct {
 func startBenchProcess(b *testing.B, tgSrv *telegramtest.Server, src *source, users []int64, trace bool, extra []string) *benchProcess {
 	b.Helper()
 	dir := b.TempDir()
-	seedStore(b, dir, src.URL+"/feed", users)
+	if !slices.ContainsFunc(extra, func(v string) bool { return strings.HasPrefix(v, "REDIS_URL=") }) {
+		seedStore(b, dir, src.URL+"/feed", users)
+	}
 	addr := freeAddr(b)
 	args := []string{os.Args[0], "-test.run=^$"}
 	p := &benchProcess{logs: &syncBuffer{}, exited: make(chan error, 1)}

@@ -73,10 +73,6 @@ const (
 	// embeddedPauseCheck: no other process can pause or lift a pause, but
 	// staff can; a lift is seen within it, the second DESIGN promises.
 	embeddedPauseCheck = time.Second
-	// embeddedFinishLinger: every write costs two fsyncs, so a paced
-	// fan-out records its results a few at a time; a kill -9 repeats at
-	// most the sends of this last moment.
-	embeddedFinishLinger = 250 * time.Millisecond
 	// embeddedCountersFlush: /stats' "sent today" is written this often
 	// rather than every second of a fan-out; a kill -9 loses at most this
 	// much of the count (never a message).
@@ -87,7 +83,6 @@ const (
 func embeddedDelivery(p *delivery.Params) {
 	p.PollInterval = embeddedPollInterval
 	p.PauseCheck = embeddedPauseCheck
-	p.FinishLinger = embeddedFinishLinger
 }
 
 // run wires the parts and runs them until ctx ends. Shutdown order: intake

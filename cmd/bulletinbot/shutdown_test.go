@@ -62,6 +62,15 @@ func seedStore(t testing.TB, dir, source string, users []int64) {
 		t.Fatal(err)
 	}
 	defer st.Close()
+	seedInto(t, st, source, users)
+}
+
+// seedInto subscribes users in st and records the source's first item.
+func seedInto(t testing.TB, st interface {
+	subscriptions.Store
+	Record(ctx context.Context, source string, pubs []poller.Publication, v poller.Validators, now time.Time) ([]poller.Publication, error)
+}, source string, users []int64) {
+	t.Helper()
 	ctx := context.Background()
 	var ids []string
 	for _, c := range category.Default().Categories {
