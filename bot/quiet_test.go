@@ -13,13 +13,11 @@ func TestQuietAndDigestCommands(t *testing.T) {
 	const chat int64 = 301
 	e.tg.AddPrivateChat(chat, "Ann", "en")
 	e.start(func(p *bot.Params) { p.Digests = e.store.(alertStore) })
-	n := 1
-	e.say(chat, chat, "/start", n)
+	d := e.dialog(t, chat)
+	d.say("/start")
 	step := func(text string, want ...string) {
 		t.Helper()
-		n++
-		got := e.say(chat, chat, text, n)
-		mustContain(t, text, got.Text, want...)
+		mustContain(t, text, d.next(text), want...)
 	}
 
 	step("/quiet", "No quiet hours", "Europe/London")
