@@ -5,7 +5,6 @@ import (
 
 	"github.com/bulletinbot/bulletinbot/bot/store"
 	"github.com/bulletinbot/bulletinbot/bot/store/storetest"
-	"github.com/bulletinbot/bulletinbot/poller"
 )
 
 // TestCommandsOnRedisCluster runs the bot's intake (update lease, offset)
@@ -14,20 +13,12 @@ import (
 func TestCommandsOnRedisCluster(t *testing.T) {
 	rig := storetest.Cluster(t)
 	e := newEnvOn(t, store.NewRedis(rig.Client(t)))
-	e.seed(
-		poller.Publication{ID: "a", URL: "https://www.rusemb.org.uk/fnapr/1", Title: "Statement on <Catalonia> & Spain", Date: day(16), Category: "statements"},
-		poller.Publication{ID: "b", URL: "https://www.rusemb.org.uk/fnapr/2", Title: "Press release on talks", Date: day(15), Category: "press-releases"},
-	)
+	e.seedCitizenPubs()
 	e.start()
 	for _, lc := range languageCases() {
 		t.Run(lc.lang, func(t *testing.T) {
 			e.tg.AddPrivateChat(lc.user, "Anna", lc.lang)
-			n := 0
-			next := func(text string) string {
-				t.Helper()
-				n++
-				return e.say(lc.user, lc.user, text, n).Text
-			}
+			next := e.dialog(t, lc.user).next
 			mustContain(t, "/start", next("/start"), lc.welcome)
 			if sub, ok := e.subscriber(lc.user); !ok || sub.Language != lc.lang || len(sub.Categories) != len(e.cats.Categories()) {
 				t.Fatalf("after /start: got %+v, %v; want a %s subscriber of every category", sub, ok, lc.lang)

@@ -63,27 +63,19 @@ func languageCases() []languageCase {
 
 func TestCitizenCommandsInBothLanguages(t *testing.T) {
 	e := newEnv(t)
-	e.seed(
-		poller.Publication{ID: "a", URL: "https://www.rusemb.org.uk/fnapr/1", Title: "Statement on <Catalonia> & Spain", Date: day(16), Category: "statements"},
-		poller.Publication{ID: "b", URL: "https://www.rusemb.org.uk/fnapr/2", Title: "Press release on talks", Date: day(15), Category: "press-releases"},
-	)
+	e.seedCitizenPubs()
 	e.start()
 	for _, lc := range languageCases() {
 		t.Run(lc.lang, func(t *testing.T) {
 			e.tg.AddPrivateChat(lc.user, "Anna", lc.lang)
-			n := 0
-			next := func(text string) string {
-				t.Helper()
-				n++
-				return e.say(lc.user, lc.user, text, n).Text
-			}
+			d := e.dialog(t, lc.user)
+			next := d.next
 
 			// Before /start: commands that need a subscription say so.
 			mustContain(t, "/categories unsubscribed", next("/categories"), lc.notSub)
 			mustContain(t, "/language unsubscribed", next("/language"), lc.notSub)
 
-			n++
-			welcome := e.say(lc.user, lc.user, "/start", n)
+			welcome := d.say("/start")
 			mustContain(t, "/start", welcome.Text, lc.welcome)
 			if got, want := len(keyboardData(welcome)), len(e.cats.Categories())+2; got != want {
 				t.Errorf("/start keyboard: got %d buttons, want %d", got, want)
@@ -109,6 +101,16 @@ func TestCitizenCommandsInBothLanguages(t *testing.T) {
 			mustContain(t, "/stop again", next("/stop"), lc.notSub)
 		})
 	}
+}
+
+// seedCitizenPubs stores the two publications the citizens' command tests
+// read: a statement of 16 October 2017 and a press release of the 15th.
+func (e *env) seedCitizenPubs() {
+	e.t.Helper()
+	e.seed(
+		poller.Publication{ID: "a", URL: "https://www.rusemb.org.uk/fnapr/1", Title: "Statement on <Catalonia> & Spain", Date: day(16), Category: "statements"},
+		poller.Publication{ID: "b", URL: "https://www.rusemb.org.uk/fnapr/2", Title: "Press release on talks", Date: day(15), Category: "press-releases"},
+	)
 }
 
 func day(d int) time.Time { return time.Date(2017, time.October, d, 0, 0, 0, 0, time.UTC) }

@@ -231,6 +231,34 @@ func (e *env) say(chatID, userID int64, text string, want int) telegramtest.Mess
 	return msgs[want-1]
 }
 
+// dialog is a user writing in their private chat, one message at a time,
+// keeping count of the bot's messages there so that each say waits for
+// the next answer.
+type dialog struct {
+	t    *testing.T
+	e    *env
+	user int64
+	n    int // the bot's messages in the chat so far
+}
+
+// dialog starts counting user's chat with the bot from no message.
+func (e *env) dialog(t *testing.T, user int64) *dialog {
+	return &dialog{t: t, e: e, user: user}
+}
+
+// say has the user write text and returns the bot's next message.
+func (d *dialog) say(text string) telegramtest.Message {
+	d.t.Helper()
+	d.n++
+	return d.e.say(d.user, d.user, text, d.n)
+}
+
+// next has the user write text and returns the text of the bot's answer.
+func (d *dialog) next(text string) string {
+	d.t.Helper()
+	return d.say(text).Text
+}
+
 func (e *env) waitMessages(chatID int64, n int) []telegramtest.Message {
 	e.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), waitLong)

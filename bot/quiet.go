@@ -30,10 +30,7 @@ func (b *Bot) cmdQuiet(ctx context.Context, r *Request) error {
 			"to", subscriptions.FormatClock(sub.Prefs.QuietTo), "zone", b.zoneName(sub.Prefs)))
 	}
 	if len(fields) == 1 && strings.EqualFold(fields[0], "off") {
-		if _, err := b.setPrefs(ctx, r, func(p *subscriptions.Prefs) { p.Quiet = false }); err != nil {
-			return err
-		}
-		return r.Reply(ctx, r.T(i18n.QuietOff))
+		return b.prefsOff(ctx, r, func(p *subscriptions.Prefs) { p.Quiet = false }, i18n.QuietOff)
 	}
 	fromText, toText, dash := strings.Cut(fields[0], "-")
 	from, err1 := subscriptions.ParseClock(fromText)
@@ -41,21 +38,12 @@ func (b *Bot) cmdQuiet(ctx context.Context, r *Request) error {
 	if !dash || err1 != nil || err2 != nil || from == to || len(fields) > 2 {
 		return r.Reply(ctx, r.T(i18n.QuietUsage))
 	}
-	zone, ok := b.zoneArg(fields[1:])
-	if !ok {
-		return r.Reply(ctx, r.T(i18n.BadZone, "zone", truncate(render.Line(fields[1]), maxZoneRunes)))
-	}
-	sub, err := b.setPrefs(ctx, r, func(p *subscriptions.Prefs) {
+	return b.setTimedPrefs(ctx, r, fields[1:], func(p *subscriptions.Prefs) {
 		p.Quiet, p.QuietFrom, p.QuietTo = true, from, to
-		if zone != nil {
-			p.Zone = *zone
-		}
+	}, func(p subscriptions.Prefs) string {
+		return r.T(i18n.QuietSet, "from", subscriptions.FormatClock(from), "to", subscriptions.FormatClock(to),
+			"zone", b.zoneName(p))
 	})
-	if err != nil {
-		return err
-	}
-	return r.Reply(ctx, r.T(i18n.QuietSet, "from", subscriptions.FormatClock(from), "to", subscriptions.FormatClock(to),
-		"zone", b.zoneName(sub.Prefs)))
 }
 
 // cmdDigest shows or sets the chat's daily digest: "/digest 08:00
@@ -73,21 +61,39 @@ func (b *Bot) cmdDigest(ctx context.Context, r *Request) error {
 		return r.Reply(ctx, r.T(i18n.DigestShow, "time", subscriptions.FormatClock(sub.Prefs.DigestAt), "zone", b.zoneName(sub.Prefs)))
 	}
 	if len(fields) == 1 && strings.EqualFold(fields[0], "off") {
-		if _, err := b.setPrefs(ctx, r, func(p *subscriptions.Prefs) { p.Digest = false }); err != nil {
-			return err
-		}
-		return r.Reply(ctx, r.T(i18n.DigestOff))
+		return b.prefsOff(ctx, r, func(p *subscriptions.Prefs) { p.Digest = false }, i18n.DigestOff)
 	}
 	at, err := subscriptions.ParseClock(fields[0])
 	if err != nil || len(fields) > 2 {
 		return r.Reply(ctx, r.T(i18n.DigestUsage))
 	}
-	zone, ok := b.zoneArg(fields[1:])
-	if !ok {
-		return r.Reply(ctx, r.T(i18n.BadZone, "zone", truncate(render.Line(fields[1]), maxZoneRunes)))
-	}
-	sub, err = b.setPrefs(ctx, r, func(p *subscriptions.Prefs) {
+	return b.setTimedPrefs(ctx, r, fields[1:], func(p *subscriptions.Prefs) {
 		p.Digest, p.DigestAt = true, at
+	}, func(p subscriptions.Prefs) string {
+		return r.T(i18n.DigestSet, "time", subscriptions.FormatClock(at), "zone", b.zoneName(p))
+	})
+}
+
+// prefsOff answers "/quiet off" and "/digest off": change turns the
+// setting off, and said is the answer.
+func (b *Bot) prefsOff(ctx context.Context, r *Request, change func(*subscriptions.Prefs), said i18n.Key) error {
+	if _, err := b.setPrefs(ctx, r, change); err != nil {
+		return err
+	}
+	return r.Reply(ctx, r.T(said))
+}
+
+// setTimedPrefs ends /quiet and /digest once their times are read: it
+// reads the optional zone in args (an unknown one is answered and nothing
+// changes), applies change with that zone, and answers what said makes of
+// the new settings.
+func (b *Bot) setTimedPrefs(ctx context.Context, r *Request, args []string, change func(*subscriptions.Prefs), said func(subscriptions.Prefs) string) error {
+	zone, ok := b.zoneArg(args)
+	if !ok {
+		return r.Reply(ctx, r.T(i18n.BadZone, "zone", truncate(render.Line(args[0]), maxZoneRunes)))
+	}
+	sub, err := b.setPrefs(ctx, r, func(p *subscriptions.Prefs) {
+		change(p)
 		if zone != nil {
 			p.Zone = *zone
 		}
@@ -95,7 +101,7 @@ func (b *Bot) cmdDigest(ctx context.Context, r *Request) error {
 	if err != nil {
 		return err
 	}
-	return r.Reply(ctx, r.T(i18n.DigestSet, "time", subscriptions.FormatClock(at), "zone", b.zoneName(sub.Prefs)))
+	return r.Reply(ctx, said(sub.Prefs))
 }
 
 // zoneArg reads an optional zone argument: nil when there is none, false

@@ -154,11 +154,11 @@ func (s *Service) Topics(ctx context.Context, chatID int64) ([]Topic, error) {
 // above cursor when next is "") the chats of that range following a topic
 // whose terms are all among f.Terms, each chat once, in chat id order.
 func (s *Service) withTopics(ctx context.Context, f Filter, cursor, next string, subs []Subscriber) ([]Subscriber, error) {
-	after, err := chatCursor(cursor)
+	after, err := ParseCursor(cursor)
 	if err != nil {
 		return nil, err
 	}
-	upTo, err := chatCursor(next)
+	upTo, err := ParseCursor(next)
 	if err != nil {
 		return nil, err
 	}
@@ -212,7 +212,9 @@ func topicMatches(key string, terms []string) bool {
 	return true
 }
 
-func chatCursor(c string) (*int64, error) {
+// ParseCursor parses a SubscribersPage cursor: nil for the start (""),
+// else the last chat id already seen. Stores read their cursors with it.
+func ParseCursor(c string) (*int64, error) {
 	if c == "" {
 		return nil, nil
 	}

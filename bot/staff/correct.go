@@ -201,34 +201,20 @@ func (s *Staff) correctPage(ctx context.Context, b *Broadcast, now time.Time) er
 	if now.Sub(b.FinishedAt) >= editWindow {
 		old = max(0, b.Delivered-c.Seen)
 	} else {
-		copies, cursor, err := s.p.Store.SentCopies(ctx, b.ID, c.Cursor, recallPage)
-		if err != nil {
-			return err
-		}
-		for _, cp := range copies {
-			seen++
+		t, cursor, err := s.copyPage(ctx, b.ID, c.Cursor, func(cp delivery.SentCopy) (copyOutcome, bool, error) {
 			if len(vs) > 1 {
 				mine, err := s.getsVersion(ctx, vs, cp.ChatID, c.Lang)
-				if err != nil {
-					return err
-				}
-				if !mine {
-					continue
+				if err != nil || !mine {
+					return 0, false, err
 				}
 			}
 			outcome, err := s.editCopy(ctx, cp, v, c.HTML)
-			if err != nil {
-				return err // the page is done again by whoever follows next
-			}
-			switch outcome {
-			case copyDeleted:
-				edited++
-			case copyTooOld:
-				old++
-			default:
-				failed++
-			}
+			return outcome, true, err
+		})
+		if err != nil {
+			return err
 		}
+		edited, old, failed, seen = t.done, t.old, t.failed, t.seen
 		next = cursor
 	}
 	from := c.Cursor

@@ -205,6 +205,14 @@ func (e *env) start() {
 	e.waitFor("the webhook", func() bool { return e.fake.Calls("setWebhook") > 0 })
 }
 
+// subscribers subscribes each of chats in lang, to every category.
+func (e *env) subscribers(lang string, chats []int64) {
+	e.t.Helper()
+	for _, c := range chats {
+		e.subscriber(c, lang)
+	}
+}
+
 // subscriber adds a private chat subscribed to cats (every one when none
 // are given) in lang.
 func (e *env) subscriber(chat int64, lang string, cats ...string) {

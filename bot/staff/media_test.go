@@ -18,12 +18,8 @@ func TestStaffBroadcastPhotoWithTwoVersions(t *testing.T) {
 		e := newEnv(t, o)
 		e.start()
 		en, ru := []int64{6001, 6002}, []int64{6003}
-		for _, c := range en {
-			e.subscriber(c, "en")
-		}
-		for _, c := range ru {
-			e.subscriber(c, "ru")
-		}
+		e.subscribers("en", en)
+		e.subscribers("ru", ru)
 
 		e.say(admin, "/broadcast")
 		e.waitMessage(admin, 1)
@@ -182,12 +178,8 @@ func TestStaffCorrection(t *testing.T) {
 		e := newEnv(t, o)
 		e.start()
 		en, ru := []int64{9001, 9002, 9003}, []int64{9004}
-		for _, c := range en {
-			e.subscriber(c, "en")
-		}
-		for _, c := range ru {
-			e.subscriber(c, "ru")
-		}
+		e.subscribers("en", en)
+		e.subscribers("ru", ru)
 		e.say(admin, "/broadcast")
 		e.waitMessage(admin, 1)
 		e.fake.Send(admin, admin, telegramtest.UserMessage{Media: telegramtest.MediaPhoto, Text: "Closed on Tuesdya"})

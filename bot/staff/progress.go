@@ -263,24 +263,14 @@ func (s *Staff) recallPage(ctx context.Context, b *Broadcast, now time.Time) err
 		// Every copy is past Telegram's window: none is tried.
 		old = max(0, b.Delivered-b.Deleted-b.TooOld-b.RecallFailed)
 	} else {
-		copies, cursor, err := s.p.Store.SentCopies(ctx, b.ID, b.RecallCursor, recallPage)
+		t, cursor, err := s.copyPage(ctx, b.ID, b.RecallCursor, func(c delivery.SentCopy) (copyOutcome, bool, error) {
+			outcome, err := s.deleteCopy(ctx, c)
+			return outcome, true, err
+		})
 		if err != nil {
 			return err
 		}
-		for _, c := range copies {
-			outcome, err := s.deleteCopy(ctx, c)
-			if err != nil {
-				return err // the page is done again by whoever follows next
-			}
-			switch outcome {
-			case copyDeleted:
-				deleted++
-			case copyTooOld:
-				old++
-			default:
-				failed++
-			}
-		}
+		deleted, old, failed = t.done, t.old, t.failed
 		next = cursor
 	}
 	from := b.RecallCursor
@@ -299,6 +289,43 @@ func (s *Staff) recallPage(ctx context.Context, b *Broadcast, now time.Time) err
 		return nil
 	})
 	return err
+}
+
+// pageTally counts what became of one page of a broadcast's copies.
+type pageTally struct {
+	seen              int64 // copies on the page, counted or not
+	done, old, failed int64
+}
+
+// copyPage applies do to one page of broadcast id's delivered copies from
+// cursor, as recall and correction walk them, and tallies the outcomes;
+// do returning false leaves a copy out of the tally (it is only seen). An
+// error stops the page: whoever follows next does it again. next is ""
+// after the last page.
+func (s *Staff) copyPage(ctx context.Context, id, cursor string, do func(delivery.SentCopy) (copyOutcome, bool, error)) (t pageTally, next string, err error) {
+	copies, next, err := s.p.Store.SentCopies(ctx, id, cursor, recallPage)
+	if err != nil {
+		return pageTally{}, "", err
+	}
+	for _, c := range copies {
+		t.seen++
+		outcome, counted, err := do(c)
+		if err != nil {
+			return pageTally{}, "", err
+		}
+		if !counted {
+			continue
+		}
+		switch outcome {
+		case copyDeleted:
+			t.done++
+		case copyTooOld:
+			t.old++
+		default:
+			t.failed++
+		}
+	}
+	return t, next, nil
 }
 
 type copyOutcome int

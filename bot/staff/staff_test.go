@@ -231,12 +231,8 @@ func TestStaffBroadcastFromNextMessageToLanguage(t *testing.T) {
 		e.start()
 		ru := []int64{4001, 4002}
 		en := []int64{4003}
-		for _, c := range ru {
-			e.subscriber(c, "ru")
-		}
-		for _, c := range en {
-			e.subscriber(c, "en")
-		}
+		e.subscribers("ru", ru)
+		e.subscribers("en", en)
 
 		e.say(admin, "/broadcast")
 		ask := e.waitMessage(admin, 1)

@@ -501,7 +501,19 @@ func (b *Bolt) SaveHealth(ctx context.Context, source string, h poller.Health) e
 	if err != nil {
 		return fmt.Errorf("store: encode health of %s: %w", source, err)
 	}
-	err = b.db.Update(func(tx *bolt.Tx) error {
+	err = b.updateSource(source, func(st *boltPubSource) {
+		st.Health = body
+		st.HealthVersion++
+	})
+	if err != nil {
+		return fmt.Errorf("store: save health of %s: %w", source, err)
+	}
+	return nil
+}
+
+// updateSource changes one source's record in one transaction.
+func (b *Bolt) updateSource(source string, change func(*boltPubSource)) error {
+	return b.db.Update(func(tx *bolt.Tx) error {
 		bs, err := openPubBuckets(tx, b.now())
 		if err != nil {
 			return err
@@ -510,14 +522,9 @@ func (b *Bolt) SaveHealth(ctx context.Context, source string, h poller.Health) e
 		if err != nil {
 			return err
 		}
-		st.Health = body
-		st.HealthVersion++
+		change(&st)
 		return bs.saveSource(source, st)
 	})
-	if err != nil {
-		return fmt.Errorf("store: save health of %s: %w", source, err)
-	}
-	return nil
 }
 
 // SourceHealth returns the polling health of every source ever polled.

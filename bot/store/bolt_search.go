@@ -173,17 +173,8 @@ func (b *Bolt) SaveBackfill(ctx context.Context, source string, bf poller.Backfi
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("store: save backfill of %s: %w", source, err)
 	}
-	err := b.db.Update(func(tx *bolt.Tx) error {
-		bs, err := openPubBuckets(tx, b.now())
-		if err != nil {
-			return err
-		}
-		st, err := bs.source(source)
-		if err != nil {
-			return err
-		}
+	err := b.updateSource(source, func(st *boltPubSource) {
 		st.Backfill = &bf
-		return bs.saveSource(source, st)
 	})
 	if err != nil {
 		return fmt.Errorf("store: save backfill of %s: %w", source, err)

@@ -697,14 +697,11 @@ func subJoinedMs(s subscriptions.Subscriber, now time.Time) int64 {
 // subCursor parses a page cursor: nil for the start, else the last chat id
 // already seen.
 func subCursor(cursor string) (*int64, error) {
-	if cursor == "" {
-		return nil, nil
-	}
-	id, err := strconv.ParseInt(cursor, 10, 64)
+	id, err := subscriptions.ParseCursor(cursor)
 	if err != nil {
-		return nil, fmt.Errorf("store: subscribers page: cursor %q is not a chat id", cursor)
+		return nil, fmt.Errorf("store: subscribers page: %w", err)
 	}
-	return &id, nil
+	return id, nil
 }
 
 var _ subscriptions.Store = (*Redis)(nil)

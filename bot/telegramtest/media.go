@@ -168,6 +168,33 @@ func (s *Server) copyableLocked(p params) (*chat, *APIError) {
 	return from, nil
 }
 
+// copyChatsLocked finds the two chats a copy method names: c, written to
+// (chat_id), and from, copied from (from_chat_id).
+func (s *Server) copyChatsLocked(p params) (c, from *chat, apiErr *APIError) {
+	c, apiErr = s.writableChatLocked(p["chat_id"])
+	if apiErr != nil {
+		return nil, nil, apiErr
+	}
+	from, apiErr = s.copyableLocked(p)
+	if apiErr != nil {
+		return nil, nil, apiErr
+	}
+	return c, from, nil
+}
+
+// copyTurnLocked is a copy method's last check before it writes: the
+// forum topic it posts in, then its turn in c's flood limits.
+func (s *Server) copyTurnLocked(c *chat, p params) (thread int, apiErr *APIError) {
+	thread, apiErr = threadOf(c, p)
+	if apiErr != nil {
+		return 0, apiErr
+	}
+	if retry, ok := s.limits.take(s.now(), c.id, c.typ == "private", p.bool("allow_paid_broadcast")); !ok {
+		return 0, errTooMany(retry)
+	}
+	return thread, nil
+}
+
 // copyLocked adds to c a copy of m by the bot: same content, no keyboard,
 // the caption replaced when caption is given.
 func (s *Server) copyLocked(c, from *chat, m *message, group string) *message {
@@ -184,11 +211,7 @@ func (s *Server) copyLocked(c, from *chat, m *message, group string) *message {
 func (s *Server) copyMessage(_ context.Context, p params) (any, *APIError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, apiErr := s.writableChatLocked(p["chat_id"])
-	if apiErr != nil {
-		return nil, apiErr
-	}
-	from, apiErr := s.copyableLocked(p)
+	c, from, apiErr := s.copyChatsLocked(p)
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -215,12 +238,9 @@ func (s *Server) copyMessage(_ context.Context, p params) (any, *APIError) {
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	thread, apiErr := threadOf(c, p)
+	thread, apiErr := s.copyTurnLocked(c, p)
 	if apiErr != nil {
 		return nil, apiErr
-	}
-	if retry, ok := s.limits.take(s.now(), c.id, c.typ == "private", p.bool("allow_paid_broadcast")); !ok {
-		return nil, errTooMany(retry)
 	}
 	cp := s.copyLocked(c, from, m, "")
 	cp.thread, cp.silent = thread, p.bool("disable_notification")
@@ -233,11 +253,21 @@ func (s *Server) copyMessage(_ context.Context, p params) (any, *APIError) {
 	return wireMessageID{MessageID: cp.id}, nil
 }
 
-// idsParam reads message_ids: 1 to 100 ids in strictly increasing order.
-func idsParam(p params) ([]int, *APIError) {
+// idListParam reads message_ids: 1 to 100 ids, in any order.
+func idListParam(p params) ([]int, *APIError) {
 	var ids []int
 	if ok, err := p.json("message_ids", &ids); err != nil || !ok || len(ids) == 0 || len(ids) > maxIDsPerCall {
 		return nil, errBadRequest(descIDsInvalid)
+	}
+	return ids, nil
+}
+
+// idsParam reads message_ids: 1 to 100 ids in strictly increasing order,
+// as the copy methods want them.
+func idsParam(p params) ([]int, *APIError) {
+	ids, apiErr := idListParam(p)
+	if apiErr != nil {
+		return nil, apiErr
 	}
 	for i := 1; i < len(ids); i++ {
 		if ids[i] <= ids[i-1] {
@@ -252,11 +282,7 @@ func idsParam(p params) ([]int, *APIError) {
 func (s *Server) copyMessages(_ context.Context, p params) (any, *APIError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	c, apiErr := s.writableChatLocked(p["chat_id"])
-	if apiErr != nil {
-		return nil, apiErr
-	}
-	from, apiErr := s.copyableLocked(p)
+	c, from, apiErr := s.copyChatsLocked(p)
 	if apiErr != nil {
 		return nil, apiErr
 	}
@@ -273,12 +299,9 @@ func (s *Server) copyMessages(_ context.Context, p params) (any, *APIError) {
 	if len(found) == 0 {
 		return nil, errBadRequest(descCopyNotFound)
 	}
-	thread, apiErr := threadOf(c, p)
+	thread, apiErr := s.copyTurnLocked(c, p)
 	if apiErr != nil {
 		return nil, apiErr
-	}
-	if retry, ok := s.limits.take(s.now(), c.id, c.typ == "private", p.bool("allow_paid_broadcast")); !ok {
-		return nil, errTooMany(retry)
 	}
 	groups := map[string]string{}
 	out := make([]wireMessageID, 0, len(found))
@@ -308,9 +331,9 @@ func (s *Server) deleteMessages(_ context.Context, p params) (any, *APIError) {
 	if apiErr != nil {
 		return nil, apiErr
 	}
-	var ids []int
-	if ok, err := p.json("message_ids", &ids); err != nil || !ok || len(ids) == 0 || len(ids) > maxIDsPerCall {
-		return nil, errBadRequest(descIDsInvalid)
+	ids, apiErr := idListParam(p)
+	if apiErr != nil {
+		return nil, apiErr
 	}
 	now, deleted := s.now(), 0
 	for _, id := range ids {

@@ -47,16 +47,11 @@ func TestSentinelFailoverMidFanout(t *testing.T) {
 	src := newSource(t, 2)
 	addr := freeAddr(t)
 	logs := &syncBuffer{}
-	stop := runBot(t, map[string]string{
-		"TELEGRAM_BOT_TOKEN":    tgSrv.Token(),
-		"TELEGRAM_API_ENDPOINT": tgSrv.Endpoint(),
-		"REDIS_URL":             rig.URL(),
-		"SOURCES":               src.URL + "/feed",
-		"POLL_INTERVAL":         "1s",
-		"SEND_RATE":             "30",
-		"HTTP_ADDR":             addr,
-		"LOG_LEVEL":             "debug",
-	}, logs)
+	stop := runBot(t, botVars(tgSrv, src.URL+"/feed", addr, map[string]string{
+		"REDIS_URL": rig.URL(),
+		"SEND_RATE": "30",
+		"LOG_LEVEL": "debug",
+	}), logs)
 	defer stop()
 	wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 	defer cancel()

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -43,13 +44,21 @@ func newListPage(t *testing.T, entries ...string) *listPage {
 // listVars are the settings of a bot that polls page every second, talks
 // to tgSrv, and listens on addr.
 func listVars(tgSrv *telegramtest.Server, page *listPage, addr string) map[string]string {
-	return map[string]string{
+	return botVars(tgSrv, page.URL+"/newarh/", addr, nil)
+}
+
+// botVars are the settings of a bot that polls sources every second, talks
+// to tgSrv, and listens on addr, with more set or replaced by extra.
+func botVars(tgSrv *telegramtest.Server, sources, addr string, extra map[string]string) map[string]string {
+	vars := map[string]string{
 		"TELEGRAM_BOT_TOKEN":    tgSrv.Token(),
 		"TELEGRAM_API_ENDPOINT": tgSrv.Endpoint(),
-		"SOURCES":               page.URL + "/newarh/",
+		"SOURCES":               sources,
 		"POLL_INTERVAL":         "1s",
 		"HTTP_ADDR":             addr,
 	}
+	maps.Copy(vars, extra)
+	return vars
 }
 
 func (p *listPage) addOnTop(entries ...string) {

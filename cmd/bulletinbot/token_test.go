@@ -22,14 +22,7 @@ func TestRunTokenRefusedPausesAndFailsReadiness(t *testing.T) {
 	src := newSource(t, 2)
 	addr := freeAddr(t)
 	logs := &syncBuffer{}
-	stop := runBot(t, map[string]string{
-		"TELEGRAM_BOT_TOKEN":    tgSrv.Token(),
-		"TELEGRAM_API_ENDPOINT": tgSrv.Endpoint(),
-		"DATA_DIR":              t.TempDir(),
-		"SOURCES":               src.URL + "/feed",
-		"POLL_INTERVAL":         "1s",
-		"HTTP_ADDR":             addr,
-	}, logs)
+	stop := runBot(t, botVars(tgSrv, src.URL+"/feed", addr, map[string]string{"DATA_DIR": t.TempDir()}), logs)
 	defer stop()
 	tgSrv.SendText(user, user, "/start")
 	ctx := waitCtx(t)

@@ -61,6 +61,19 @@ func Lease(t *testing.T, s delivery.Store, consumer string, n int, reclaim time.
 	return ds
 }
 
+// beginTwo adds announcement "b-1", queues it to chats 1 and 2, and has
+// consumer "c1" lease both and begin sending them.
+func beginTwo(t *testing.T, s delivery.Store) []delivery.Delivery {
+	t.Helper()
+	a := AddAnnouncement(t, s, "b-1")
+	Queue(t, s, a, 1, 2)
+	ds := Lease(t, s, "c1", 10, 0)
+	if _, _, err := s.Begin(context.Background(), "c1", ds, delivery.Gaps{}, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	return ds
+}
+
 // Stats returns announcement id's progress.
 func Stats(t *testing.T, s delivery.Store, id string) delivery.Stats {
 	t.Helper()
@@ -475,12 +488,7 @@ func testDeliveryLeaseWaitsForNew(t *testing.T, s DeliveryStore) {
 
 func testDeliveryRequeueWaitsUntilDue(t *testing.T, s DeliveryStore) {
 	ctx := context.Background()
-	a := AddAnnouncement(t, s, "b-1")
-	Queue(t, s, a, 1, 2)
-	ds := Lease(t, s, "c1", 10, 0)
-	if _, _, err := s.Begin(ctx, "c1", ds, delivery.Gaps{}, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	ds := beginTwo(t, s)
 	now := time.Now()
 	err := s.Finish(ctx, []delivery.Result{
 		{Delivery: ds[0], Outcome: delivery.Requeued, Next: delivery.Delivery{AnnouncementID: "b-1", ChatID: 1, Attempt: 1}, At: now.Add(time.Hour), Retry: true},

@@ -138,12 +138,7 @@ func testPauseProbeOwed(t *testing.T, s DeliveryStore) {
 
 func testPauseOfA429(t *testing.T, s DeliveryStore) {
 	ctx := context.Background()
-	a := AddAnnouncement(t, s, "b-1")
-	Queue(t, s, a, 1, 2)
-	ds := Lease(t, s, "c1", 10, 0)
-	if _, _, err := s.Begin(ctx, "c1", ds, delivery.Gaps{}, time.Now()); err != nil {
-		t.Fatal(err)
-	}
+	ds := beginTwo(t, s)
 	now := time.Now()
 	requeue := func(d delivery.Delivery, pause time.Duration) delivery.Result {
 		return delivery.Result{Delivery: d, Outcome: delivery.Requeued, Next: delivery.Delivery{AnnouncementID: "b-1", ChatID: d.ChatID}, At: now, Pause: pause}
