@@ -1,6 +1,7 @@
 package bot_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/bulletinbot/bulletinbot/poller"
@@ -36,5 +37,28 @@ func TestButtonRepliesStayInTheirTopic(t *testing.T) {
 	e.tg.PressForgedButton(group, admin, latest.MessageID, btn.Data)
 	if found := e.waitMessages(group, 4)[3]; found.ThreadID != news {
 		t.Errorf("Similar: results in thread %d, want the topic %d", found.ThreadID, news)
+	}
+}
+
+// TestTopicDeepLinkWithoutTerms: a topic link a new chat cannot follow
+// (stop words only, too many words) leaves it with the categories /start
+// gives, not with neither a category nor a topic.
+func TestTopicDeepLinkWithoutTerms(t *testing.T) {
+	for name, open := range searchEnvs() {
+		t.Run(name, func(t *testing.T) {
+			e := open(t)
+			e.start()
+			for i, payload := range []string{"topic-the_and", "topic-a_b_c_d_e_f", "topic64-0LgK", "topic64-%%%"[:8]} {
+				user := int64(60 + i)
+				e.tg.AddPrivateChat(user, "Ivan", "en")
+				e.tg.StartLink(user, payload)
+				mustContain(t, payload, e.waitMessages(user, 1)[0].Text, "nothing was changed")
+				s, ok := e.subscriber(user)
+				topics, _ := e.subs.Topics(context.Background(), user)
+				if !ok || len(s.Categories) == 0 || len(topics) != 0 {
+					t.Errorf("%s: subscribed %v with categories %v and topics %v; want the default categories and no topic", payload, ok, s.Categories, topics)
+				}
+			}
+		})
 	}
 }
