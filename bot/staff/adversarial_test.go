@@ -45,3 +45,30 @@ func TestStaffTypedTimeAnswered(t *testing.T) {
 	answer("10:30", "Nobody is in this audience")
 	mustContain(t, "control after a time for nobody", e.message(admin, control.MessageID).Text, "When should")
 }
+
+// TestStaffBroadcastReplyToServiceMessage: /broadcast replying to a
+// service message (here a pin notice, which Telegram cannot copy) answers
+// why and makes no draft.
+func TestStaffBroadcastReplyToServiceMessage(t *testing.T) {
+	e := newEnv(t, options{})
+	e.start()
+	e.subscriber(8201, "en")
+	pin := map[string]any{
+		"message_id": 900001, "date": 1,
+		"chat":           map[string]any{"id": admin, "type": "private", "first_name": "Ada"},
+		"pinned_message": map[string]any{"message_id": 5, "date": 1, "chat": map[string]any{"id": admin, "type": "private"}, "text": "old"},
+	}
+	before := len(e.received(admin))
+	e.post(admin, "/broadcast", []map[string]any{{"type": "bot_command", "offset": 0, "length": 10}}, pin)
+	e.waitFor("the answer", func() bool { return len(e.received(admin)) > before })
+	msgs := e.received(admin)
+	mustContain(t, "answer", msgs[len(msgs)-1].Text, "Telegram cannot copy this message")
+	for _, m := range e.received(admin)[before:] {
+		if strings.Contains(m.Text, "Nothing is sent until") {
+			t.Errorf("a draft was made of a service message: %q", m.Text)
+		}
+	}
+	if n := len(e.received(8201)); n != 0 {
+		t.Errorf("the subscriber got %d messages", n)
+	}
+}
