@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/bulletinbot/bulletinbot/bot/telegramtest"
 )
 
 // TestStaffTypedTimeAnswered: every typed time gets an answer: one passed
@@ -70,5 +72,43 @@ func TestStaffBroadcastReplyToServiceMessage(t *testing.T) {
 	}
 	if n := len(e.received(8201)); n != 0 {
 		t.Errorf("the subscriber got %d messages", n)
+	}
+}
+
+// TestStaffCorrectionRefusedOrLiteral: a caption correction past
+// Telegram's 1,024 characters is refused with nothing changed, and a
+// correction typed as HTML reaches subscribers as the characters typed.
+func TestStaffCorrectionRefusedOrLiteral(t *testing.T) {
+	e := newEnv(t, options{})
+	e.start()
+	e.subscriber(8301, "en")
+	e.say(admin, "/broadcast")
+	e.waitMessage(admin, 1)
+	e.fake.Send(admin, admin, telegramtest.UserMessage{Media: telegramtest.MediaPhoto, Text: "Closed on Tuesdya"})
+	control := e.waitMessage(admin, 3)
+	e.press(admin, control, "Send")
+	e.waitFor("the Correct button", func() bool {
+		for _, row := range e.message(admin, control.MessageID).InlineKeyboard() {
+			for _, b := range row {
+				if strings.Contains(b.Text, "Correct") {
+					return true
+				}
+			}
+		}
+		return false
+	})
+	e.press(admin, e.message(admin, control.MessageID), "Correct")
+	e.waitNew(admin, "corrected caption")
+	e.say(admin, strings.Repeat("я", 1025))
+	mustContain(t, "too long", e.waitNew(admin, "Nothing was changed").Text, "1,025 characters", "allows 1,024")
+	if m := e.received(8301)[0]; m.Edits != 0 {
+		t.Fatalf("the copy was edited by a refused correction: %+v", m)
+	}
+
+	e.press(admin, e.message(admin, control.MessageID), "Correct")
+	e.say(admin, `<b>Closed</b> & <a href="https://evil.example">more</a>`)
+	e.waitFor("the copy corrected", func() bool { return e.received(8301)[0].Edits == 1 })
+	if m := e.received(8301)[0]; m.Text != `<b>Closed</b> & <a href="https://evil.example">more</a>` || len(m.Entities) != 0 {
+		t.Errorf("copy after an HTML-looking correction: %q %+v, want the characters typed, unformatted", m.Text, m.Entities)
 	}
 }
