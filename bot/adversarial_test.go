@@ -2,9 +2,11 @@ package bot_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/bulletinbot/bulletinbot/poller"
+	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
 
 // TestButtonRepliesStayInTheirTopic: what a button press sends as a new
@@ -60,5 +62,47 @@ func TestTopicDeepLinkWithoutTerms(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestQuietAndDigestBadInput: /quiet and /digest refuse bad times and
+// zones with their usage or the zone quoted (escaped, cut to 64
+// characters) and change nothing; a chat that never subscribed is told
+// to /start.
+func TestQuietAndDigestBadInput(t *testing.T) {
+	e := newEnv(t)
+	e.start()
+	const user, stranger = 70, 71
+	e.tg.AddPrivateChat(user, "Ivan", "en")
+	e.tg.AddPrivateChat(stranger, "Olga", "en")
+	mustContain(t, "not subscribed", e.say(stranger, stranger, "/quiet 23:00-07:00", 1).Text, "/start")
+	mustContain(t, "not subscribed", e.say(stranger, stranger, "/digest 08:00", 2).Text, "/start")
+	e.say(user, user, "/start", 1)
+	longZone := strings.Repeat("Z", 300)
+	n := 1
+	for _, c := range []struct{ cmd, want string }{
+		{"/quiet 25:00-07:00", "/quiet 23:00-07:00"},
+		{"/quiet 23:00-23:00", "/quiet 23:00-07:00"},
+		{"/quiet 23:00", "/quiet 23:00-07:00"},
+		{"/quiet -", "/quiet 23:00-07:00"},
+		{"/quiet 23:00-07:00 Europe/London extra", "/quiet 23:00-07:00"},
+		{"/quiet 23:00-07:00 Mars/Base", "Unknown time zone Mars/Base."},
+		{"/quiet 23:00-07:00 ../../etc/passwd", "Unknown time zone ../../etc/passwd."},
+		// Shown as typed: had it been taken as markup the tags would be gone.
+		{"/quiet 23:00-07:00 <b>Europe/London</b>", "Unknown time zone <b>Europe/London</b>."},
+		{"/quiet 23:00-07:00 Local", "Unknown time zone Local."},
+		{"/quiet 23:00-07:00 " + longZone, "Unknown time zone " + strings.Repeat("Z", 63) + "…"},
+		{"/digest 8", "/digest 08:00"},
+		{"/digest 24:00", "/digest 08:00"},
+		{"/digest 08:00 Europe/London extra", "/digest 08:00"},
+		{"/digest 08:00 Mars/Base", "Unknown time zone Mars/Base."},
+		{"/digest 08:00 " + longZone, "Unknown time zone " + strings.Repeat("Z", 63) + "…"},
+	} {
+		n++
+		got := e.say(user, user, c.cmd, n)
+		mustContain(t, c.cmd[:min(len(c.cmd), 40)], got.Text, c.want)
+	}
+	if s, _ := e.subscriber(user); s.Prefs != (subscriptions.Prefs{}) {
+		t.Errorf("prefs after bad input: %+v, want none set", s.Prefs)
 	}
 }
