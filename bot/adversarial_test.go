@@ -2,8 +2,11 @@ package bot_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
+
+	"github.com/bulletinbot/bulletinbot/bot"
 
 	"github.com/bulletinbot/bulletinbot/poller"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
@@ -104,5 +107,45 @@ func TestQuietAndDigestBadInput(t *testing.T) {
 	}
 	if s, _ := e.subscriber(user); s.Prefs != (subscriptions.Prefs{}) {
 		t.Errorf("prefs after bad input: %+v, want none set", s.Prefs)
+	}
+}
+
+// TestGroupMemberCannotTuneAlerts: in a group, a plain member's
+// /quiet, /digest, /follow, /following and /topic are refused, and so are
+// the alert and topic buttons, forged or replayed; nothing changes.
+func TestGroupMemberCannotTuneAlerts(t *testing.T) {
+	g := newGroupEnv(t)
+	g.tg.SendTextAsAnonymousAdmin(g.group, g.admin, "/follow visa")
+	mustContain(t, "admin's /follow", g.waitMessages(g.group, 2)[1].Text, "follows “visa”")
+	before, _ := g.subscriber(g.group)
+	n := 2
+	for _, cmd := range []string{"/quiet 23:00-07:00", "/digest 08:00", "/follow passport", "/following", "/topic"} {
+		n++
+		if got := g.say(g.group, g.member, cmd, n).Text; got != refusal {
+			t.Errorf("%s: got %q, want %q", cmd, got, refusal)
+		}
+	}
+	list := g.waitMessages(g.group, n)[n-1]
+	topics, _ := g.subs.Topics(context.Background(), g.group)
+	for _, data := range []string{"mute:consular", "unmute:consular", "unf:" + bot.TopicHash(topics[0].Key), "unf:0123456789abcdef"} {
+		q := g.tg.PressForgedButton(g.group, g.member, list.MessageID, data)
+		g.waitFor("the answer to "+data, func() bool {
+			for _, a := range g.tg.CallbackAnswers() {
+				if a.QueryID == q {
+					if a.Text != refusal || !a.ShowAlert {
+						t.Errorf("%s: answered %+v, want the refusal as an alert", data, a)
+					}
+					return true
+				}
+			}
+			return false
+		})
+	}
+	after, _ := g.subscriber(g.group)
+	if !slices.Equal(after.Categories, before.Categories) || after.Prefs != before.Prefs {
+		t.Errorf("subscription: got %+v, want it unchanged: %+v", after, before)
+	}
+	if got, _ := g.subs.Topics(context.Background(), g.group); len(got) != 1 || got[0].Key != topics[0].Key {
+		t.Errorf("topics: got %v, want visa alone", got)
 	}
 }
