@@ -2,6 +2,7 @@ package bot_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -147,5 +148,69 @@ func TestGroupMemberCannotTuneAlerts(t *testing.T) {
 	}
 	if got, _ := g.subs.Topics(context.Background(), g.group); len(got) != 1 || got[0].Key != topics[0].Key {
 		t.Errorf("topics: got %v, want visa alone", got)
+	}
+}
+
+// TestSearchFollowAndStartOddInput: huge, emoji-only, right-to-left and
+// HTML-looking words, and typed /start payloads no link can carry, each
+// get a clear answer in one message, shown as typed (escaped, bidi
+// controls dropped, cut short), and change nothing they should not.
+func TestSearchFollowAndStartOddInput(t *testing.T) {
+	e := newEnv(t)
+	searchSeed(e)
+	e.start()
+	const user = 80
+	e.tg.AddPrivateChat(user, "Ivan", "en")
+	e.say(user, user, "/start", 1)
+	before, _ := e.subscriber(user)
+	var huge strings.Builder
+	for i := 0; huge.Len() < 4000; i++ {
+		fmt.Fprintf(&huge, "word%d ", i)
+	}
+	n := 1
+	for _, c := range []struct {
+		cmd     string
+		want    []string
+		notWant string
+	}{
+		{"/search " + huge.String(), []string{"Only the first 8 words were looked for."}, ""},
+		{"/search 🙂🙂 🇬🇧", []string{"“🙂🙂 🇬🇧” has no words to look for"}, ""},
+		{"/search \u202evisa\u202c", []string{"Found for “visa”", "Briefing number 4"}, "\u202e"},
+		{"/search <b>visa</b>", []string{"Briefing number"}, ""},
+		{"/follow <b>visa</b> & <i>", []string{"now follows “<b>visa</b> & <i>”"}, ""},
+		{"/follow \u202eпаспорт\u202c", []string{"now follows “паспорт”"}, "\u202e"},
+		{"/follow 🙂", []string{"“🙂” has no words to follow"}, ""},
+		{"/follow " + strings.Repeat("я", 300), []string{"at most 4 words"}, ""},
+		{"/follow " + huge.String(), []string{"at most 4 words"}, ""},
+		{"/start " + strings.Repeat("x", 65), []string{"nothing was changed"}, ""},
+		{"/start topic64-%%%", []string{"nothing was changed"}, ""},
+		{"/start consular<b>", []string{"nothing was changed"}, ""},
+		{"/start topic-visa-centre", []string{"nothing was changed"}, ""},
+	} {
+		n++
+		got := e.say(user, user, c.cmd, n)
+		mustContain(t, c.cmd[:min(len(c.cmd), 30)], got.Text, c.want...)
+		if c.notWant != "" && strings.Contains(got.Text, c.notWant) {
+			t.Errorf("%q: answer %q holds %q", c.cmd, got.Text, c.notWant)
+		}
+		if len([]rune(got.Text)) > 4096 {
+			t.Errorf("%q: answer of %d characters", c.cmd[:30], len([]rune(got.Text)))
+		}
+	}
+	if got := len(e.tg.Messages(user)); got != n {
+		t.Errorf("%d messages, want one answer each (%d)", got, n)
+	}
+	after, _ := e.subscriber(user)
+	if !slices.Equal(after.Categories, before.Categories) {
+		t.Errorf("categories after odd /start payloads: %v, want %v", after.Categories, before.Categories)
+	}
+	topics, _ := e.subs.Topics(context.Background(), user)
+	var keys []string
+	for _, tp := range topics {
+		keys = append(keys, tp.Key)
+	}
+	slices.Sort(keys)
+	if !slices.Equal(keys, []string{"visa", "паспорт"}) {
+		t.Errorf("topics = %q, want visa and паспорт", keys)
 	}
 }
