@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bulletinbot/bulletinbot/bot"
 
@@ -212,5 +213,37 @@ func TestSearchFollowAndStartOddInput(t *testing.T) {
 	slices.Sort(keys)
 	if !slices.Equal(keys, []string{"visa", "паспорт"}) {
 		t.Errorf("topics = %q, want visa and паспорт", keys)
+	}
+}
+
+// TestDigestListsFollowedTopics: a chat on the daily digest that follows
+// a topic finds a matching publication of a category it does not take in
+// its digest. Digest chats get no alert, so leaving it out lost it.
+func TestDigestListsFollowedTopics(t *testing.T) {
+	for name, open := range searchEnvs() {
+		t.Run(name, func(t *testing.T) {
+			e := open(t)
+			st := e.store.(alertStore)
+			const chat = 103
+			e.tg.AddPrivateChat(chat, "Bob", "en")
+			b := e.start(func(p *bot.Params) { p.Digests = st })
+			e.tg.StartLink(chat, "consular")
+			e.waitMessages(chat, 1)
+			e.say(chat, chat, "/follow visa", 2)
+			e.say(chat, chat, "/digest 08:00", 3)
+			e.seed(
+				poller.Publication{ID: "p-visa", URL: "https://www.rusemb.org.uk/fnapr/3", Title: "Visas for journalists", Category: "statements", Date: e.clock.Now(), SeenAt: e.clock.Now()},
+				poller.Publication{ID: "p-other", URL: "https://www.rusemb.org.uk/fnapr/4", Title: "Statement on trade", Category: "statements", Date: e.clock.Now(), SeenAt: e.clock.Now()},
+			)
+			e.clock.Advance(time.Date(2017, 10, 18, 7, 0, 0, 0, time.UTC).Sub(e.clock.Now()))
+			if err := b.SendDueDigests(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			d := e.waitMessages(chat, 4)[3]
+			mustContain(t, "digest", d.Text, "1 new", "Visas for journalists")
+			if strings.Contains(d.Text, "trade") {
+				t.Errorf("digest lists a publication of no category or topic of the chat: %q", d.Text)
+			}
+		})
 	}
 }
