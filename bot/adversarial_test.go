@@ -247,3 +247,27 @@ func TestDigestListsFollowedTopics(t *testing.T) {
 		})
 	}
 }
+
+// TestMuteOfACategoryNotTaken: Mute on an alert that came for a followed
+// topic says why it changes nothing and offers no Undo, which would turn
+// on a category the chat never took.
+func TestMuteOfACategoryNotTaken(t *testing.T) {
+	e := newEnv(t)
+	b := e.start()
+	const chat = 104
+	e.tg.AddPrivateChat(chat, "Bob", "en")
+	e.tg.StartLink(chat, "topic-visa")
+	e.waitMessages(chat, 1)
+	if _, err := b.SendHTML(context.Background(), chat, "Visas for journalists", keyboardOf(bot.Button{Text: "Mute", Data: "mute:statements"})); err != nil {
+		t.Fatal(err)
+	}
+	alert := e.waitMessages(chat, 2)[1]
+	mustContain(t, "answer", e.pressAnswer(chat, alert.MessageID, "mute:statements"), "does not take Statements", "/following")
+	e.waitHandled()
+	if got := keyboardData(e.message(chat, alert.MessageID)); !slices.Equal(got, []string{"mute:statements"}) {
+		t.Errorf("keyboard after the press: %v, want the Mute button as it was", got)
+	}
+	if s, _ := e.subscriber(chat); len(s.Categories) != 0 {
+		t.Errorf("categories after the press: %v, want none", s.Categories)
+	}
+}
