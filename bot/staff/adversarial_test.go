@@ -112,3 +112,19 @@ func TestStaffCorrectionRefusedOrLiteral(t *testing.T) {
 		t.Errorf("copy after an HTML-looking correction: %q %+v, want the characters typed, unformatted", m.Text, m.Entities)
 	}
 }
+
+// TestStaffHugeHTMLLookingBroadcast: an announcement of Telegram's full
+// length made of characters HTML escapes (four times longer as HTML)
+// previews exactly as typed, and makes a draft.
+func TestStaffHugeHTMLLookingBroadcast(t *testing.T) {
+	e := newEnv(t, options{})
+	e.start()
+	e.subscriber(8401, "en")
+	body := strings.Repeat("<b>&", 4085/4) + "<"
+	e.say(admin, "/broadcast "+body)
+	control := e.waitMessage(admin, 2)
+	mustContain(t, "control", control.Text, "Nothing is sent until")
+	if preview := e.received(admin)[0]; preview.Text != body || len(preview.Entities) != 0 {
+		t.Errorf("preview: %d characters with %d entities, want the %d typed, unformatted", len(preview.Text), len(preview.Entities), len(body))
+	}
+}
