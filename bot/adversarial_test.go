@@ -113,15 +113,17 @@ func TestQuietAndDigestBadInput(t *testing.T) {
 }
 
 // TestGroupMemberCannotTuneAlerts: in a group, a plain member's
-// /quiet, /digest, /follow, /following and /topic are refused, and so are
-// the alert and topic buttons, forged or replayed; nothing changes.
+// /quiet, /digest, /follow, /following, /topic and /start with a link's
+// payload are refused, and so are the alert and topic buttons, forged or
+// replayed; nothing changes.
 func TestGroupMemberCannotTuneAlerts(t *testing.T) {
 	g := newGroupEnv(t)
 	g.tg.SendTextAsAnonymousAdmin(g.group, g.admin, "/follow visa")
 	mustContain(t, "admin's /follow", g.waitMessages(g.group, 2)[1].Text, "follows “visa”")
 	before, _ := g.subscriber(g.group)
 	n := 2
-	for _, cmd := range []string{"/quiet 23:00-07:00", "/digest 08:00", "/follow passport", "/following", "/topic"} {
+	for _, cmd := range []string{"/quiet 23:00-07:00", "/digest 08:00", "/follow passport", "/following", "/topic",
+		"/start topic-passport", "/start consular", "/start@" + botName + " topic64-0L_QsNGB0L_QvtGA0YI"} {
 		n++
 		if got := g.say(g.group, g.member, cmd, n).Text; got != refusal {
 			t.Errorf("%s: got %q, want %q", cmd, got, refusal)
