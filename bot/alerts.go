@@ -71,6 +71,12 @@ func (b *Bot) muteOrUndo(ctx context.Context, r *Request, on bool) error {
 	if !b.p.Categorizer.Known(r.Data) {
 		return r.Answer(ctx, r.Text(i18n.ButtonStale))
 	}
+	if sub, _ := r.Subscriber(); !on && !sub.Wants(r.Data) {
+		// The alert came for a followed topic (or the category was muted
+		// elsewhere): muting changes nothing, and an Undo in its place
+		// would turn on a category the chat never took.
+		return r.Answer(ctx, r.Text(i18n.AnswerNotMuted, "category", b.p.Categorizer.Name(r.Data, r.Lang)))
+	}
 	sub, err := b.p.Subscriptions.Want(ctx, r.Chat.ID, r.Data, on)
 	if errors.Is(err, subscriptions.ErrNotSubscribed) {
 		return r.Answer(ctx, r.Text(i18n.ButtonNeedsStart))

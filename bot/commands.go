@@ -71,7 +71,9 @@ func (b *Bot) registerCitizenCommands() {
 
 // cmdStart subscribes the chat and offers the category choice.
 func (b *Bot) cmdStart(ctx context.Context, r *Request) error {
-	if _, subscribed := r.Subscriber(); !subscribed && r.Chat.Type != subscriptions.ChatPrivate {
+	// A link's payload changes the chat's categories or topics: in a
+	// group, an administrator's to give, as /categories and /follow are.
+	if _, subscribed := r.Subscriber(); (!subscribed || r.Args != "") && r.Chat.Type != subscriptions.ChatPrivate {
 		if ok, err := b.chatAdminOrRefuse(ctx, r); !ok {
 			return err
 		}

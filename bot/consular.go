@@ -136,6 +136,9 @@ func (b *Bot) cbConsularMap(ctx context.Context, r *Request) error {
 		"title":     title,
 		"address":   address,
 	}
+	if r.Thread != 0 {
+		params["message_thread_id"] = strconv.FormatInt(r.Thread, 10)
+	}
 	if _, err := b.call(ctx, "sendVenue", r.Chat.ID, params); err != nil {
 		return err
 	}

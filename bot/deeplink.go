@@ -36,6 +36,12 @@ func validDeepLink(s string) bool {
 func (b *Bot) deepLink(ctx context.Context, r *Request, sub subscriptions.Subscriber, created bool, welcome i18n.Key) error {
 	payload := r.Args
 	if words, ok := deepLinkTopic(payload); ok && validDeepLink(payload) {
+		if created && !followable(words) {
+			// A new chat keeps the categories /start gave it rather
+			// than end up with neither a category nor a topic.
+			b.log.Info("start link with no topic to follow", slog.Int64("chat_id", r.Chat.ID), slog.Int("length", len(payload)))
+			return r.ReplyKeyboard(ctx, r.T(i18n.DeepLinkInvalid)+"\n\n"+r.T(welcome), b.categoryKeyboard(r.Lang, sub))
+		}
 		if created {
 			// Straight to the topic: a new chat gets no category.
 			s, err := b.p.Subscriptions.SetCategories(ctx, r.Chat.ID, nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/bulletinbot/bulletinbot/bot/internal/wait"
 	"github.com/bulletinbot/bulletinbot/bot/render"
 	"github.com/bulletinbot/bulletinbot/poller"
+	"github.com/bulletinbot/bulletinbot/poller/terms"
 	"github.com/bulletinbot/bulletinbot/subscriptions"
 )
 
@@ -127,13 +129,19 @@ func (b *Bot) sendDigest(ctx context.Context, d DueDigest, pubs []poller.Publica
 	if !ok || !sub.Prefs.Digest {
 		return b.p.Digests.ScheduleDigest(ctx, d.ChatID, time.Time{})
 	}
+	// A digest chat gets no alert, so its digest lists what its topics
+	// match too, as alerts would have brought it.
+	topics, err := b.p.Subscriptions.Topics(ctx, d.ChatID)
+	if err != nil {
+		return err
+	}
 	var items []poller.Publication
 	for _, p := range pubs {
 		seen := p.SeenAt
 		if seen.IsZero() { // stored before the poller kept it
 			seen = p.Date
 		}
-		if sub.Wants(p.Category) && seen.After(d.Due.Add(-24*time.Hour)) && !seen.After(d.Due) {
+		if seen.After(d.Due.Add(-24*time.Hour)) && !seen.After(d.Due) && (sub.Wants(p.Category) || followsAny(topics, p)) {
 			items = append(items, p)
 		}
 	}
@@ -186,4 +194,26 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// followsAny reports whether p matches one of topics: all of a topic's
+// terms among p's, as the delivery engine matches them.
+func followsAny(topics []subscriptions.Topic, p poller.Publication) bool {
+	if len(topics) == 0 {
+		return false
+	}
+	have := terms.Of(p.Title+"\n"+p.Summary, terms.MaxPerText)
+	for _, t := range topics {
+		all := true
+		for term := range strings.SplitSeq(t.Key, " ") {
+			if !slices.Contains(have, term) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return true
+		}
+	}
+	return false
 }

@@ -10,3 +10,6 @@ func (b *Bot) Idle() bool {
 
 // SendDueDigests sends the digests due at the bot's clock now.
 func (b *Bot) SendDueDigests(ctx context.Context) error { return b.sendDueDigests(ctx) }
+
+// TopicHash names a topic in an Unfollow button.
+func TopicHash(key string) string { return topicHash(key) }

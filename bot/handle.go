@@ -29,7 +29,7 @@ func (b *Bot) handleUpdate(ctx context.Context, u tg.Update) {
 	case u.ChannelPost != nil:
 		b.onMessage(ctx, int64(u.UpdateID), u.ChannelPost, u.Thread)
 	case u.CallbackQuery != nil:
-		b.onCallback(ctx, int64(u.UpdateID), u.CallbackQuery)
+		b.onCallback(ctx, int64(u.UpdateID), u.CallbackQuery, u.Thread)
 	case u.MyChatMember != nil:
 		b.onMyChatMember(ctx, u.MyChatMember)
 	default:
@@ -196,7 +196,7 @@ func (b *Bot) hint(ctx context.Context, r *Request, key i18n.Key) {
 	_ = h(ctx, r)
 }
 
-func (b *Bot) onCallback(ctx context.Context, updateID int64, q *tgbotapi.CallbackQuery) {
+func (b *Bot) onCallback(ctx context.Context, updateID int64, q *tgbotapi.CallbackQuery, thread int64) {
 	chat := &tgbotapi.Chat{ID: 0, Type: "private"}
 	if q.Message != nil && q.Message.Chat != nil {
 		chat = q.Message.Chat
@@ -206,7 +206,9 @@ func (b *Bot) onCallback(ctx context.Context, updateID int64, q *tgbotapi.Callba
 	r := b.newRequest(ctx, updateID, chat, q.From)
 	r.callbackID = q.ID
 	if q.Message != nil {
-		r.MessageID, r.PressedText = q.Message.MessageID, q.Message.Text
+		// A button's new messages (Similar's results, the map) go to
+		// the forum topic of the message holding it.
+		r.MessageID, r.PressedText, r.Thread = q.Message.MessageID, q.Message.Text, thread
 		r.keyboard = keyboardOf(q.Message.ReplyMarkup)
 	}
 	prefix, data, _ := strings.Cut(q.Data, ":")

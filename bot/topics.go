@@ -37,6 +37,16 @@ func topicHash(key string) string {
 	return hex.EncodeToString(sum[:8])
 }
 
+// followable reports whether follow would take words as a topic: not too
+// long, with a term to look for and not too many.
+func followable(words string) bool {
+	if utf8.RuneCountInString(words) > 4*maxTopicRunes {
+		return false
+	}
+	ts, cut := terms.Query(words, subscriptions.MaxTopicTerms)
+	return !cut && len(ts) > 0
+}
+
 // follow adds words as a topic of a subscribed chat and replies.
 func (b *Bot) follow(ctx context.Context, r *Request, words string, added i18n.Key) error {
 	label := truncate(render.Line(words), maxTopicRunes)

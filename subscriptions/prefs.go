@@ -28,6 +28,9 @@ type Prefs struct {
 	Thread int64
 }
 
+// localZone is the name time.LoadLocation gives the host's own zone.
+const localZone = "Local"
+
 // minutesPerDay bounds a time of day.
 const minutesPerDay = 24 * 60
 
@@ -35,7 +38,9 @@ const minutesPerDay = 24 * 60
 var ErrBadPrefs = errors.New("subscriptions: bad alert settings")
 
 // Check reports what is wrong with p, if anything. The zone must be known
-// to the time package.
+// to the time package, and not be "Local": that is each host's own zone,
+// so the chat's hours would move with the machine (and differ between
+// replicas).
 func (p Prefs) Check() error {
 	for _, m := range []int{p.QuietFrom, p.QuietTo, p.DigestAt} {
 		if m < 0 || m >= minutesPerDay {
@@ -49,7 +54,7 @@ func (p Prefs) Check() error {
 		return fmt.Errorf("%w: thread %d", ErrBadPrefs, p.Thread)
 	}
 	if p.Zone != "" {
-		if strings.ContainsAny(p.Zone, ", \x00") || len(p.Zone) > 64 {
+		if strings.ContainsAny(p.Zone, ", \x00") || len(p.Zone) > 64 || p.Zone == localZone {
 			return fmt.Errorf("%w: zone %q", ErrBadPrefs, p.Zone)
 		}
 		if _, err := time.LoadLocation(p.Zone); err != nil {
@@ -147,7 +152,11 @@ func ParsePrefs(s string) (Prefs, error) {
 			}
 			p.Digest, p.DigestAt = true, at
 		case 'z':
-			p.Zone = v
+			// "Local", which Check accepted at first, reads as the
+			// default zone, so that such a chat can still be saved.
+			if v != localZone {
+				p.Zone = v
+			}
 		case 't':
 			th, err := strconv.ParseInt(v, 10, 64)
 			if err != nil {

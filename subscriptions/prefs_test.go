@@ -23,6 +23,14 @@ func TestPrefsStoredFormRoundTrips(t *testing.T) {
 	if got, err := ParsePrefs("d60,x-new"); err != nil || got != (Prefs{Digest: true, DigestAt: 60}) {
 		t.Errorf("unknown part: got %+v, %v", got, err)
 	}
+	// A zone of "Local" (the host's), once accepted, reads as the default
+	// and is no longer accepted.
+	if got, err := ParsePrefs("q1380-420,zLocal"); err != nil || got != (Prefs{Quiet: true, QuietFrom: 1380, QuietTo: 420}) || got.Check() != nil {
+		t.Errorf("zLocal: got %+v, %v", got, err)
+	}
+	if err := (Prefs{Zone: "Local"}).Check(); !errors.Is(err, ErrBadPrefs) {
+		t.Errorf("Check of the zone Local: got %v, want ErrBadPrefs", err)
+	}
 	for _, bad := range []string{",", "q1-", "qa-b", "d1440", "d-1", "tx", "q0-1440"} {
 		if _, err := ParsePrefs(bad); !errors.Is(err, ErrBadPrefs) {
 			t.Errorf("ParsePrefs(%q): got %v, want ErrBadPrefs", bad, err)

@@ -28,6 +28,9 @@ const (
 	ButtonUndo   Key = "button_undo"   // plain, {category}
 	AnswerMuted  Key = "answer_muted"  // plain, {category}
 	AnswerUndone Key = "answer_undone" // plain, {category}
+	// AnswerNotMuted: Mute pressed on an alert of a category the chat does
+	// not take (it came for a followed topic).
+	AnswerNotMuted Key = "answer_not_muted" // plain, {category}
 
 	TopicSet     Key = "topic_set"      //
 	TopicNone    Key = "topic_none"     //
@@ -61,9 +64,11 @@ func alertsEnglish() map[Key]string {
 		DigestItem:   "• {category}: <a href=\"{url}\">{title}</a>",
 		DigestMore:   "…and {count} more: /latest",
 
-		ButtonMute:   "🔕 Mute {category}",
-		ButtonUndo:   "↩️ Undo: {category} muted",
-		AnswerMuted:  "{category}: muted. Undo with the button, or turn it back on in /categories.",
+		ButtonMute:  "🔕 Mute {category}",
+		ButtonUndo:  "↩️ Undo: {category} muted",
+		AnswerMuted: "{category}: muted. Undo with the button, or turn it back on in /categories.",
+		AnswerNotMuted: "This chat does not take {category}: this alert came for a topic it follows. " +
+			"Stop following it in /following.",
 		AnswerUndone: "{category}: on again.",
 
 		TopicSet:     "📌 Alerts will go to this topic.",
@@ -99,9 +104,11 @@ func alertsRussian() map[Key]string {
 		DigestItem:   "• {category}: <a href=\"{url}\">{title}</a>",
 		DigestMore:   "…и ещё {count}: /latest",
 
-		ButtonMute:   "🔕 Отключить: {category}",
-		ButtonUndo:   "↩️ Вернуть: {category}",
-		AnswerMuted:  "{category}: отключено. Вернуть — кнопкой или в /categories.",
+		ButtonMute:  "🔕 Отключить: {category}",
+		ButtonUndo:  "↩️ Вернуть: {category}",
+		AnswerMuted: "{category}: отключено. Вернуть — кнопкой или в /categories.",
+		AnswerNotMuted: "Этот чат не получает раздел «{category}»: уведомление пришло по теме, за которой он следит. " +
+			"Перестать следить можно в /following.",
 		AnswerUndone: "{category}: снова включено.",
 
 		TopicSet:     "📌 Уведомления будут приходить в эту тему.",

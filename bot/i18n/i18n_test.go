@@ -210,7 +210,7 @@ func TestCallbackAnswersArePlain(t *testing.T) {
 		LanguageChosen, GroupAdminsOnly, GroupAdminCheckFailed, ChannelAdminsOnly, NotYourChat, AnswerNotYourDraft,
 		AnswerResumed, AnswerPauseOver,
 		ButtonBurstAnnounce, AnswerBurstReleased, AnswerBurstDone, AnswerBurstGone,
-		ButtonMute, ButtonUndo, AnswerMuted, AnswerUndone, ButtonConsularMap, ConsularNoMap,
+		ButtonMute, ButtonUndo, AnswerMuted, AnswerUndone, AnswerNotMuted, ButtonConsularMap, ConsularNoMap,
 		VersionCount, ButtonAddVersion, ButtonTest, ButtonNobody, AnswerTestSent, AnswerNobody,
 		ButtonCorrect, ButtonCorrectLang, AnswerCorrecting, AnswerCorrectOld,
 		ButtonSendAt, ButtonToday, ButtonTomorrow, ButtonTypeTime, ButtonUnschedule, AnswerScheduled, AnswerScheduleGone, AnswerScheduleCancel}

@@ -135,8 +135,13 @@ func (s *Staff) onTypedTime(ctx context.Context, r *bot.Request, draftID string)
 		return true, r.Reply(ctx, r.T(i18n.ScheduleTooFar, "days", strconv.Itoa(int(maxScheduleAhead/(24*time.Hour)))))
 	}
 	text, kb, err := s.schedule(ctx, r, d, at)
-	if err != nil || text == "" {
+	if err != nil {
 		return true, err
+	}
+	if text == "" {
+		// The audience emptied since the draft was made: say so, as the
+		// quick choices do, rather than leave the time unanswered.
+		return true, r.Reply(ctx, r.T(i18n.AnswerNobody))
 	}
 	if err := s.b.EditHTML(ctx, r.Chat.ID, d.ControlID, text, kb); err != nil && !stale(err) {
 		return true, err

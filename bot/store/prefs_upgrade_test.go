@@ -97,3 +97,53 @@ func TestDeliveryEncodingKeepsHowAndReadsPreviousRelease(t *testing.T) {
 		t.Error("bad thread: got nil error")
 	}
 }
+
+// A chat whose zone was stored as "Local" (the host's zone, accepted at
+// first) reads with the default zone on both stores and can still be
+// saved: Check refuses "Local" now.
+
+func TestLocalZoneReadsAsDefaultRedis(t *testing.T) {
+	ctx := context.Background()
+	rdb := storetest.Redis(t)
+	st := NewRedis(rdb)
+	if _, err := st.SaveSubscriber(ctx, subNew(1, "en", "consular")); err != nil {
+		t.Fatal(err)
+	}
+	if err := rdb.HSet(ctx, subBucketPrefix()+"-9007199254740992", "42", "g ru 1 1709294400000 q1380-420,zLocal").Err(); err != nil {
+		t.Fatal(err)
+	}
+	testLocalZoneReadsAsDefault(t, st)
+}
+
+func TestLocalZoneReadsAsDefaultBolt(t *testing.T) {
+	st := subOpenBolt(t)
+	err := st.db.Update(func(tx *bolt.Tx) error {
+		b, err := tx.CreateBucketIfNotExists([]byte(boltSubscribers))
+		if err != nil {
+			return err
+		}
+		return b.Put(subKey(42), []byte(`{"type":"group","lang":"ru","cats":["consular"],"joined":1709294400000,"prefs":"q1380-420,zLocal"}`))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	testLocalZoneReadsAsDefault(t, st)
+}
+
+func testLocalZoneReadsAsDefault(t *testing.T, st subscriptions.Store) {
+	t.Helper()
+	ctx := context.Background()
+	want := subscriptions.Subscriber{ChatID: 42, Type: subscriptions.ChatGroup, Language: "ru",
+		Categories: []string{"consular"}, JoinedAt: time.UnixMilli(1709294400000).UTC(),
+		Prefs: subscriptions.Prefs{Quiet: true, QuietFrom: 23 * 60, QuietTo: 7 * 60}}
+	subAssertGet(t, st, want)
+	svc := subscriptions.NewService(st, []string{"consular", "statements"}, "en", nil)
+	got, err := svc.Toggle(ctx, 42, "statements")
+	if err != nil {
+		t.Fatalf("a change to a chat stored with the zone Local: %v", err)
+	}
+	want.Categories = []string{"consular", "statements"}
+	if !subEqual(got, want) {
+		t.Errorf("after a change: got %+v, want %+v", got, want)
+	}
+}

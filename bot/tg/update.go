@@ -11,7 +11,8 @@ import (
 type Update struct {
 	tgbotapi.Update
 	// Thread is the message's forum topic (message_thread_id of a topic
-	// message, or of a channel post's), 0 outside topics.
+	// message, of a channel post's, or of the message whose button was
+	// pressed), 0 outside topics.
 	Thread int64
 }
 
@@ -25,15 +26,22 @@ func (u *Update) UnmarshalJSON(b []byte) error {
 		IsTopic bool  `json:"is_topic_message"`
 	}
 	var t struct {
-		Message     *topic `json:"message"`
-		ChannelPost *topic `json:"channel_post"`
+		Message       *topic `json:"message"`
+		ChannelPost   *topic `json:"channel_post"`
+		CallbackQuery *struct {
+			Message *topic `json:"message"`
+		} `json:"callback_query"`
 	}
 	if err := json.Unmarshal(b, &t); err != nil {
 		return err
 	}
 	// A reply in a group without topics has a message_thread_id too (the
 	// thread of replies): only a forum topic's message counts.
-	for _, m := range []*topic{t.Message, t.ChannelPost} {
+	topics := []*topic{t.Message, t.ChannelPost}
+	if t.CallbackQuery != nil {
+		topics = append(topics, t.CallbackQuery.Message)
+	}
+	for _, m := range topics {
 		if m != nil && m.IsTopic {
 			u.Thread = m.Thread
 		}
