@@ -375,6 +375,12 @@ func TestStaffDraftIsItsAdminsOwn(t *testing.T) {
 		mustContain(t, "control", control.Text, "Audience: everyone")
 		send := buttonData(control, "Send")
 		draftID := strings.Split(send, ":")[2]
+		// The control message shows before its draft is stored (with the
+		// control's id); a forged press is only meaningful once it is.
+		e.waitFor("the draft stored", func() bool {
+			_, ok, err := e.st.Draft(context.Background(), draftID)
+			return err == nil && ok
+		})
 
 		// Admin B, in B's own chat, with A's draft id.
 		for _, data := range []string{send, "st:l:" + draftID + ":ru", "st:c:" + draftID} {
