@@ -377,7 +377,7 @@ func TestStaffDraftIsItsAdminsOwn(t *testing.T) {
 		draftID := strings.Split(send, ":")[2]
 		// The control message shows before its draft is stored (with the
 		// control's id); a forged press is only meaningful once it is.
-		e.waitFor("the draft stored", func() bool {
+		e.eventually("the draft stored", func() bool {
 			_, ok, err := e.st.Draft(context.Background(), draftID)
 			return err == nil && ok
 		})
